@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "work-queue",
+    products: [
+        .executable(name: "loader", targets: ["loader"]),
+        .executable(name: "processor", targets: ["processor"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "Shared",
+            dependencies: ["CRabbitMQ"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "loader",
+            dependencies: ["Shared"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "processor",
+            dependencies: ["Shared"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "SharedTests",
+            dependencies: ["Shared"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Shared"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

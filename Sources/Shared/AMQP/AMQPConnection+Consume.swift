@@ -1,0 +1,154 @@
+import CRabbitMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One message handed to this consumer, copied out of rabbitmq-c's buffers.
+public struct Delivery: Sendable, Equatable {
+    public var tag: UInt64
+    public var body: [UInt8]
+    public var redelivered: Bool
+    public var headers: [String: HeaderValue]
+}
+
+/// What waiting on the work channel produced.
+public enum ConsumerEvent: Sendable, Equatable {
+    case delivery(Delivery)
+    /// The broker cancelled our consumer (the queue was deleted, or a quorum queue lost its leader).
+    case cancelledByBroker
+}
+
+extension AMQPConnection {
+    /// Limits how many unacknowledged items the broker hands this consumer.
+    public func setPrefetch(_ count: Int) throws {
+        let state = try live("basic.qos")
+        _ = amqp_basic_qos(state, Self.workChannel, 0, UInt16(clamping: count), 0)
+        try check(amqp_get_rpc_reply(state), "basic.qos", channel: Self.workChannel)
+    }
+
+    /// Starts consuming with manual acknowledgements; returns the consumer tag.
+    public func consume(queue: String) throws -> String {
+        let state = try live("basic.consume")
+        let ok = queue.withCString { cQueue in
+            amqp_basic_consume(state, Self.workChannel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+        }
+        try check(amqp_get_rpc_reply(state), "basic.consume '\(queue)'", channel: Self.workChannel)
+        guard let ok else { throw WorkQueueError.failure("basic.consume '\(queue)': no reply") }
+        return AMQPBytes.string(ok.pointee.consumer_tag)
+    }
+
+    /// Cancels a consumer. Deliveries the broker sent before the cancel still arrive.
+    public func cancel(consumerTag: String) throws {
+        let state = try live("basic.cancel")
+        _ = consumerTag.withCString { amqp_basic_cancel(state, Self.workChannel, amqp_cstring_bytes($0)) }
+        try check(amqp_get_rpc_reply(state), "basic.cancel", channel: Self.workChannel)
+    }
+
+    /// Acknowledges a delivery (and, with `multiple`, every earlier one).
+    public func ack(_ tag: UInt64, multiple: Bool = false) throws {
+        let state = try live("basic.ack")
+        let status = amqp_basic_ack(state, Self.workChannel, tag, multiple ? 1 : 0)
+        if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.ack") }
+    }
+
+    /// Rejects a delivery; with `requeue` it goes back to the queue unchanged.
+    public func reject(_ tag: UInt64, requeue: Bool) throws {
+        let state = try live("basic.reject")
+        let status = amqp_basic_reject(state, Self.workChannel, tag, requeue ? 1 : 0)
+        if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.reject") }
+    }
+
+    /// Waits up to `timeout` seconds (0: only what is already here) for the next event on the
+    /// work channel, servicing heartbeats meanwhile. Returns nil when nothing arrived.
+    public func nextEvent(timeout: Double) throws -> ConsumerEvent? {
+        let state = try live("basic.consume")
+        if !stashed.isEmpty { return stashed.removeFirst() }
+        amqp_maybe_release_buffers(state)
+        var envelope = amqp_envelope_t()
+        var tv = timeval(seconds: timeout)
+        let reply = amqp_consume_message(state, &envelope, &tv, 0)
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL:
+            defer { amqp_destroy_envelope(&envelope) }
+            let properties = envelope.message.properties
+            let hasHeaders = properties._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0
+            return .delivery(
+                Delivery(
+                    tag: envelope.delivery_tag,
+                    body: AMQPBytes.array(envelope.message.body),
+                    redelivered: envelope.redelivered != 0,
+                    headers: hasHeaders ? AMQPTable.read(properties.headers) : [:]))
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            let status = AMQPStatus.libraryStatus(reply)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+            if status == AMQP_STATUS_UNEXPECTED_STATE.rawValue { return try readOtherFrame(state) }
+            throw fail(status: status, "basic.consume")
+        default:
+            throw WorkQueueError.failure("basic.consume: unexpected reply from \(endpoint)")
+        }
+    }
+
+    /// Handles a frame that is not a delivery: a close, a broker cancel, a late confirm.
+    private func readOtherFrame(_ state: amqp_connection_state_t) throws -> ConsumerEvent? {
+        var frame = amqp_frame_t()
+        let status = amqp_simple_wait_frame(state, &frame)
+        if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.consume") }
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
+        let method = frame.payload.method
+        switch method.id {
+        case AMQP_BASIC_CANCEL_METHOD:
+            return .cancelledByBroker
+        case AMQP_BASIC_ACK_METHOD where frame.channel == Self.publishChannel:
+            let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
+            return nil
+        case AMQP_CHANNEL_CLOSE_METHOD:
+            try channelClosed(method, channel: frame.channel, state, "basic.consume")
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            try handleConnectionFrame(method, state, "basic.consume")
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// A frame of the work channel read while waiting for something else.
+    func handleWorkFrame(_ frame: amqp_frame_t, _ state: amqp_connection_state_t) throws {
+        if frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
+            switch frame.payload.method.id {
+            case AMQP_BASIC_CANCEL_METHOD:
+                stashed.append(.cancelledByBroker)
+                return
+            case AMQP_CHANNEL_CLOSE_METHOD:
+                try channelClosed(frame.payload.method, channel: frame.channel, state, "basic.consume")
+            default:
+                break
+            }
+        }
+        if let delivery = assembler.feed(frame) { stashed.append(.delivery(delivery)) }
+    }
+
+    /// The broker closed a channel: acknowledge the close and report the connection as lost, so
+    /// the caller reconnects (the broker requeues everything the channel held).
+    func channelClosed(_ method: amqp_method_t, channel: UInt16, _ state: amqp_connection_state_t, _ what: String) throws -> Never {
+        var closeOK = amqp_channel_close_ok_t(dummy: 0)
+        _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
+        var error = AMQPStatus.serverError(method, what, endpoint: endpoint)
+        if error.message.contains("acknowledgement") && error.message.contains("timed out") {
+            error.message += " (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)"
+        }
+        abandon()
+        throw WorkQueueError(.connectionLost, error.message)
+    }
+
+    /// A connection.close from the broker: answer it and report why.
+    func handleConnectionFrame(_ method: amqp_method_t, _ state: amqp_connection_state_t, _ what: String) throws {
+        guard method.id == AMQP_CONNECTION_CLOSE_METHOD else { return }
+        var closeOK = amqp_connection_close_ok_t(dummy: 0)
+        _ = amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &closeOK)
+        let error = AMQPStatus.serverError(method, what, endpoint: endpoint)
+        abandon()
+        throw WorkQueueError(error.kind == .accessRefused ? .accessRefused : .connectionLost, error.message)
+    }
+}

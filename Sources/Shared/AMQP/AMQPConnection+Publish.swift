@@ -1,0 +1,122 @@
+import CRabbitMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension AMQPConnection {
+    /// Puts the publish channel in confirm mode; publishes on it are then counted in `confirmTracker`.
+    public func enableConfirms() throws {
+        let state = try live("confirm.select")
+        _ = amqp_confirm_select(state, Self.publishChannel)
+        try check(amqp_get_rpc_reply(state), "confirm.select", channel: Self.publishChannel)
+        confirms[Self.publishChannel] = ConfirmTracker()
+    }
+
+    /// The confirm counts of the publish channel.
+    public var confirmTracker: ConfirmTracker { confirms[Self.publishChannel] ?? ConfirmTracker() }
+
+    /// Publishes one message on the publish channel. With `mandatory`, a message no queue takes
+    /// comes back and `waitForConfirms` reports it.
+    public func publish(
+        exchange: String = "", routingKey: String, body: UnsafeRawBufferPointer, persistent: Bool = true,
+        mandatory: Bool = true, headers: [(String, HeaderValue)] = []
+    ) throws {
+        let state = try live("basic.publish")
+        var properties = amqp_basic_properties_t()
+        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        properties.delivery_mode = persistent ? UInt8(AMQP_DELIVERY_PERSISTENT.rawValue) : UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)
+        let status: Int32 = AMQPTable.with(headers) { table in
+            if !headers.isEmpty {
+                properties._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
+                properties.headers = table
+            }
+            let payload = amqp_bytes_t(len: body.count, bytes: body.count == 0 ? nil : UnsafeMutableRawPointer(mutating: body.baseAddress))
+            return exchange.withCString { cExchange in
+                routingKey.withCString { cKey in
+                    amqp_basic_publish(
+                        state, Self.publishChannel, amqp_cstring_bytes(cExchange), amqp_cstring_bytes(cKey),
+                        mandatory ? 1 : 0, 0, &properties, payload)
+                }
+            }
+        }
+        if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.publish") }
+        if confirms[Self.publishChannel] != nil { _ = confirms[Self.publishChannel]!.recordPublish() }
+    }
+
+    /// Reads confirms until at most `outstanding` publishes are unconfirmed. A nack, a returned
+    /// message or a closed channel is an error saying how many publishes were confirmed.
+    /// Deliveries of the work channel that arrive meanwhile are kept for `nextEvent`.
+    public func waitForConfirms(untilOutstanding outstanding: UInt64 = 0) throws {
+        let state = try live("wait for confirms")
+        var returned: String?
+        while (confirms[Self.publishChannel]?.outstanding ?? 0) > outstanding {
+            var frame = amqp_frame_t()
+            var timeout = timeval(seconds: Self.confirmTimeout)
+            let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+            if status == AMQP_STATUS_TIMEOUT.rawValue {
+                throw WorkQueueError.failure(
+                    "basic.publish: no confirm from the broker at \(endpoint) within \(Int(Self.confirmTimeout)) s; \(confirmTracker.confirmedCount) were confirmed")
+            }
+            if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "wait for publisher confirms") }
+            if frame.channel == Self.workChannel {
+                try handleWorkFrame(frame, state)
+                continue
+            }
+            if frame.channel == 0 && frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
+                try handleConnectionFrame(frame.payload.method, state, "basic.publish")
+            }
+            guard frame.channel == Self.publishChannel, frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
+            let method = frame.payload.method
+            switch method.id {
+            case AMQP_BASIC_ACK_METHOD:
+                let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+                confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
+                if let returned { throw WorkQueueError.failure(returned) }
+            case AMQP_BASIC_NACK_METHOD:
+                let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+                throw WorkQueueError.failure(
+                    "basic.publish: the broker refused message #\(nack.delivery_tag) (nack); \(confirmTracker.confirmedCount) were confirmed")
+            case AMQP_BASIC_RETURN_METHOD:
+                let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+                returned =
+                    "basic.publish: the broker returned a message: \(ret.reply_code) \(AMQPBytes.string(ret.reply_text)) (routing key '\(AMQPBytes.string(ret.routing_key))'); was the queue deleted?"
+                try skipContent(state, after: frame)
+            case AMQP_CHANNEL_CLOSE_METHOD:
+                var closeOK = amqp_channel_close_ok_t(dummy: 0)
+                _ = amqp_send_method(state, Self.publishChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
+                openChannels.remove(Self.publishChannel)
+                let error = AMQPStatus.serverError(method, "basic.publish", endpoint: endpoint)
+                throw WorkQueueError(error.kind, error.message + "; \(confirmTracker.confirmedCount) were confirmed")
+            default:
+                continue
+            }
+        }
+        if !hasBufferedInput { amqp_maybe_release_buffers(state) }
+    }
+
+    /// Seconds to wait for a publisher confirm before giving up.
+    static let confirmTimeout = 60.0
+
+    /// Reads and drops the header and body frames that follow a basic.return.
+    private func skipContent(_ state: amqp_connection_state_t, after returnFrame: amqp_frame_t) throws {
+        var remaining: UInt64?
+        while remaining != 0 {
+            var frame = amqp_frame_t()
+            let status = amqp_simple_wait_frame(state, &frame)
+            if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.return") }
+            if frame.channel == Self.workChannel {
+                try handleWorkFrame(frame, state)
+                continue
+            }
+            guard frame.channel == returnFrame.channel else { continue }
+            if frame.frame_type == UInt8(AMQP_FRAME_HEADER) {
+                remaining = frame.payload.properties.body_size
+            } else if frame.frame_type == UInt8(AMQP_FRAME_BODY), let left = remaining {
+                remaining = left - min(left, UInt64(frame.payload.body_fragment.len))
+            } else {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CRabbitMQ
+
+/// What a `queue.declare` reports: ready messages (not those held unacknowledged) and consumers.
+public struct QueueCounts: Sendable, Equatable {
+    public var ready: Int
+    public var consumers: Int
+
+    public init(ready: Int, consumers: Int) {
+        self.ready = ready
+        self.consumers = consumers
+    }
+}
+
+extension AMQPConnection {
+    /// Declares a durable queue with string arguments (`x-queue-type`, ...), creating it if needed.
+    public func declareQueue(_ name: String, arguments: [(String, String)] = []) throws -> QueueCounts {
+        let state = try live("queue.declare")
+        let channel = Self.workChannel
+        let ok = AMQPTable.with(arguments.map { ($0.0, .string($0.1)) }) { table in
+            name.withCString { cName in
+                amqp_queue_declare(state, channel, amqp_cstring_bytes(cName), 0, 1, 0, 0, table)
+            }
+        }
+        try check(amqp_get_rpc_reply(state), "queue.declare '\(name)'", channel: channel)
+        guard let ok else { throw WorkQueueError.failure("queue.declare '\(name)': no reply") }
+        return QueueCounts(ready: Int(ok.pointee.message_count), consumers: Int(ok.pointee.consumer_count))
+    }
+
+    /// A passive declare: the queue's counts, or nil when it does not exist. Never creates it.
+    public func inspectQueue(_ name: String) throws -> QueueCounts? {
+        let state = try live("queue.declare (passive)")
+        let channel = Self.inspectChannel
+        if !openChannels.contains(channel) { try openChannel(channel) }
+        let ok = name.withCString { cName in
+            amqp_queue_declare(state, channel, amqp_cstring_bytes(cName), 1, 0, 0, 0, amqp_empty_table)
+        }
+        do {
+            try check(amqp_get_rpc_reply(state), "queue.declare (passive) '\(name)'", channel: channel)
+        } catch let error as WorkQueueError where error.kind == .failure && error.message.contains("NOT_FOUND") {
+            return nil
+        }
+        guard let ok else { throw WorkQueueError.failure("queue.declare '\(name)': no reply") }
+        return QueueCounts(ready: Int(ok.pointee.message_count), consumers: Int(ok.pointee.consumer_count))
+    }
+
+    /// Deletes a queue (tests and tools); missing queues are fine.
+    public func deleteQueue(_ name: String) throws {
+        let state = try live("queue.delete")
+        _ = name.withCString { amqp_queue_delete(state, Self.workChannel, amqp_cstring_bytes($0), 0, 0) }
+        try check(amqp_get_rpc_reply(state), "queue.delete '\(name)'", channel: Self.workChannel)
+    }
+
+    /// Removes every ready message from a queue; returns how many.
+    public func purgeQueue(_ name: String) throws -> Int {
+        let state = try live("queue.purge")
+        let ok = name.withCString { amqp_queue_purge(state, Self.workChannel, amqp_cstring_bytes($0)) }
+        try check(amqp_get_rpc_reply(state), "queue.purge '\(name)'", channel: Self.workChannel)
+        return Int(ok?.pointee.message_count ?? 0)
+    }
+}

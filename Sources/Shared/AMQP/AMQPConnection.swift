@@ -1,0 +1,177 @@
+import CRabbitMQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's three channels.
+///
+/// rabbitmq-c is not thread-safe per connection, so an `AMQPConnection` belongs to the one thread
+/// that made it and is deliberately not `Sendable`. `close()` is explicit and idempotent.
+public final class AMQPConnection {
+    /// Consuming and acknowledging work items.
+    public static let workChannel: UInt16 = 1
+    /// Publishing with publisher confirms (loads, retries, dead letters).
+    public static let publishChannel: UInt16 = 2
+    /// Passive declares: a missing queue closes only this channel.
+    public static let inspectChannel: UInt16 = 3
+
+    public let settings: ConnectionSettings
+    var state: amqp_connection_state_t?
+    var openChannels: Set<UInt16> = []
+    var confirms: [UInt16: ConfirmTracker] = [:]
+    /// Work-channel events read while waiting for confirms, handed out by `nextEvent` first.
+    var stashed: [ConsumerEvent] = []
+    var assembler = DeliveryAssembler()
+
+    /// Connects, logs in and opens the work and publish channels.
+    public init(settings: ConnectionSettings) throws {
+        self.settings = settings
+        try open()
+    }
+
+    deinit { close() }
+
+    /// "host:port" for messages.
+    public var endpoint: String { settings.endpoint }
+
+    /// The negotiated heartbeat in seconds (0: off).
+    public var heartbeat: Int {
+        guard let state else { return 0 }
+        return Int(amqp_get_heartbeat(state))
+    }
+
+    /// The socket, for `poll(2)` together with other descriptors; -1 when closed.
+    public var socketDescriptor: Int32 {
+        guard let state else { return -1 }
+        return amqp_get_sockfd(state)
+    }
+
+    /// True when frames are already read or queued, so waiting on the socket would miss them.
+    public var hasBufferedInput: Bool {
+        guard let state else { return false }
+        return !stashed.isEmpty || amqp_data_in_buffer(state) != 0 || amqp_frames_enqueued(state) != 0
+    }
+
+    private func open() throws {
+        guard let state = amqp_new_connection() else { throw WorkQueueError.failure("connect: out of memory") }
+        self.state = state
+        do {
+            try connectSocket(state)
+            var handshake = timeval(seconds: settings.connectTimeout)
+            _ = amqp_set_handshake_timeout(state, &handshake)
+            let reply = wq_amqp_login_plain(
+                state, settings.vhost, 131_072, Int32(settings.heartbeat), settings.user, settings.password.value)
+            try checkLogin(reply)
+            try openChannel(Self.workChannel)
+            try openChannel(Self.publishChannel)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func connectSocket(_ state: amqp_connection_state_t) throws {
+        let socket: OpaquePointer?
+        if settings.useTLS {
+            socket = amqp_ssl_socket_new(state)
+            guard let socket else { throw WorkQueueError.failure("connect: cannot create a TLS socket") }
+            amqp_ssl_socket_set_verify_peer(socket, settings.verifyPeer ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, settings.verifyPeer ? 1 : 0)
+            if let path = settings.caCertPath {
+                let status = amqp_ssl_socket_set_cacert(socket, path)
+                guard status == AMQP_STATUS_OK.rawValue else {
+                    throw WorkQueueError.usage("--cacert \(path): not a usable PEM certificate file")
+                }
+            }
+        } else {
+            socket = amqp_tcp_socket_new(state)
+        }
+        guard let socket else { throw WorkQueueError.failure("connect: cannot create a socket") }
+        var timeout = timeval(seconds: settings.connectTimeout)
+        let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
+        try AMQPStatus.check(status, "connect", endpoint: endpoint)
+    }
+
+    private func checkLogin(_ reply: amqp_rpc_reply_t) throws {
+        if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
+            let status = AMQPStatus.libraryStatus(reply)
+            // RabbitMQ drops the socket when a login is refused and the client did not ask for
+            // a connection.close with the reason.
+            if status == AMQP_STATUS_CONNECTION_CLOSED.rawValue || status == AMQP_STATUS_SOCKET_ERROR.rawValue {
+                throw WorkQueueError(
+                    .accessRefused,
+                    "login: the broker at \(endpoint) closed the connection during login: wrong user or password, or no access to vhost '\(settings.vhost)'")
+            }
+        }
+        try AMQPStatus.check(reply, "login", endpoint: endpoint)
+    }
+
+    /// Opens (or re-opens) a channel.
+    func openChannel(_ channel: UInt16) throws {
+        let state = try live("channel.open")
+        _ = amqp_channel_open(state, channel)
+        try AMQPStatus.check(amqp_get_rpc_reply(state), "channel.open", endpoint: endpoint)
+        openChannels.insert(channel)
+        confirms[channel] = nil
+    }
+
+    /// Closes the connection politely if it still works, and frees it. Safe to call twice.
+    public func close() {
+        guard let state else { return }
+        self.state = nil
+        if !openChannels.isEmpty {
+            _ = amqp_connection_close(state, 200)
+        }
+        openChannels.removeAll()
+        _ = amqp_destroy_connection(state)
+    }
+
+    /// Drops the connection without a goodbye (after it was lost).
+    public func abandon() {
+        openChannels.removeAll()
+        close()
+    }
+
+    /// The live state, or an error when the connection was closed.
+    func live(_ what: String) throws -> amqp_connection_state_t {
+        guard let state else {
+            throw WorkQueueError(.connectionLost, "\(what): connection to \(endpoint) is closed")
+        }
+        return state
+    }
+
+    /// Converts a library status into an error and marks the connection as lost when it is.
+    func fail(status: Int32, _ what: String) -> WorkQueueError {
+        let error = AMQPStatus.error(status: status, what, endpoint: endpoint)
+        if error.kind == .connectionLost { abandon() }
+        return error
+    }
+
+    /// Checks an RPC reply; a closed channel is re-opened so the connection stays usable.
+    func check(_ reply: amqp_rpc_reply_t, _ what: String, channel: UInt16) throws {
+        guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
+        if reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION, reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD,
+            let state
+        {
+            var closeOK = amqp_channel_close_ok_t(dummy: 0)
+            _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
+            openChannels.remove(channel)
+            let error = AMQPStatus.serverError(reply.reply, what, endpoint: endpoint)
+            try? openChannel(channel)
+            throw error
+        }
+        do {
+            try AMQPStatus.check(reply, what, endpoint: endpoint)
+        } catch let error as WorkQueueError {
+            if error.kind == .connectionLost { abandon() }
+            throw error
+        }
+    }
+}
+
+extension timeval {
+    init(seconds: Double) {
+        let whole = seconds.rounded(.down)
+        self.init(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
+    }
+}

@@ -1,0 +1,37 @@
+/// Counts publisher confirms on one channel: tags are 1, 2, 3, ... in publish order; the broker
+/// acknowledges them singly or with `multiple` (everything up to a tag).
+public struct ConfirmTracker: Sendable, Equatable {
+    /// Tags published so far (the last tag handed out).
+    public private(set) var published: UInt64 = 0
+    /// Every tag up to this one is confirmed.
+    public private(set) var confirmedThrough: UInt64 = 0
+    /// Single confirms that arrived above `confirmedThrough`.
+    private var confirmedAbove: Set<UInt64> = []
+
+    public init() {}
+
+    /// Records a publish and returns its tag.
+    public mutating func recordPublish() -> UInt64 {
+        published += 1
+        return published
+    }
+
+    /// Records a `basic.ack`.
+    public mutating func acknowledge(tag: UInt64, multiple: Bool) {
+        if multiple {
+            confirmedThrough = max(confirmedThrough, tag)
+            if !confirmedAbove.isEmpty { confirmedAbove = confirmedAbove.filter { $0 > confirmedThrough } }
+        } else if tag == confirmedThrough + 1 {
+            confirmedThrough = tag
+        } else if tag > confirmedThrough {
+            confirmedAbove.insert(tag)
+        }
+        while confirmedAbove.remove(confirmedThrough + 1) != nil { confirmedThrough += 1 }
+    }
+
+    /// Published but not yet confirmed.
+    public var outstanding: UInt64 { published - confirmedThrough - UInt64(confirmedAbove.count) }
+
+    /// How many publishes the broker has confirmed.
+    public var confirmedCount: UInt64 { confirmedThrough + UInt64(confirmedAbove.count) }
+}

@@ -1,0 +1,37 @@
+/// A value that must never be printed: its description is a placeholder.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}
+
+/// Where the broker is, how to log in, and which queue is the work queue.
+public struct ConnectionSettings: Sendable, Equatable {
+    public var host = "localhost"
+    public var port = 5672
+    public var user = "guest"
+    public var password = Secret("guest")
+    public var vhost = "/"
+    public var queue = "work-queue"
+    public var queueType = QueueType.classic
+    public var useTLS = false
+    public var caCertPath: String?
+    public var verifyPeer = true
+    public var connectTimeout: Double = 10
+    public var heartbeat = 30
+
+    public init() {}
+
+    /// "host:port" (never the credentials), for log lines and errors.
+    public var endpoint: String {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "\(shownHost):\(port)"
+    }
+}
+
+/// The kind of RabbitMQ queue the work queue and its dead-letter queue are declared as.
+public enum QueueType: String, Sendable, Equatable, CaseIterable {
+    case classic
+    case quorum
+}

@@ -1,0 +1,111 @@
+/// Everything `processor` needs, from its flags and environment.
+public struct ProcessorConfiguration: Sendable, Equatable {
+    public var connection: ConnectionSettings
+    /// The work command; nil runs the original's demo work.
+    public var command: WorkCommand?
+    public var prefetch = 1
+    public var maxAttempts = 3
+    public var itemTimeout: Double?
+    public var grace: Double = 20
+    public var waitForWork: Double = 0
+    public var reconnectTimeout: Double = 300
+    public var failOnDeadLetters = false
+    public var quiet = false
+    /// Names this processor in logs and dead letters: POD_NAME, else HOSTNAME.
+    public var podName: String
+
+    public init(connection: ConnectionSettings, podName: String) {
+        self.connection = connection
+        self.podName = podName
+    }
+
+    /// What the command line asked for: help text, or a drain.
+    public enum Command: Sendable, Equatable {
+        case help(String)
+        case run(ProcessorConfiguration)
+    }
+
+    public static let help = """
+        Usage: processor [OPTIONS] [-- COMMAND [ARG...]]
+
+        Takes items from the work queue until it is drained for everyone, runs COMMAND for each
+        and acknowledges the item only when COMMAND exited 0. Without COMMAND it runs the demo
+        work (prints "got id ITEM" and "processed ITEM").
+
+        The item reaches COMMAND three ways: on its standard input (exactly the item's bytes),
+        substituted for {} anywhere in ARG, and in the environment variable WORK_ITEM when it
+        fits (items up to 128 KiB without NUL bytes; larger ones are on stdin only). COMMAND's
+        stdout and stderr are the processor's own, not prefixed. JOB_USER, JOB_PASS and the rest
+        of the environment pass through unchanged.
+
+        Work:
+          --prefetch N            unacknowledged items the broker may hand this processor (1)
+          --max-attempts N        tries per item across all processors before it is moved to
+                                  the dead-letter queue QUEUE.failed (3)
+          --item-timeout SECS     kill COMMAND's process group after this long; counts as a
+                                  failed attempt (no limit)
+          --fail-on-dead-letters  exit 1 when any item was dead-lettered
+        Draining and stopping:
+          --wait-for-work SECS    on an empty, idle queue, wait this long for a first item (0)
+          --grace SECS            on SIGTERM/SIGINT, let the running COMMAND finish this long
+                                  before killing it and returning its item (20)
+          --reconnect-timeout S   keep reconnecting this long after losing the broker (300)
+          --quiet                 no line per item; errors and the summary only
+
+        """ + ConnectionOptions.helpText + """
+
+
+        Exit codes: 0 the queue is drained for everyone, 1 runtime failure (or dead letters with
+        --fail-on-dead-letters), 64 usage or configuration error, 69 broker unreachable,
+        77 access refused, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+        """
+
+    /// Parses flags over environment over defaults. Pure apart from reading `--password-file`.
+    public static func parse(arguments: [String], environment: [String: String]) throws -> Command {
+        var scanner = ArgumentScanner(arguments)
+        var options = ConnectionOptions()
+        var command: [String]?
+        var parsed: [String: Double] = [:]
+        var failOnDeadLetters = false
+        var quiet = false
+        while let token = scanner.next() {
+            switch token {
+            case .terminator: command = scanner.rest()
+            case .positional(let word):
+                throw WorkQueueError.usage("unexpected argument '\(word)'; put the command after --, as in: processor -- \(word) ...")
+            case .option(let name):
+                if try options.consume(name, from: &scanner) { continue }
+                switch name {
+                case "-h", "--help": return .help(help)
+                case "--prefetch": parsed[name] = Double(try scanner.integer(for: name, in: 1...65535))
+                case "--max-attempts": parsed[name] = Double(try scanner.integer(for: name, in: 1...1000))
+                case "--item-timeout": parsed[name] = try scanner.seconds(for: name, in: 0.001...864_000)
+                case "--grace": parsed[name] = try scanner.seconds(for: name, in: 0...3600)
+                case "--wait-for-work": parsed[name] = try scanner.seconds(for: name, in: 0...86_400)
+                case "--reconnect-timeout": parsed[name] = try scanner.seconds(for: name, in: 0...86_400)
+                case "--fail-on-dead-letters": failOnDeadLetters = true
+                case "--quiet", "-q": quiet = true
+                default: throw WorkQueueError.usage("unknown option \(name); see processor --help")
+                }
+            }
+        }
+        let pod = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOSTNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? HostName.current()
+        var config = ProcessorConfiguration(connection: try options.resolve(environment: environment), podName: pod)
+        if let command {
+            guard !command.isEmpty else { throw WorkQueueError.usage("no command after --; see processor --help") }
+            let work = WorkCommand(arguments: command)
+            try work.validate(path: environment["PATH"])
+            config.command = work
+        }
+        if let v = parsed["--prefetch"] { config.prefetch = Int(v) }
+        if let v = parsed["--max-attempts"] { config.maxAttempts = Int(v) }
+        config.itemTimeout = parsed["--item-timeout"]
+        if let v = parsed["--grace"] { config.grace = v }
+        if let v = parsed["--wait-for-work"] { config.waitForWork = v }
+        if let v = parsed["--reconnect-timeout"] { config.reconnectTimeout = v }
+        config.failOnDeadLetters = failOnDeadLetters
+        config.quiet = quiet
+        return .run(config)
+    }
+}

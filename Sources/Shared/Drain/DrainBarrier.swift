@@ -1,0 +1,51 @@
+/// Decides, from passive-declare samples taken while this processor holds nothing and does not
+/// consume, whether to consume again, keep waiting, or exit because the work is done for everyone.
+///
+/// A processor holding items stays a consumer, so `consumers > 0` means someone may still hold
+/// work that could come back; `ready > 0` means there is work to take. Exit needs `ready == 0`
+/// and `consumers == 0` on `requiredEmptyPolls` samples in a row (and, with `--wait-for-work`,
+/// some work seen or the wait over).
+public struct DrainBarrier: Sendable, Equatable {
+    public enum Decision: Sendable, Equatable {
+        case consume
+        case wait
+        case exit
+    }
+
+    public let requiredEmptyPolls: Int
+    private let waitForWorkUntil: Double
+    private var emptyPolls = 0
+    public private(set) var sawWork = false
+
+    public init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double) {
+        self.requiredEmptyPolls = requiredEmptyPolls
+        self.waitForWorkUntil = startedAt + waitForWork
+    }
+
+    /// Records that work was seen (an item was delivered).
+    public mutating func workSeen() {
+        sawWork = true
+    }
+
+    /// Takes one sample.
+    public mutating func observe(_ counts: QueueCounts, now: Double) -> Decision {
+        if counts.ready > 0 {
+            emptyPolls = 0
+            sawWork = true
+            return .consume
+        }
+        if counts.consumers > 0 {
+            emptyPolls = 0
+            return .wait
+        }
+        emptyPolls += 1
+        guard emptyPolls >= requiredEmptyPolls else { return .wait }
+        if !sawWork && now < waitForWorkUntil { return .wait }
+        return .exit
+    }
+
+    /// Starts a new run of samples (after consuming again).
+    public mutating func reset() {
+        emptyPolls = 0
+    }
+}

@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Processor {
+    /// Connects, declares the topology and starts consuming.
+    func connect() throws {
+        let connection = try AMQPConnection(settings: config.connection)
+        try topology.declare(on: connection)
+        try connection.enableConfirms()
+        try connection.setPrefetch(config.prefetch)
+        self.connection = connection
+        if stopSignal == nil {
+            consumerTag = try connection.consume(queue: topology.queue)
+            lastActivity = MonotonicClock.now()
+        }
+    }
+
+    /// Reconnects with backoff after the connection was lost. Items that were delivered on the
+    /// old connection are requeued by the broker; a command still running finishes, but its
+    /// result is not acknowledged. Returns false when a stop signal ended the wait.
+    func reconnect(after error: WorkQueueError) throws -> Bool {
+        connection?.abandon()
+        connection = nil
+        consumerTag = nil
+        waiting.removeAll()
+        generation += 1
+        var backoff = Backoff(limit: config.reconnectTimeout)
+        var lastError = error
+        while true {
+            guard let delay = backoff.nextDelay() else {
+                throw WorkQueueError.failure(
+                    "\(lastError.message); gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed")
+            }
+            log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
+            if waitInterruptibly(delay) { return stopWithoutConnection() }
+            do {
+                try connect()
+                barrier.reset()
+                log.always("reconnected to work queue \(config.connection.endpoint)")
+                return true
+            } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
+                connection?.abandon()
+                connection = nil
+                lastError = error
+            }
+        }
+    }
+
+    /// Sleeps up to `seconds` while reaping the command; true if a stop signal arrived.
+    private func waitInterruptibly(_ seconds: Double) -> Bool {
+        let until = MonotonicClock.now() + seconds
+        while MonotonicClock.now() < until {
+            var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
+            let timeout = Int32(max(1, (until - MonotonicClock.now()) * 1000))
+            _ = poll(&fds, 1, timeout)
+            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
+                if stopSignal == nil { stopSignal = sig }
+            }
+            if let child = running?.child, let exit = child.poll() {
+                log.always("item \(running?.label ?? "") ended (\(exit.description)) while the broker was unreachable; the broker has already requeued it")
+                running = nil
+            }
+            if stopSignal != nil { return true }
+        }
+        return false
+    }
+
+    /// Stops while disconnected: the running command gets the grace period, then is killed.
+    private func stopWithoutConnection() -> Bool {
+        if let child = running?.child {
+            child.signalGroup(SIGTERM)
+            let until = MonotonicClock.now() + config.grace
+            while MonotonicClock.now() < until, child.poll() == nil { Sleep.seconds(0.05) }
+            if child.poll() == nil {
+                child.signalGroup(SIGKILL)
+                while child.poll() == nil { Sleep.seconds(0.01) }
+            }
+            running = nil
+        }
+        return false
+    }
+}

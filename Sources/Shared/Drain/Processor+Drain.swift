@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Processor {
+    /// While holding nothing: leaves the queue when it looks empty, then samples it until the
+    /// drain barrier says to consume again or that the work is done for everyone.
+    /// Returns true when the processor should exit.
+    func drainCheck(now: Double) throws -> Bool {
+        guard let connection else { return false }
+        if let tag = consumerTag {
+            guard now - lastActivity >= Self.idleCheckDelay else { return false }
+            guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+            if counts.ready > 0 {
+                lastActivity = now
+                return false
+            }
+            try connection.cancel(consumerTag: tag)
+            consumerTag = nil
+            barrier.reset()
+            nextPoll = now
+            return false
+        }
+        guard now >= nextPoll else { return false }
+        guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        switch barrier.observe(counts, now: now) {
+        case .consume:
+            consumerTag = try connection.consume(queue: topology.queue)
+            lastActivity = now
+        case .wait:
+            nextPoll = now + Self.pollInterval
+        case .exit:
+            return true
+        }
+        return false
+    }
+
+    private func queueMissing() -> WorkQueueError {
+        .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
+    }
+
+    /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
+    func handleStop(now: Double) throws -> Bool? {
+        guard let sig = stopSignal else { return nil }
+        if graceDeadline == 0 {
+            graceDeadline = now + config.grace
+            log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for the running command")
+            if let tag = consumerTag, let connection {
+                try? connection.cancel(consumerTag: tag)
+            }
+            consumerTag = nil
+            for delivery in waiting where connection != nil {
+                try connection?.reject(delivery.tag, requeue: true)
+            }
+            waiting.removeAll()
+            running?.child?.signalGroup(SIGTERM)
+        }
+        guard let item = running else { return true }
+        if now >= graceDeadline, item.killedFor != .stop, let child = item.child {
+            running?.killedFor = .stop
+            child.signalGroup(SIGKILL)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The processor's event loop: one thread waits with `poll(2)` on the broker's socket, the signal
+/// pipe and the running command's stdin, so heartbeats are serviced however long the work runs.
+public final class Processor {
+    public let config: ProcessorConfiguration
+    let log: Log
+    let topology: Topology
+    let policy: FailurePolicy
+    let signals: SignalPipe
+    let baseEnvironment: [[UInt8]]
+
+    var connection: AMQPConnection?
+    /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
+    var generation = 0
+    var consumerTag: String?
+    /// Delivered but not started (prefetch above 1).
+    var waiting: [Delivery] = []
+    var running: RunningItem?
+    var barrier: DrainBarrier
+    var lastActivity = MonotonicClock.now()
+    var nextPoll = 0.0
+    var stopSignal: Int32?
+    var graceDeadline = 0.0
+    public internal(set) var stats = ProcessorStats()
+    let startedAt = MonotonicClock.now()
+
+    /// Seconds without deliveries, holding nothing, before checking whether the queue is empty.
+    static let idleCheckDelay = 0.25
+    /// Seconds between passive declares while idle.
+    static let pollInterval = 0.5
+
+    public init(config: ProcessorConfiguration, log: Log) throws {
+        self.config = config
+        self.log = log
+        self.topology = Topology(config.connection)
+        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
+        self.signals = try SignalPipe()
+        self.baseEnvironment = ProcessEnvironment.current()
+            .filter { $0.key != "WORK_ITEM" }
+            .map { Array("\($0.key)=\($0.value)".utf8) }
+        self.barrier = DrainBarrier(startedAt: startedAt, waitForWork: config.waitForWork)
+    }
+
+    /// Drains the queue; returns the exit code.
+    public func run() throws -> Int32 {
+        let s = config.connection
+        log.info("connecting to work queue \(s.host) \(s.port)")
+        try connect()
+        log.info("connected to work queue")
+        while true {
+            do {
+                if try step() { break }
+            } catch let error as WorkQueueError where error.kind == .connectionLost {
+                if !(try reconnect(after: error)) { break }
+            }
+        }
+        connection?.close()
+        return finish()
+    }
+
+    /// One pass of the loop; true when the processor should stop.
+    private func step() throws -> Bool {
+        let now = MonotonicClock.now()
+        if let stopped = try handleStop(now: now) { return stopped }
+        if running == nil, stopSignal == nil, !waiting.isEmpty { try start(waiting.removeFirst()) }
+        if running == nil, waiting.isEmpty, stopSignal == nil {
+            if try drainCheck(now: now) { return true }
+        }
+        waitForEvents(until: nextDeadline(now: now))
+        for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
+            if stopSignal == nil { stopSignal = sig }
+        }
+        try checkRunning()
+        try receive()
+        return false
+    }
+
+    /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
+    private func waitForEvents(until deadline: Double) {
+        guard let connection else { return }
+        if connection.hasBufferedInput { return }
+        var fds = [
+            pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
+        ]
+        if let fd = running?.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
+        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        _ = poll(&fds, nfds_t(fds.count), timeout)
+    }
+
+    /// The next moment something must be checked without any descriptor becoming ready.
+    private func nextDeadline(now: Double) -> Double {
+        var deadline = now + 1
+        if stopSignal != nil, running != nil { deadline = min(deadline, graceDeadline) }
+        if let timeoutAt = running?.timeoutAt { deadline = min(deadline, timeoutAt) }
+        if running == nil, waiting.isEmpty, stopSignal == nil {
+            deadline = min(deadline, consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll)
+        }
+        if let heartbeat = connection?.heartbeat, heartbeat > 0 {
+            deadline = min(deadline, now + Double(heartbeat) / 4)
+        }
+        return deadline
+    }
+
+    /// Reads what the broker sent: deliveries and consumer cancels.
+    private func receive() throws {
+        guard let connection else { return }
+        var budget = 256
+        while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+            budget -= 1
+            switch event {
+            case .delivery(let delivery):
+                lastActivity = MonotonicClock.now()
+                barrier.workSeen()
+                if stopSignal != nil {
+                    try connection.reject(delivery.tag, requeue: true)
+                } else {
+                    waiting.append(delivery)
+                }
+            case .cancelledByBroker:
+                log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
+                consumerTag = nil
+                nextPoll = 0
+            }
+        }
+    }
+
+    private func finish() -> Int32 {
+        let elapsed = MonotonicClock.now() - startedAt
+        if let sig = stopSignal {
+            log.always(
+                "stopped by \(sig == SIGINT ? "SIGINT" : "SIGTERM") after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
+            return sig == SIGINT ? ExitCode.interrupted : ExitCode.terminated
+        }
+        var line = "processed all work: \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s"
+        if stats.retried > 0 || stats.deadLettered > 0 {
+            line += "; \(stats.retried) retried, \(stats.deadLettered) moved to \(topology.deadLetterQueue)"
+        }
+        log.always(line)
+        if config.failOnDeadLetters && stats.deadLettered > 0 { return ExitCode.failure }
+        return ExitCode.success
+    }
+}

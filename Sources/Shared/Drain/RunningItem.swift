@@ -1,0 +1,29 @@
+/// An item being worked on: its delivery, the command (nil for demo work) and its deadlines.
+struct RunningItem {
+    let delivery: Delivery
+    /// The connection generation the delivery came on; only that connection can acknowledge it.
+    let generation: Int
+    let child: ChildProcess?
+    let startedAt: Double
+    let timeoutAt: Double?
+    /// Why the processor killed the command, if it did.
+    var killedFor: KillReason?
+
+    enum KillReason {
+        case timeout
+        case stop
+    }
+
+    /// The item as text for log lines, shortened.
+    var label: String { ItemLabel.short(delivery.body) }
+}
+
+/// Shortens items for log lines.
+public enum ItemLabel {
+    public static func short(_ bytes: [UInt8], limit: Int = 60) -> String {
+        let text = String(decoding: bytes.prefix(limit * 4), as: UTF8.self)
+            .map { $0.isNewline ? "⏎" : String($0) }.joined()
+        guard text.count > limit || bytes.count > limit * 4 else { return text }
+        return String(text.prefix(limit)) + "…(\(bytes.count) bytes)"
+    }
+}

@@ -1,0 +1,50 @@
+/// `loader --from-failed`: moves the items of the dead-letter queue back into the work queue with a
+/// fresh attempt count. Each item is acknowledged on the dead-letter queue only after the broker
+/// confirmed its copy in the work queue, so a crash duplicates at worst and never loses.
+public struct FailedItemMover {
+    public let settings: ConnectionSettings
+    public let log: Log
+
+    public init(settings: ConnectionSettings, log: Log) {
+        self.settings = settings
+        self.log = log
+    }
+
+    /// Moves what the dead-letter queue holds when it starts; returns how many were moved.
+    public func run() throws -> Int {
+        let topology = Topology(settings)
+        log.info("connecting to work queue \(settings.host) \(settings.port)")
+        let connection = try AMQPConnection(settings: settings)
+        defer { connection.close() }
+        try topology.declare(on: connection)
+        let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
+        guard waiting > 0 else {
+            log.always("no items in \(topology.deadLetterQueue): nothing to move")
+            return 0
+        }
+        try connection.enableConfirms()
+        try connection.setPrefetch(500)
+        let consumer = try connection.consume(queue: topology.deadLetterQueue)
+        var moved = 0
+        var lastTag: UInt64 = 0
+        var unacked = 0
+        func settle() throws {
+            guard unacked > 0 else { return }
+            try connection.waitForConfirms()
+            try connection.ack(lastTag, multiple: true)
+            unacked = 0
+        }
+        while moved < waiting, let event = try connection.nextEvent(timeout: 5) {
+            guard case .delivery(let delivery) = event else { break }
+            try delivery.body.withUnsafeBytes { try connection.publish(routingKey: topology.queue, body: $0) }
+            moved += 1
+            unacked += 1
+            lastTag = delivery.tag
+            if unacked >= 250 { try settle() }
+        }
+        try settle()
+        try connection.cancel(consumerTag: consumer)
+        log.always("moved \(moved) items from \(topology.deadLetterQueue) back to \(topology.queue)")
+        return moved
+    }
+}

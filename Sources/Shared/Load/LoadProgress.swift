@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The loader's progress: a line per item for small loads (like the original), otherwise a
+/// progress line once a second (rewritten in place on a terminal).
+final class LoadProgress {
+    private let log: Log
+    private let perItem: Bool
+    private let tty: Bool
+    private var lastShown = MonotonicClock.now()
+    private var shownInPlace = false
+
+    /// Loads up to this many items log each item.
+    static let perItemLimit = 100
+
+    init(log: Log, knownTotal: Int?) {
+        self.log = log
+        self.perItem = (knownTotal ?? Int.max) <= Self.perItemLimit
+        self.tty = isatty(STDERR_FILENO) == 1
+    }
+
+    func published(item: [UInt8], count: Int, confirmed: Int) {
+        guard !log.quiet else { return }
+        if perItem {
+            log.info("loading data: \(String(decoding: item.prefix(200), as: UTF8.self))")
+            return
+        }
+        let now = MonotonicClock.now()
+        guard now - lastShown >= 1 else { return }
+        lastShown = now
+        let line = "loading data: \(count) items published, \(confirmed) confirmed"
+        if tty {
+            Log.writeRaw("\r\u{1B}[K" + line, to: STDERR_FILENO)
+            shownInPlace = true
+        } else {
+            log.info(line)
+        }
+    }
+
+    func finish() {
+        if shownInPlace { Log.writeRaw("\r\u{1B}[K", to: STDERR_FILENO) }
+    }
+}

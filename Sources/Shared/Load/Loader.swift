@@ -1,0 +1,112 @@
+/// Publishes items as persistent messages with publisher confirms, keeping a window of
+/// unconfirmed items so that a lost connection re-publishes them (duplicates possible, no loss).
+public final class Loader {
+    public let config: LoaderConfiguration
+    private let log: Log
+    private let progress: LoadProgress
+    private var connection: AMQPConnection?
+    /// Items published on the current channel and not yet confirmed, oldest first.
+    private var unconfirmed: [[UInt8]] = []
+    /// The confirm tag of `unconfirmed[0]`, minus one.
+    private var unconfirmedBase: UInt64 = 0
+    private var confirmedTotal = 0
+    /// Unconfirmed items allowed before waiting; the broker coalesces confirms for the window.
+    private let window: UInt64 = 2048
+
+    public init(config: LoaderConfiguration, log: Log) {
+        self.config = config
+        self.log = log
+        self.progress = LoadProgress(log: log, knownTotal: config.source.knownCount)
+    }
+
+    /// Loads every item; returns how many the broker confirmed.
+    public func run() throws -> Int {
+        let started = MonotonicClock.now()
+        try connect(firstTime: true)
+        var items = try config.source.makeIterator()
+        var published = 0
+        while let item = try items.next() {
+            try withReconnect { try self.publish(item) }
+            published += 1
+            progress.published(item: item, count: published, confirmed: confirmedTotal)
+        }
+        try withReconnect { try self.settle(untilOutstanding: 0) }
+        connection?.close()
+        let elapsed = MonotonicClock.now() - started
+        progress.finish()
+        log.info("loaded data")
+        log.always("loaded \(confirmedTotal) items in \(Format.seconds(elapsed)) s (\(Format.rate(confirmedTotal, elapsed)) items/s)")
+        return confirmedTotal
+    }
+
+    private func connect(firstTime: Bool) throws {
+        let s = config.connection
+        if firstTime { log.info("connecting to work queue \(s.host) \(s.port)") }
+        let connection = try AMQPConnection(settings: s)
+        try Topology(s).declare(on: connection)
+        try connection.enableConfirms()
+        self.connection = connection
+        if firstTime { log.info("connected to work queue") }
+    }
+
+    private func publish(_ item: [UInt8]) throws {
+        guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
+        unconfirmed.append(item)
+        try item.withUnsafeBytes { try connection.publish(routingKey: config.connection.queue, body: $0) }
+        if connection.confirmTracker.outstanding >= window { try settle(untilOutstanding: window / 2) }
+    }
+
+    /// Waits for confirms and forgets confirmed items.
+    private func settle(untilOutstanding limit: UInt64) throws {
+        guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
+        try connection.waitForConfirms(untilOutstanding: limit)
+        let through = connection.confirmTracker.confirmedThrough
+        let done = Int(through - unconfirmedBase)
+        if done > 0 {
+            unconfirmed.removeFirst(done)
+            unconfirmedBase = through
+            confirmedTotal += done
+        }
+    }
+
+    /// Runs `body`; when the connection is lost, reconnects with backoff and re-publishes
+    /// every unconfirmed item before trying `body` again.
+    private func withReconnect(_ body: () throws -> Void) throws {
+        var backoff: Backoff?
+        while true {
+            do {
+                return try body()
+            } catch let error as WorkQueueError where error.kind == .connectionLost {
+                connection?.abandon()
+                connection = nil
+                if backoff == nil { backoff = Backoff(limit: config.reconnectTimeout) }
+                try reconnect(after: error, backoff: &backoff!)
+            }
+        }
+    }
+
+    private func reconnect(after error: WorkQueueError, backoff: inout Backoff) throws {
+        var lastError = error
+        while true {
+            guard let delay = backoff.nextDelay() else {
+                throw WorkQueueError.failure(
+                    "\(lastError.message); gave up after \(Int(config.reconnectTimeout)) s; \(confirmedTotal) items were confirmed")
+            }
+            log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
+            Sleep.seconds(delay)
+            do {
+                try connect(firstTime: false)
+                let pending = unconfirmed
+                unconfirmed = []
+                unconfirmedBase = 0
+                log.always("reconnected; publishing \(pending.count) unconfirmed items again")
+                for item in pending { try publish(item) }
+                return
+            } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
+                connection?.abandon()
+                connection = nil
+                lastError = error
+            }
+        }
+    }
+}

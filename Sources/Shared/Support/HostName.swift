@@ -1,0 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machine's host name.
+public enum HostName {
+    public static func current() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "processor" }
+        return String(cString: buffer)
+    }
+}

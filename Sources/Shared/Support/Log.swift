@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes the tools' log lines to standard error, one `write` per line so lines from parallel
+/// processors do not interleave, and standard output lines for the demo work.
+public struct Log: Sendable {
+    public var quiet: Bool
+
+    public init(quiet: Bool = false) {
+        self.quiet = quiet
+    }
+
+    /// An informational line (suppressed by `--quiet`).
+    public func info(_ line: String) {
+        if !quiet { Log.write(line, to: STDERR_FILENO) }
+    }
+
+    /// A line that is always shown: warnings, errors and summaries.
+    public func always(_ line: String) {
+        Log.write(line, to: STDERR_FILENO)
+    }
+
+    /// A line on standard output.
+    public func output(_ line: String) {
+        Log.write(line, to: STDOUT_FILENO)
+    }
+
+    /// Writes one line with its newline, retrying short writes.
+    public static func write(_ line: String, to fd: Int32) {
+        writeRaw(line + "\n", to: fd)
+    }
+
+    /// Writes text as it is, retrying short writes.
+    public static func writeRaw(_ text: String, to fd: Int32) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}

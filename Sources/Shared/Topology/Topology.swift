@@ -1,0 +1,31 @@
+/// The queues every executable agrees on: the work queue and its dead-letter queue `QUEUE.failed`,
+/// both durable and of the configured type. One declaration, shared by loader and processor.
+public struct Topology: Sendable, Equatable {
+    public var queue: String
+    public var queueType: QueueType
+
+    public init(queue: String, queueType: QueueType) {
+        self.queue = queue
+        self.queueType = queueType
+    }
+
+    public init(_ settings: ConnectionSettings) {
+        self.init(queue: settings.queue, queueType: settings.queueType)
+    }
+
+    /// Where items go after their last failed attempt.
+    public var deadLetterQueue: String { queue + ".failed" }
+
+    /// The queue arguments; a classic queue gets none, so queues made by other tools match.
+    public var arguments: [(String, String)] {
+        queueType == .quorum ? [("x-queue-type", "quorum")] : []
+    }
+
+    /// Declares both queues; returns the work queue's counts.
+    @discardableResult
+    public func declare(on connection: AMQPConnection) throws -> QueueCounts {
+        let counts = try connection.declareQueue(queue, arguments: arguments)
+        _ = try connection.declareQueue(deadLetterQueue, arguments: arguments)
+        return counts
+    }
+}
