@@ -33,6 +33,12 @@ let package = Package(
             dependencies: ["Shared"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Shared"],
+            path: "Tests/TestSupport",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: ["Shared"],
@@ -40,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", "TestSupport"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Configuration: flag, then environment, then default")
+struct ConnectionOptionsTests {
+    func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConnectionSettings {
+        guard case .run(let config) = try LoaderConfiguration.parse(arguments: arguments, environment: environment) else {
+            throw TestFailureLocal("expected a run")
+        }
+        return config.connection
+    }
+
+    @Test("defaults match the original: localhost 5672 guest / work-queue")
+    func defaults() throws {
+        let s = try resolve([])
+        #expect(s.host == "localhost")
+        #expect(s.port == 5672)
+        #expect(s.user == "guest")
+        #expect(s.password.value == "guest")
+        #expect(s.vhost == "/")
+        #expect(s.queue == "work-queue")
+        #expect(s.queueType == .classic)
+        #expect(s.useTLS == false)
+    }
+
+    @Test("environment variables override defaults")
+    func environment() throws {
+        let s = try resolve([], [
+            "WORK_QUEUE_HOST": "rabbit", "WORK_QUEUE_PORT": "5673", "WORK_QUEUE_USER": "u",
+            "WORK_QUEUE_PASSWORD": "p", "WORK_QUEUE_VHOST": "v", "WORK_QUEUE_NAME": "q", "WORK_QUEUE_TYPE": "quorum",
+        ])
+        #expect(s.host == "rabbit")
+        #expect(s.port == 5673)
+        #expect(s.user == "u")
+        #expect(s.password.value == "p")
+        #expect(s.vhost == "v")
+        #expect(s.queue == "q")
+        #expect(s.queueType == .quorum)
+    }
+
+    @Test("flags override environment variables")
+    func flagsWin() throws {
+        let s = try resolve(
+            ["--host", "flaghost", "--port=6000", "--queue", "fq", "--vhost", "fv", "--user", "fu"],
+            ["WORK_QUEUE_HOST": "envhost", "WORK_QUEUE_PORT": "5673", "WORK_QUEUE_NAME": "eq"])
+        #expect(s.host == "flaghost")
+        #expect(s.port == 6000)
+        #expect(s.queue == "fq")
+        #expect(s.vhost == "fv")
+        #expect(s.user == "fu")
+    }
+
+    @Test("a URL supplies host, port, credentials and vhost; single settings of the same level override it")
+    func urlThenSingles() throws {
+        let s = try resolve([], ["WORK_QUEUE_URL": "amqp://alice:s3cret@broker:5700/jobs", "WORK_QUEUE_PORT": "5800"])
+        #expect(s.host == "broker")
+        #expect(s.port == 5800)
+        #expect(s.user == "alice")
+        #expect(s.password.value == "s3cret")
+        #expect(s.vhost == "jobs")
+    }
+
+    @Test("--url beats the environment's host; amqps turns TLS on with port 5671")
+    func flagURLBeatsEnvironment() throws {
+        let s = try resolve(["--url", "amqps://bob:pw@secure.example/%2f"], ["WORK_QUEUE_HOST": "envhost"])
+        #expect(s.host == "secure.example")
+        #expect(s.port == 5671)
+        #expect(s.useTLS)
+        #expect(s.vhost == "/")
+        #expect(s.verifyPeer)
+        let insecure = try resolve(["--url", "amqps://h", "--insecure"])
+        #expect(insecure.verifyPeer == false)
+    }
+
+    @Test("a bad URL is a usage error that never shows the password")
+    func badURLHidesPassword() throws {
+        for url in ["http://user:hunter2@host/", "amqp://user:hunter2@host:notaport/"] {
+            do {
+                _ = try resolve(["--url", url])
+                Issue.record("accepted \(url)")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage)
+                #expect(!error.message.contains("hunter2"))
+                #expect(error.exitCode == 64)
+            }
+        }
+    }
+
+    @Test("--password-file reads the first line without its line ending")
+    func passwordFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID())").path
+        try "top secret\r\nignored\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let s = try resolve(["--password-file", path], ["WORK_QUEUE_PASSWORD": "env"])
+        #expect(s.password.value == "top secret")
+        #expect("\(s.password)" == "<redacted>")
+    }
+
+    @Test("--password is refused, a missing password file and bad numbers are usage errors")
+    func usageErrors() {
+        let cases: [([String], [String: String])] = [
+            (["--password", "x"], [:]),
+            (["--password-file", "/nonexistent/pw"], [:]),
+            (["--port", "0"], [:]),
+            (["--port", "http"], [:]),
+            (["--queue-type", "stream"], [:]),
+            ([], ["WORK_QUEUE_PORT": "abc"]),
+            (["--count", "-1"], [:]),
+            (["--count", "3", "item"], [:]),
+            (["--nope"], [:]),
+            (["--host"], [:]),
+        ]
+        for (arguments, environment) in cases {
+            #expect(throws: WorkQueueError.self, "\(arguments) \(environment)") {
+                _ = try LoaderConfiguration.parse(arguments: arguments, environment: environment)
+            }
+        }
+    }
+
+    @Test("the loader's item sources: default 0..99, items, --count, --file")
+    func loaderSources() throws {
+        func source(_ arguments: [String]) throws -> ItemSource {
+            guard case .run(let c) = try LoaderConfiguration.parse(arguments: arguments, environment: [:]) else {
+                throw TestFailureLocal("help")
+            }
+            return c.source
+        }
+        #expect(try source([]) == .count(100))
+        #expect(try source(["a", "b"]) == .arguments(["a", "b"]))
+        #expect(try source(["--", "--not-an-option"]) == .arguments(["--not-an-option"]))
+        #expect(try source(["--count", "7"]) == .count(7))
+        #expect(try source(["--file", "-"]) == .file("-"))
+    }
+
+    @Test("processor options and the command after --")
+    func processorOptions() throws {
+        guard
+            case .run(let c) = try ProcessorConfiguration.parse(
+                arguments: ["--prefetch", "10", "--max-attempts", "5", "--grace", "3", "--", "sh", "-c", "echo {}"],
+                environment: ["POD_NAME": "pod-1", "PATH": "/usr/bin:/bin"])
+        else { throw TestFailureLocal("help") }
+        #expect(c.prefetch == 10)
+        #expect(c.maxAttempts == 5)
+        #expect(c.grace == 3)
+        #expect(c.command == WorkCommand(arguments: ["sh", "-c", "echo {}"]))
+        #expect(c.podName == "pod-1")
+        #expect(throws: WorkQueueError.self) {
+            _ = try ProcessorConfiguration.parse(arguments: ["--", "no-such-command-xyz"], environment: ["PATH": "/usr/bin"])
+        }
+        #expect(throws: WorkQueueError.self) {
+            _ = try ProcessorConfiguration.parse(arguments: ["sh"], environment: [:])
+        }
+    }
+}
+
+struct TestFailureLocal: Error {
+    let text: String
+    init(_ text: String) { self.text = text }
+}

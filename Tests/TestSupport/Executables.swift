@@ -1,0 +1,107 @@
+import Foundation
+
+/// Runs the built executables the way a user does: a real process, an environment, pipes and
+/// an exit status.
+public enum Executables {
+    /// The folder holding `loader` and `processor`: `WQ_BIN`, else this package's debug build.
+    public static var binDirectory: URL {
+        if let bin = ProcessInfo.processInfo.environment["WQ_BIN"], !bin.isEmpty {
+            return URL(fileURLWithPath: bin)
+        }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }
+
+    public static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The result of a finished run.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var output: String { stdout + stderr }
+    }
+
+    /// A started process whose output is collected in temporary files.
+    public final class Running: @unchecked Sendable {
+        // @unchecked: `Process` is not Sendable; each Running is used by one test at a time.
+        public let process: Process
+        let outURL: URL
+        let errURL: URL
+
+        init(process: Process, outURL: URL, errURL: URL) {
+            self.process = process
+            self.outURL = outURL
+            self.errURL = errURL
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+
+        /// Waits up to `timeout` seconds; kills the process and fails when it takes longer.
+        public func wait(timeout: Double = 60) throws -> Result {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                throw TestFailure("\(process.executableURL?.lastPathComponent ?? "?") did not finish within \(timeout) s; output: \(collected())")
+            }
+            process.waitUntilExit()
+            return Result(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        }
+
+        /// The output so far.
+        public func collected() -> String {
+            ((try? String(contentsOf: outURL, encoding: .utf8)) ?? "") + ((try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        }
+
+        public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+    }
+
+    /// Starts `name` with `arguments`; `environment` is added to a clean base (PATH, HOME).
+    public static func start(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil
+    ) throws -> Running {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wq-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let outURL = dir.appendingPathComponent("stdout")
+        let errURL = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        if let stdin {
+            let input = dir.appendingPathComponent("stdin")
+            try stdin.write(to: input)
+            process.standardInput = try FileHandle(forReadingFrom: input)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        try process.run()
+        return Running(process: process, outURL: outURL, errURL: errURL)
+    }
+
+    /// Runs `name` to completion.
+    public static func run(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+        timeout: Double = 60
+    ) throws -> Result {
+        try start(name, arguments, environment: environment, stdin: stdin).wait(timeout: timeout)
+    }
+}
+
+/// A failure raised by test support code.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
