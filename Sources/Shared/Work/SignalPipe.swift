@@ -29,6 +29,12 @@ public final class SignalPipe {
             sigaction(sig, &action, nil)
         }
         signal(SIGPIPE, SIG_IGN)
+        // A parent may start us with these signals blocked (some process launchers do);
+        // then SIGCHLD would never wake the loop.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&unblock, sig) }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signals that arrived since the last call.
