@@ -90,6 +90,10 @@ public final class AMQPConnection {
         var timeout = timeval(seconds: settings.connectTimeout)
         let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
         try AMQPStatus.check(status, "connect", endpoint: endpoint)
+        // Work commands must not inherit the broker socket: a command outliving a killed
+        // processor would keep the connection, and its items, alive.
+        let fd = amqp_get_sockfd(state)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) }
     }
 
     private func checkLogin(_ reply: amqp_rpc_reply_t) throws {
