@@ -71,12 +71,12 @@ struct ReliabilityTests {
         #expect(lines(dir.path + "/done") == ["precious"])
     }
 
-    @Test("(c) 4 processors, 2 killed -9 mid-drain and one restarted: every item done, survivors exit 0")
-    func killedMidDrain() throws {
+    @Test("(c) 4 processors, 2 killed -9 mid-drain and one restarted: every item done, survivors exit 0", arguments: QueueType.allCases)
+    func killedMidDrain(type: QueueType) throws {
         let queue = TestBroker.uniqueQueue("kills")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
         #expect(try Executables.run("loader", ["--count", "300", "--quiet"], environment: env).status == 0)
         let args = ["--quiet", "--", "sh", "-c", #"sleep 0.02; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         var running = try (1...4).map { _ in try Executables.start("processor", args, environment: env) }
@@ -91,12 +91,12 @@ struct ReliabilityTests {
         #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
     }
 
-    @Test("(d) the broker stopped for 5 s mid-drain: processors reconnect, finish, nothing is lost")
-    func brokerRestart() throws {
+    @Test("(d) the broker stopped for 5 s mid-drain: processors reconnect, finish, nothing is lost", arguments: QueueType.allCases)
+    func brokerRestart(type: QueueType) throws {
         let queue = TestBroker.uniqueQueue("restart")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
         #expect(try Executables.run("loader", ["--count", "200", "--quiet"], environment: env).status == 0)
         let args = ["--quiet", "--", "sh", "-c", #"sleep 0.03; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         let running = try (1...3).map { _ in try Executables.start("processor", args, environment: env) }
@@ -109,6 +109,26 @@ struct ReliabilityTests {
             #expect(r.result.stderr.contains("reconnect"), "\(r.result.stderr)")
         }
         #expect(Set(lines(dir.path + "/done")) == Set((0..<200).map(String.init)))
+    }
+
+    @Test("the loader survives a broker stop mid-load: re-publishes the unconfirmed, loses nothing, counts exactly")
+    func loaderReconnects() throws {
+        let queue = TestBroker.uniqueQueue("reload")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        let total = 300_000
+        let load = try Executables.start("loader", ["--count", String(total)], environment: env)
+        try waitUntil { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        try BrokerControl.ctl(["stop_app"])
+        usleep(3_000_000)
+        try BrokerControl.ctl(["start_app"])
+        let result = try load.wait(timeout: 120)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("reconnecting"), "the broker stop came too late to test anything: \(result.stderr)")
+        #expect(result.stderr.contains("loaded \(total) items in"), "\(result.stderr)")
+        let bodies = try TestBroker.drain(queue).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(bodies.count >= total)
+        #expect(Set(bodies) == Set((0..<total).map(String.init)))
     }
 
     @Test("(e) a poison item is tried exactly N times, then lands in QUEUE.failed with why", arguments: QueueType.allCases)

@@ -27,6 +27,7 @@ public final class Loader {
         var published = 0
         while let item = try items.next() {
             try withReconnect { try self.publish(item) }
+            try withReconnect { try self.settleIfWindowFull() }
             published += 1
             progress.published(item: item, count: published, confirmed: confirmedTotal)
         }
@@ -49,10 +50,19 @@ public final class Loader {
         if firstTime { log.info("connected to work queue") }
     }
 
+    /// Publishes a new item and remembers it until it is confirmed.
     private func publish(_ item: [UInt8]) throws {
-        guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
+        try send(item)
         unconfirmed.append(item)
+    }
+
+    private func send(_ item: [UInt8]) throws {
+        guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
         try item.withUnsafeBytes { try connection.publish(routingKey: config.connection.queue, body: $0) }
+    }
+
+    private func settleIfWindowFull() throws {
+        guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
         if connection.confirmTracker.outstanding >= window { try settle(untilOutstanding: window / 2) }
     }
 
@@ -96,11 +106,10 @@ public final class Loader {
             Sleep.seconds(delay)
             do {
                 try connect(firstTime: false)
-                let pending = unconfirmed
-                unconfirmed = []
+                // Tags start again at 1 on the new channel: unconfirmed[i] is sent as tag i+1.
                 unconfirmedBase = 0
-                log.always("reconnected; publishing \(pending.count) unconfirmed items again")
-                for item in pending { try publish(item) }
+                log.always("reconnected; publishing \(unconfirmed.count) unconfirmed items again")
+                for item in unconfirmed { try send(item) }
                 return
             } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
                 connection?.abandon()
