@@ -39,6 +39,20 @@ struct DrainLogicTests {
         #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .exit)
     }
 
+    @Test("--wait-for-work does not hold back a processor that saw others working")
+    func othersWorkedMeanwhile() {
+        var barrier = DrainBarrier(startedAt: 0, waitForWork: 60)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 3), now: 1) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 2), now: 1.5) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2.5) == .exit)
+        var startup = DrainBarrier(startedAt: 0, waitForWork: 60)
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 3), now: 1) == .wait)
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .wait)
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
+        #expect(startup.sawWork == false)
+    }
+
     @Test("a failed item is retried until the last attempt, then dead-lettered")
     func failurePolicy() {
         let policy = FailurePolicy(maxAttempts: 3)

@@ -4,7 +4,7 @@
 /// A processor holding items stays a consumer, so `consumers > 0` means someone may still hold
 /// work that could come back; `ready > 0` means there is work to take. Exit needs `ready == 0`
 /// and `consumers == 0` on `requiredEmptyPolls` samples in a row (and, with `--wait-for-work`,
-/// some work seen or the wait over).
+/// some work seen, by this processor or as others holding items, or the wait over).
 public struct DrainBarrier: Sendable, Equatable {
     public enum Decision: Sendable, Equatable {
         case consume
@@ -15,6 +15,7 @@ public struct DrainBarrier: Sendable, Equatable {
     public let requiredEmptyPolls: Int
     private let waitForWorkUntil: Double
     private var emptyPolls = 0
+    private var busySamples = 0
     public private(set) var sawWork = false
 
     public init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double) {
@@ -36,8 +37,13 @@ public struct DrainBarrier: Sendable, Equatable {
         }
         if counts.consumers > 0 {
             emptyPolls = 0
+            // Consumers seen on two samples in a row hold work (idle ones leave within 0.25 s),
+            // so a processor that started while others drained does not wait for a first item.
+            busySamples += 1
+            if busySamples >= 2 { sawWork = true }
             return .wait
         }
+        busySamples = 0
         emptyPolls += 1
         guard emptyPolls >= requiredEmptyPolls else { return .wait }
         if !sawWork && now < waitForWorkUntil { return .wait }
