@@ -93,6 +93,8 @@ public final class Processor {
 
     /// The next moment something must be checked without any descriptor becoming ready.
     private func nextDeadline(now: Double) -> Double {
+        // Items already delivered wait for no descriptor: take the next one at once.
+        if running == nil, stopSignal == nil, !waiting.isEmpty { return now }
         var deadline = now + 1
         if stopSignal != nil, running != nil { deadline = min(deadline, graceDeadline) }
         if let timeoutAt = running?.timeoutAt { deadline = min(deadline, timeoutAt) }
