@@ -104,7 +104,7 @@ extension AMQPConnection {
             confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
             return nil
         case AMQP_CHANNEL_CLOSE_METHOD:
-            try channelClosed(method, channel: frame.channel, state, "basic.consume")
+            try channelClosed(method, channel: frame.channel, "basic.consume")
         case AMQP_CONNECTION_CLOSE_METHOD:
             try handleConnectionFrame(method, state, "basic.consume")
             return nil
@@ -121,7 +121,7 @@ extension AMQPConnection {
                 stashed.append(.cancelledByBroker)
                 return
             case AMQP_CHANNEL_CLOSE_METHOD:
-                try channelClosed(frame.payload.method, channel: frame.channel, state, "basic.consume")
+                try channelClosed(frame.payload.method, channel: frame.channel, "basic.consume")
             default:
                 break
             }
@@ -131,10 +131,8 @@ extension AMQPConnection {
 
     /// The broker closed a channel: acknowledge the close and report the connection as lost, so
     /// the caller reconnects (the broker requeues everything the channel held).
-    func channelClosed(_ method: amqp_method_t, channel: UInt16, _ state: amqp_connection_state_t, _ what: String) throws -> Never {
-        var closeOK = amqp_channel_close_ok_t(dummy: 0)
-        _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
-        var error = AMQPStatus.serverError(method, what, endpoint: endpoint)
+    func channelClosed(_ method: amqp_method_t, channel: UInt16, _ what: String) throws -> Never {
+        var error = acceptChannelClose(method, channel: channel, what)
         if error.message.contains("acknowledgement") && error.message.contains("timed out") {
             error.message += " (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)"
         }

@@ -83,10 +83,7 @@ extension AMQPConnection {
                     "basic.publish: the broker returned a message: \(ret.reply_code) \(AMQPBytes.string(ret.reply_text)) (routing key '\(AMQPBytes.string(ret.routing_key))'); was the queue deleted?"
                 try skipContent(state, after: frame)
             case AMQP_CHANNEL_CLOSE_METHOD:
-                var closeOK = amqp_channel_close_ok_t(dummy: 0)
-                _ = amqp_send_method(state, Self.publishChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
-                openChannels.remove(Self.publishChannel)
-                let error = AMQPStatus.serverError(method, "basic.publish", endpoint: endpoint)
+                let error = acceptChannelClose(method, channel: Self.publishChannel, "basic.publish")
                 throw WorkQueueError(error.kind, error.message + "; \(confirmTracker.confirmedCount) were confirmed")
             default:
                 continue

@@ -34,11 +34,12 @@ extension AMQPConnection {
         let ok = name.withCString { cName in
             amqp_queue_declare(state, channel, amqp_cstring_bytes(cName), 1, 0, 0, 0, amqp_empty_table)
         }
-        do {
-            try check(amqp_get_rpc_reply(state), "queue.declare (passive) '\(name)'", channel: channel)
-        } catch let error as WorkQueueError where error.kind == .failure && error.message.contains("NOT_FOUND") {
+        let reply = amqp_get_rpc_reply(state)
+        if AMQPStatus.channelCloseCode(reply) == 404 {  // NOT_FOUND: the channel is re-opened next time
+            _ = acceptChannelClose(reply.reply, channel: channel, "queue.declare (passive)")
             return nil
         }
+        try check(reply, "queue.declare (passive) '\(name)'", channel: channel)
         guard let ok else { throw WorkQueueError.failure("queue.declare '\(name)': no reply") }
         return QueueCounts(ready: Int(ok.pointee.message_count), consumers: Int(ok.pointee.consumer_count))
     }
@@ -48,13 +49,5 @@ extension AMQPConnection {
         let state = try live("queue.delete")
         _ = name.withCString { amqp_queue_delete(state, Self.workChannel, amqp_cstring_bytes($0), 0, 0) }
         try check(amqp_get_rpc_reply(state), "queue.delete '\(name)'", channel: Self.workChannel)
-    }
-
-    /// Removes every ready message from a queue; returns how many.
-    public func purgeQueue(_ name: String) throws -> Int {
-        let state = try live("queue.purge")
-        let ok = name.withCString { amqp_queue_purge(state, Self.workChannel, amqp_cstring_bytes($0)) }
-        try check(amqp_get_rpc_reply(state), "queue.purge '\(name)'", channel: Self.workChannel)
-        return Int(ok?.pointee.message_count ?? 0)
     }
 }

@@ -89,7 +89,7 @@ public final class AMQPConnection {
         guard let socket else { throw WorkQueueError.failure("connect: cannot create a socket") }
         var timeout = timeval(seconds: settings.connectTimeout)
         let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
-        try AMQPStatus.check(status, "connect", endpoint: endpoint)
+        try AMQPStatus.check(status, "connect", endpoint: endpoint, connecting: true)
         // Work commands must not inherit the broker socket: a command outliving a killed
         // processor would keep the connection, and its items, alive.
         let fd = amqp_get_sockfd(state)
@@ -107,7 +107,7 @@ public final class AMQPConnection {
                     "login: the broker at \(endpoint) closed the connection during login: wrong user or password, or no access to vhost '\(settings.vhost)'")
             }
         }
-        try AMQPStatus.check(reply, "login", endpoint: endpoint)
+        try AMQPStatus.check(reply, "login", endpoint: endpoint, connecting: true)
     }
 
     /// Opens (or re-opens) a channel.
@@ -151,16 +151,21 @@ public final class AMQPConnection {
         return error
     }
 
+    /// Answers a channel.close from the broker and forgets the channel; returns the broker's reason.
+    func acceptChannelClose(_ method: amqp_method_t, channel: UInt16, _ what: String) -> WorkQueueError {
+        if let state {
+            var closeOK = amqp_channel_close_ok_t(dummy: 0)
+            _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
+        }
+        openChannels.remove(channel)
+        return AMQPStatus.serverError(method, what, endpoint: endpoint)
+    }
+
     /// Checks an RPC reply; a closed channel is re-opened so the connection stays usable.
     func check(_ reply: amqp_rpc_reply_t, _ what: String, channel: UInt16) throws {
         guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
-        if reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION, reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD,
-            let state
-        {
-            var closeOK = amqp_channel_close_ok_t(dummy: 0)
-            _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
-            openChannels.remove(channel)
-            let error = AMQPStatus.serverError(reply.reply, what, endpoint: endpoint)
+        if AMQPStatus.channelCloseCode(reply) != nil {
+            let error = acceptChannelClose(reply.reply, channel: channel, what)
             try? openChannel(channel)
             throw error
         }

@@ -4,20 +4,21 @@ import CRabbitMQ
 /// which every C return code of the AMQP layer passes.
 enum AMQPStatus {
     /// Throws unless `status` is AMQP_STATUS_OK.
-    static func check(_ status: Int32, _ what: String, endpoint: String) throws {
+    static func check(_ status: Int32, _ what: String, endpoint: String, connecting: Bool = false) throws {
         guard status != AMQP_STATUS_OK.rawValue else { return }
-        throw error(status: status, what, endpoint: endpoint)
+        throw error(status: status, what, endpoint: endpoint, connecting: connecting)
     }
 
-    /// The error for a library status code.
-    static func error(status: Int32, _ what: String, endpoint: String) -> WorkQueueError {
+    /// The error for a library status code. While `connecting`, socket errors and timeouts mean
+    /// the broker is unreachable (exit 69); later they mean a lost connection.
+    static func error(status: Int32, _ what: String, endpoint: String, connecting: Bool = false) -> WorkQueueError {
         let text = String(cString: amqp_error_string2(status))
         switch status {
         case AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue:
             return .init(.unavailable, "\(what): cannot resolve the broker host \(endpoint); check WORK_QUEUE_HOST or --host")
-        case AMQP_STATUS_SOCKET_ERROR.rawValue where what == "connect":
+        case AMQP_STATUS_SOCKET_ERROR.rawValue where connecting:
             return .init(.unavailable, "\(what): cannot connect to the broker at \(endpoint) (\(text)); is RabbitMQ running and the port right?")
-        case AMQP_STATUS_TIMEOUT.rawValue where what == "connect" || what == "login":
+        case AMQP_STATUS_TIMEOUT.rawValue where connecting:
             return .init(.unavailable, "\(what): the broker at \(endpoint) did not answer in time; check the address or raise --connect-timeout")
         case AMQP_STATUS_SSL_ERROR.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue,
             AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue:
@@ -31,12 +32,12 @@ enum AMQPStatus {
     }
 
     /// Throws unless an RPC reply is normal; server closes carry the broker's reason.
-    static func check(_ reply: amqp_rpc_reply_t, _ what: String, endpoint: String) throws {
+    static func check(_ reply: amqp_rpc_reply_t, _ what: String, endpoint: String, connecting: Bool = false) throws {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
             return
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            throw error(status: libraryStatus(reply), what, endpoint: endpoint)
+            throw error(status: libraryStatus(reply), what, endpoint: endpoint, connecting: connecting)
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             throw serverError(reply.reply, what, endpoint: endpoint)
         default:
@@ -47,6 +48,12 @@ enum AMQPStatus {
     /// The (negative) status code of a library exception; old releases stored it negated.
     static func libraryStatus(_ reply: amqp_rpc_reply_t) -> Int32 {
         reply.library_error > 0 ? -reply.library_error : reply.library_error
+    }
+
+    /// The reply code of a channel.close the broker sent instead of a reply, if it did.
+    static func channelCloseCode(_ reply: amqp_rpc_reply_t) -> UInt16? {
+        guard reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION, reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD else { return nil }
+        return reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee.reply_code
     }
 
     /// The error for a server-sent connection.close or channel.close.

@@ -8,7 +8,6 @@ import Glibc
 /// Within each of the two levels the URL is applied first and the single settings (host, port,
 /// user, password, vhost) then override its parts.
 public struct ConnectionOptions {
-    public private(set) var settings = ConnectionSettings()
     private var flagURL: String?
     private var flagHost: String?
     private var flagPort: Int?
