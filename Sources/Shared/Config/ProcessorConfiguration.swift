@@ -65,9 +65,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         var scanner = ArgumentScanner(arguments)
         var options = ConnectionOptions()
         var command: [String]?
-        var parsed: [String: Double] = [:]
-        var failOnDeadLetters = false
-        var quiet = false
+        // Connection settings and the pod name are filled in once every flag is read.
+        var config = ProcessorConfiguration(connection: ConnectionSettings(), podName: "")
         while let token = scanner.next() {
             switch token {
             case .terminator: command = scanner.rest()
@@ -77,35 +76,27 @@ public struct ProcessorConfiguration: Sendable, Equatable {
                 if try options.consume(name, from: &scanner) { continue }
                 switch name {
                 case "-h", "--help": return .help(help)
-                case "--prefetch": parsed[name] = Double(try scanner.integer(for: name, in: 1...65535))
-                case "--max-attempts": parsed[name] = Double(try scanner.integer(for: name, in: 1...1000))
-                case "--item-timeout": parsed[name] = try scanner.seconds(for: name, in: 0.001...864_000)
-                case "--grace": parsed[name] = try scanner.seconds(for: name, in: 0...3600)
-                case "--wait-for-work": parsed[name] = try scanner.seconds(for: name, in: 0...86_400)
-                case "--reconnect-timeout": parsed[name] = try scanner.seconds(for: name, in: 0...86_400)
-                case "--fail-on-dead-letters": failOnDeadLetters = true
-                case "--quiet", "-q": quiet = true
+                case "--prefetch": config.prefetch = try scanner.integer(for: name, in: 1...65535)
+                case "--max-attempts": config.maxAttempts = try scanner.integer(for: name, in: 1...1000)
+                case "--item-timeout": config.itemTimeout = try scanner.seconds(for: name, in: 0.001...864_000)
+                case "--grace": config.grace = try scanner.seconds(for: name, in: 0...3600)
+                case "--wait-for-work": config.waitForWork = try scanner.seconds(for: name, in: 0...86_400)
+                case "--reconnect-timeout": config.reconnectTimeout = try scanner.seconds(for: name, in: 0...86_400)
+                case "--fail-on-dead-letters": config.failOnDeadLetters = true
+                case "--quiet", "-q": config.quiet = true
                 default: throw WorkQueueError.usage("unknown option \(name); see processor --help")
                 }
             }
         }
-        let pod = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        config.podName = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["HOSTNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? HostName.current()
-        var config = ProcessorConfiguration(connection: try options.resolve(environment: environment), podName: pod)
+        config.connection = try options.resolve(environment: environment)
         if let command {
             guard !command.isEmpty else { throw WorkQueueError.usage("no command after --; see processor --help") }
             let work = WorkCommand(arguments: command)
             try work.validate(path: environment["PATH"])
             config.command = work
         }
-        if let v = parsed["--prefetch"] { config.prefetch = Int(v) }
-        if let v = parsed["--max-attempts"] { config.maxAttempts = Int(v) }
-        config.itemTimeout = parsed["--item-timeout"]
-        if let v = parsed["--grace"] { config.grace = v }
-        if let v = parsed["--wait-for-work"] { config.waitForWork = v }
-        if let v = parsed["--reconnect-timeout"] { config.reconnectTimeout = v }
-        config.failOnDeadLetters = failOnDeadLetters
-        config.quiet = quiet
         return .run(config)
     }
 }

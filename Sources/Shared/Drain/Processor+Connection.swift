@@ -33,7 +33,10 @@ extension Processor {
                     "\(lastError.message); gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed")
             }
             log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
-            if waitInterruptibly(delay) { return stopWithoutConnection() }
+            if waitInterruptibly(delay) {
+                stopWithoutConnection()
+                return false
+            }
             do {
                 try connect()
                 barrier.reset()
@@ -67,7 +70,7 @@ extension Processor {
     }
 
     /// Stops while disconnected: the running command gets the grace period, then is killed.
-    private func stopWithoutConnection() -> Bool {
+    private func stopWithoutConnection() {
         if let child = running?.child {
             child.signalGroup(SIGTERM)
             let until = MonotonicClock.now() + config.grace
@@ -78,6 +81,5 @@ extension Processor {
             }
             running = nil
         }
-        return false
     }
 }

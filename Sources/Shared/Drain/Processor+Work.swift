@@ -5,19 +5,18 @@ import Glibc
 extension Processor {
     /// Starts the work for one delivery (demo work finishes at once).
     func start(_ delivery: Delivery) throws {
-        let now = MonotonicClock.now()
         guard let command = config.command else {
             let item = String(decoding: delivery.body, as: UTF8.self)
             if !log.quiet {
                 log.output("got id \(item)")
                 log.output("processed \(item)")
             }
-            running = RunningItem(delivery: delivery, generation: generation, child: nil, startedAt: now, timeoutAt: nil)
+            running = RunningItem(delivery: delivery, generation: generation)
             try settle(.exited(0))
             return
         }
         guard let argv = command.argv(for: delivery.body) else {
-            running = RunningItem(delivery: delivery, generation: generation, child: nil, startedAt: now, timeoutAt: nil)
+            running = RunningItem(delivery: delivery, generation: generation)
             try fail(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil)
             return
         }
@@ -28,10 +27,10 @@ extension Processor {
         do {
             let child = try ChildProcess(argv: argv, environment: environment, input: delivery.body)
             running = RunningItem(
-                delivery: delivery, generation: generation, child: child, startedAt: now,
-                timeoutAt: config.itemTimeout.map { now + $0 })
+                delivery: delivery, generation: generation, child: child,
+                timeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 })
         } catch let error as WorkQueueError {
-            running = RunningItem(delivery: delivery, generation: generation, child: nil, startedAt: now, timeoutAt: nil)
+            running = RunningItem(delivery: delivery, generation: generation)
             try fail(reason: error.message, exit: nil)
         }
     }
@@ -86,13 +85,8 @@ extension Processor {
         let attempt = FailurePolicy.attempt(of: item.delivery.headers)
         switch policy.outcome(afterFailedAttempt: attempt) {
         case .retry(let next):
-            try item.delivery.body.withUnsafeBytes { body in
-                try connection.publish(
-                    routingKey: topology.queue, body: body,
-                    headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
-            }
-            try connection.waitForConfirms()
-            try connection.ack(item.delivery.tag)
+            try move(item.delivery, to: topology.queue, on: connection,
+                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
             stats.retried += 1
             log.always("item \(item.label) failed (\(reason)); attempt \(attempt) of \(config.maxAttempts), queued again")
         case .deadLetter(let attempts):
@@ -102,13 +96,17 @@ extension Processor {
                 ("x-failed-by", .string(config.podName)),
             ]
             if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
-            try item.delivery.body.withUnsafeBytes { body in
-                try connection.publish(routingKey: topology.deadLetterQueue, body: body, headers: headers)
-            }
-            try connection.waitForConfirms()
-            try connection.ack(item.delivery.tag)
+            try move(item.delivery, to: topology.deadLetterQueue, on: connection, headers: headers)
             stats.deadLettered += 1
             log.always("item \(item.label) failed (\(reason)) after \(attempts) attempts; moved to \(topology.deadLetterQueue)")
         }
+    }
+
+    /// Publishes a copy of `delivery` to `queue`, waits for the broker's confirm, then
+    /// acknowledges the original: the item is never absent from both queues.
+    private func move(_ delivery: Delivery, to queue: String, on connection: AMQPConnection, headers: [(String, HeaderValue)]) throws {
+        try delivery.body.withUnsafeBytes { try connection.publish(routingKey: queue, body: $0, headers: headers) }
+        try connection.waitForConfirms()
+        try connection.ack(delivery.tag)
     }
 }

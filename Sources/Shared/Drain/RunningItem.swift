@@ -3,9 +3,8 @@ struct RunningItem {
     let delivery: Delivery
     /// The connection generation the delivery came on; only that connection can acknowledge it.
     let generation: Int
-    let child: ChildProcess?
-    let startedAt: Double
-    let timeoutAt: Double?
+    var child: ChildProcess? = nil
+    var timeoutAt: Double? = nil
     /// Why the processor killed the command, if it did.
     var killedFor: KillReason?
 
