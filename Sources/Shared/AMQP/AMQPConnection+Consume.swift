@@ -94,6 +94,10 @@ extension AMQPConnection {
         var frame = amqp_frame_t()
         let status = amqp_simple_wait_frame(state, &frame)
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.consume") }
+        if frame.channel == Self.progressChannel {
+            handleProgressFrame(frame)
+            return nil
+        }
         guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
         let method = frame.payload.method
         switch method.id {

@@ -63,6 +63,10 @@ extension AMQPConnection {
                 try handleWorkFrame(frame, state)
                 continue
             }
+            if frame.channel == Self.progressChannel {
+                handleProgressFrame(frame)
+                continue
+            }
             if frame.channel == 0 && frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
                 try handleConnectionFrame(frame.payload.method, state, "basic.publish")
             }
@@ -106,6 +110,7 @@ extension AMQPConnection {
                 try handleWorkFrame(frame, state)
                 continue
             }
+            if frame.channel == Self.progressChannel { handleProgressFrame(frame) }
             guard frame.channel == returnFrame.channel else { continue }
             if frame.frame_type == UInt8(AMQP_FRAME_HEADER) {
                 remaining = frame.payload.properties.body_size

@@ -11,6 +11,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     public var reconnectTimeout: Double = 300
     public var failOnDeadLetters = false
     public var quiet = false
+    /// The fanout exchange for progress events (QUEUE.progress); nil with --no-progress.
+    public var progressExchange: String?
     /// Names this processor in logs and dead letters: POD_NAME, else HOSTNAME.
     public var podName: String
 
@@ -51,6 +53,9 @@ public struct ProcessorConfiguration: Sendable, Equatable {
                                   before killing it and returning its item (20)
           --reconnect-timeout S   keep reconnecting this long after losing the broker (300)
           --quiet                 no line per item; errors and the summary only
+        Progress (what wqtop shows):
+          --progress-exchange X   publish progress events to fanout exchange X (QUEUE.progress)
+          --no-progress           publish no progress events
 
         """ + ConnectionOptions.helpText + """
 
@@ -65,6 +70,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         var scanner = ArgumentScanner(arguments)
         var options = ConnectionOptions()
         var command: [String]?
+        var progressExchange: String?
+        var progressOff = false
         // Connection settings and the pod name are filled in once every flag is read.
         var config = ProcessorConfiguration(connection: ConnectionSettings(), podName: "")
         while let token = scanner.next() {
@@ -84,6 +91,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
                 case "--reconnect-timeout": config.reconnectTimeout = try scanner.seconds(for: name, in: 0...86_400)
                 case "--fail-on-dead-letters": config.failOnDeadLetters = true
                 case "--quiet", "-q": config.quiet = true
+                case "--progress-exchange": progressExchange = try scanner.value(for: name)
+                case "--no-progress": progressOff = true
                 default: throw WorkQueueError.usage("unknown option \(name); see processor --help")
                 }
             }
@@ -91,6 +100,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         config.podName = environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["HOSTNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? HostName.current()
         config.connection = try options.resolve(environment: environment)
+        config.progressExchange = progressOff ? nil : progressExchange ?? Topology(config.connection).progressExchange
         if let command {
             guard !command.isEmpty else { throw WorkQueueError.usage("no command after --; see processor --help") }
             let work = WorkCommand(arguments: command)

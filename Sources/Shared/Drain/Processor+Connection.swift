@@ -9,7 +9,9 @@ extension Processor {
         try topology.declare(on: connection)
         try connection.enableConfirms()
         try connection.setPrefetch(config.prefetch)
+        if let warning = progress.prepare(on: connection) { log.always(warning) }
         self.connection = connection
+        if generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
         if stopSignal == nil {
             consumerTag = try connection.consume(queue: topology.queue)
             lastActivity = MonotonicClock.now()

@@ -5,6 +5,7 @@ import Glibc
 extension Processor {
     /// Starts the work for one delivery (demo work finishes at once).
     func start(_ delivery: Delivery) throws {
+        lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
         guard let command = config.command else {
             let item = String(decoding: delivery.body, as: UTF8.self)
             if !log.quiet {

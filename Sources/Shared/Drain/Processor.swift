@@ -25,6 +25,9 @@ public final class Processor {
     var stopSignal: Int32?
     var graceDeadline = 0.0
     public internal(set) var stats = ProcessorStats()
+    var progress: ProgressPublisher
+    /// The last item started, shown as current between two items.
+    var lastItem: [UInt8]?
     let startedAt = MonotonicClock.now()
 
     /// Seconds without deliveries, holding nothing, before checking whether the queue is empty.
@@ -42,6 +45,8 @@ public final class Processor {
             .filter { $0.key != "WORK_ITEM" }
             .map { Array("\($0.key)=\($0.value)".utf8) }
         self.barrier = DrainBarrier(startedAt: startedAt, waitForWork: config.waitForWork)
+        self.progress = ProgressPublisher(
+            exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
     }
 
     /// Drains the queue; returns the exit code.
@@ -50,15 +55,23 @@ public final class Processor {
         log.info("connecting to work queue \(s.host) \(s.port)")
         try connect()
         log.info("connected to work queue")
-        while true {
-            do {
-                if try step() { break }
-            } catch let error as WorkQueueError where error.kind == .connectionLost {
-                if !(try reconnect(after: error)) { break }
+        do {
+            while true {
+                do {
+                    if try step() { break }
+                } catch let error as WorkQueueError where error.kind == .connectionLost {
+                    if !(try reconnect(after: error)) { break }
+                }
             }
+        } catch let error as WorkQueueError {
+            reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
+            connection?.close()
+            throw error
         }
+        let code = finish()
+        reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
         connection?.close()
-        return finish()
+        return code
     }
 
     /// One pass of the loop; true when the processor should stop.
@@ -75,6 +88,7 @@ public final class Processor {
         }
         try checkRunning()
         try receive()
+        reportProgress(now: now)
         return false
     }
 

@@ -26,3 +26,12 @@ public enum Format {
         return "\(Int((Double(count) / seconds).rounded()))"
     }
 }
+
+/// Wall-clock time in Unix seconds, for timestamps other machines read.
+public enum WallClock {
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

@@ -16,6 +16,9 @@ public struct Topology: Sendable, Equatable {
     /// Where items go after their last failed attempt.
     public var deadLetterQueue: String { queue + ".failed" }
 
+    /// Where processors publish progress events by default (a non-durable fanout exchange).
+    public var progressExchange: String { queue + ".progress" }
+
     /// The queue arguments; a classic queue gets none, so queues made by other tools match.
     public var arguments: [(String, String)] {
         queueType == .quorum ? [("x-queue-type", "quorum")] : []
