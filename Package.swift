@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "loader", targets: ["loader"]),
         .executable(name: "processor", targets: ["processor"]),
+        .executable(name: "wqtop", targets: ["wqtop"]),
     ],
     targets: [
         .systemLibrary(
@@ -13,11 +14,9 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
-        .systemLibrary(
-            name: "CNCurses",
-            pkgConfig: "ncursesw",
-            providers: [.apt(["libncurses-dev"])]
-        ),
+        // No pkgConfig: ncursesw.pc only adds -D_DEFAULT_SOURCE/-D_XOPEN_SOURCE, which SwiftPM
+        // rejects with a warning; the header is in /usr/include (apt: libncurses-dev).
+        .systemLibrary(name: "CNCurses"),
         .target(
             name: "Shared",
             dependencies: ["CRabbitMQ"],
@@ -31,6 +30,11 @@ let package = Package(
         .executableTarget(
             name: "processor",
             dependencies: ["Shared"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "wqtop",
+            dependencies: ["Shared", "CNCurses"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(

@@ -66,7 +66,7 @@ struct LoadAndDrainTests {
         var text: [UInt8] = []
         for item in items { text += item + [0x0D, 0x0A] }
         text += [0x0A]  // an empty line is skipped
-        FileManager.default.createFile(atPath: file, contents: Data(text))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(text)))
         let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
         let byFile = try Executables.run("loader", ["--file", file], environment: env)
         #expect(byFile.status == 0, "\(byFile.output)")

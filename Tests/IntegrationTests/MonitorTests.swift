@@ -1,0 +1,202 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// One `wqtop --json` line, the fields the tests read.
+struct MonitorLine: Decodable {
+    struct Pod: Decodable {
+        var pod: String
+        var state: String
+        var processed: Int
+        var failed: Int
+        var rate: Double
+        var exit_code: Int32?
+    }
+
+    var state: String
+    var connected: Bool
+    var ready: Int
+    var consumers: Int
+    var in_flight: Int
+    var processed: Int
+    var failed: Int
+    var rate: Double
+    var eta_seconds: Double?
+    var finished: Bool
+    var pods: [Pod]
+
+    static func parse(_ output: String) throws -> [MonitorLine] {
+        try output.split(separator: "\n").map { try JSONDecoder().decode(MonitorLine.self, from: Data($0.utf8)) }
+    }
+}
+
+@Suite("wqtop against a real RabbitMQ", .serialized)
+struct MonitorTests {
+    @Test("wqtop --json follows 3 pods draining 3000 items: counts add up, ready never rises, exit 0 after the last pod")
+    func jsonFollowsADrain() throws {
+        let queue = TestBroker.uniqueQueue("monitor")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--count", "3000", "--quiet"], environment: env).status == 0)
+        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        Thread.sleep(forTimeInterval: 0.8)
+        let processors = try (1...3).map { i in
+            try Executables.start(
+                "processor", ["--quiet", "--", "sh", "-c", "sleep 0.001"], environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
+        }
+        let results = try processors.map { try $0.wait(timeout: 120) }
+        for result in results { #expect(result.status == 0, "\(result.output)") }
+        let end = try monitor.wait(timeout: 30)
+        #expect(end.status == 0, "\(end.output)")
+        let lines = try MonitorLine.parse(end.stdout)
+        #expect(lines.count >= 3)
+        let last = try #require(lines.last)
+        #expect(last.finished && last.state == "finished" && last.ready == 0 && last.in_flight == 0)
+        #expect(last.pods.map(\.pod).sorted() == ["pod-1", "pod-2", "pod-3"])
+        #expect(last.pods.allSatisfy { $0.state == "finished" && $0.exit_code == 0 })
+        #expect(last.pods.reduce(0) { $0 + $1.processed } == 3000)
+        #expect(last.processed == 3000)
+        let readies = lines.map(\.ready)
+        #expect(readies.first == 3000)
+        #expect(zip(readies, readies.dropFirst()).allSatisfy { $0 >= $1 }, "ready rose: \(readies)")
+        #expect(lines.contains { $0.state == "draining" && $0.rate > 0 && $0.eta_seconds != nil })
+        #expect(lines.dropLast().allSatisfy { !$0.finished }, "finished only at the end")
+        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+    }
+
+    @Test("wqtop under tmux shows the queue, the pods and the end, and quits on q with the terminal restored")
+    func terminalUnderTmux() throws {
+        let queue = TestBroker.uniqueQueue("tmux")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--count", "2000", "--quiet"], environment: env).status == 0)
+        let tmux = Tmux(session: "wqtop-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        let vars = env.merging(["LANG": "C.UTF-8", "TERM": "xterm-256color"]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
+        try tmux.start(["env"] + vars + [wqtop, "--interval", "0.3"] + [";", "echo", "WQTOP-EXIT=$?;", "sleep", "60"])
+        try tmux.waitFor("waiting for work", orAnyOf: ["draining", "stalled"], timeout: 20)
+        let processors = try (1...2).map { i in
+            try Executables.start("processor", ["--quiet", "--", "true"], environment: env.merging(["POD_NAME": "tmux-pod-\(i)"]) { $1 })
+        }
+        try tmux.waitFor("tmux-pod-2", timeout: 30)
+        for p in processors { #expect(try p.wait(timeout: 120).status == 0) }
+        let screen = try tmux.waitFor("Job finished: 2,000 processed; 2 of 2 pods exited 0", timeout: 30)
+        #expect(screen.contains(" wqtop  \(queue) @ 127.0.0.1:\(TestBroker.port)"))
+        #expect(screen.contains("tmux-pod-1") && screen.contains("finished (exit 0)"))
+        #expect(screen.contains("Processed 2,000"))
+        #expect(screen.contains("q quit"))
+        try tmux.keys("s")
+        try tmux.waitFor("sort: processed", timeout: 5)
+        try tmux.keys("q")
+        let after = try tmux.waitFor("WQTOP-EXIT=0", timeout: 10)
+        #expect(!after.contains("q quit"), "the monitor's screen is gone after q")
+    }
+
+    @Test("wqtop --once on a missing queue says so and does not create it")
+    func missingQueue() throws {
+        let queue = TestBroker.uniqueQueue("nothing")
+        defer { TestBroker.cleanUp(queue) }
+        let result = try Executables.run("wqtop", ["--once", "--interval", "0.2"], environment: TestBroker.environment(queue: queue))
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("queue missing"))
+        #expect(result.stdout.contains("does not exist"))
+        #expect(try TestBroker.counts(queue) == nil)
+    }
+
+    @Test("wqtop --json shows reconnecting while the broker is down and recovers")
+    func reconnects() throws {
+        let queue = TestBroker.uniqueQueue("monitor-reconnect")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--count", "10", "--quiet"], environment: env).status == 0)
+        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3"], environment: env)
+        defer { monitor.signal(SIGTERM) }
+        Thread.sleep(forTimeInterval: 1)
+        try BrokerControl.ctl(["stop_app"])
+        Thread.sleep(forTimeInterval: 3)
+        try BrokerControl.ctl(["start_app"])
+        let deadline = Date().addingTimeInterval(40)
+        var lines: [MonitorLine] = []
+        while Date() < deadline {
+            lines = (try? MonitorLine.parse(monitor.collected().split(separator: "\n").filter { $0.hasPrefix("{") }.joined(separator: "\n"))) ?? []
+            if let down = lines.firstIndex(where: { !$0.connected }), lines[down...].contains(where: { $0.connected }) { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let down = try #require(lines.firstIndex { !$0.connected }, "no line while the broker was down")
+        #expect(lines[down...].contains { $0.connected && $0.ready == 10 }, "did not recover: \(monitor.collected())")
+        monitor.signal(SIGTERM)
+        #expect(try monitor.wait(timeout: 10).status == 143)
+    }
+
+    @Test("wqtop without a terminal, with arguments or an unreachable broker fails with one line and a documented code")
+    func errors() throws {
+        let env = TestBroker.environment(queue: "wqtop-errors")
+        let noTerminal = try Executables.run("wqtop", [], environment: env)
+        #expect(noTerminal.status == 64)
+        #expect(noTerminal.stderr == "wqtop: wqtop needs a terminal; use --once or --json to print frames instead\n")
+        let extra = try Executables.run("wqtop", ["jobs"], environment: env)
+        #expect(extra.status == 64 && extra.stderr.split(separator: "\n").count == 1)
+        let unreachable = try Executables.run(
+            "wqtop", ["--once", "--port", "1"], environment: env.merging(["WORK_QUEUE_PASSWORD": "s3cret-pass"]) { $1 })
+        #expect(unreachable.status == 69, "\(unreachable.output)")
+        #expect(unreachable.stderr.hasPrefix("wqtop: ") && !unreachable.stderr.contains("s3cret-pass"))
+    }
+
+    @Test("a refused progress exchange costs one warning line; the drain still completes")
+    func refusedExchange() throws {
+        let queue = TestBroker.uniqueQueue("refused-exchange")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--count", "50", "--quiet"], environment: env).status == 0)
+        // Names starting with amq. are reserved: the broker refuses to declare them.
+        let result = try Executables.run("processor", ["--quiet", "--progress-exchange", "amq.wq-refused"], environment: env)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("progress events are off on this connection"))
+        #expect(result.stderr.contains("processed all work: 50 items"))
+    }
+}
+
+/// A detached tmux session, read with capture-pane as a person would see it.
+struct Tmux {
+    let session: String
+
+    func start(_ command: [String]) throws {
+        let shell = command.map { $0 == ";" || $0.hasSuffix(";") || $0.contains("$?") ? $0 : "'\($0)'" }.joined(separator: " ")
+        // Not through pipes: the tmux server it forks would hold them open for good.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        process.arguments = ["new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("tmux new-session failed (\(process.terminationStatus)); is tmux installed?") }
+    }
+
+    func screen() throws -> String {
+        try ExternalCommand.run("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]).stdout
+    }
+
+    func keys(_ keys: String) throws {
+        _ = try ExternalCommand.run("/usr/bin/tmux", ["send-keys", "-t", session, keys])
+    }
+
+    /// Waits until the screen shows `text` (or one of `others`); returns the screen.
+    @discardableResult
+    func waitFor(_ text: String, orAnyOf others: [String] = [], timeout: Double) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if last.contains(text) || others.contains(where: last.contains) { return last }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw TestFailure("the screen never showed '\(text)' within \(timeout) s; it shows:\n\(last)")
+    }
+
+    func kill() {
+        _ = try? ExternalCommand.run("/usr/bin/tmux", ["kill-session", "-t", session])
+    }
+}
