@@ -82,13 +82,14 @@ public final class Processor {
         if running == nil, waiting.isEmpty, stopSignal == nil {
             if try drainCheck(now: now) { return true }
         }
+        // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
+        reportProgress(now: now)
         waitForEvents(until: nextDeadline(now: now))
         for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
             if stopSignal == nil { stopSignal = sig }
         }
         try checkRunning()
         try receive()
-        reportProgress(now: now)
         return false
     }
 

@@ -66,8 +66,12 @@ public struct Renderer: Sendable {
         var rates = StyledLine()
         field(&rates, "Failed", NumberFormat.count(s.failed), s.failed > 0 ? .warning : .bold)
         field(&rates, "Dead-lettered", NumberFormat.count(s.deadLettered), s.deadLettered > 0 ? .bad : .bold)
-        field(&rates, "Rate", "\(NumberFormat.rate(s.rateNow))/s", .accent)
-        field(&rates, "1 min", "\(NumberFormat.rate(s.rateMinute))/s", .plain)
+        if s.finished {
+            field(&rates, "Average", "\(NumberFormat.rate(s.elapsed > 0 ? Double(s.processed) / s.elapsed : 0))/s", .accent)
+        } else {
+            field(&rates, "Rate", "\(NumberFormat.rate(s.rateNow))/s", .accent)
+            field(&rates, "1 min", "\(NumberFormat.rate(s.rateMinute))/s", .plain)
+        }
         field(&rates, "ETA", s.finished || s.state == .drained ? "done" : NumberFormat.duration(s.eta), .bold)
         lines.append(rates)
         lines.append(banner(s, view: view))
@@ -162,7 +166,7 @@ public struct Renderer: Sendable {
     private func podTable(_ s: MonitorSnapshot, view: ViewState, rows: Int) -> [StyledLine] {
         let c = columns(s.pods)
         var heading = StyledLine()
-        let sortMark: (ViewState.Sort) -> String = { view.sort == $0 ? (view.unicode ? "▼" : "v") : "" }
+        let sortMark: (ViewState.Sort) -> String = { view.sort == $0 && view.unicode ? "▼" : "" }
         let headingText =
             " " + TextWidth.pad("POD" + sortMark(.pod), to: c.pod) + " " + TextWidth.pad("STATE" + sortMark(.state), to: Columns.state)
             + " " + TextWidth.pad(sortMark(.processed) + "PROCESSED", to: Columns.processed, right: true)

@@ -8,6 +8,8 @@ public struct ProgressPublisher {
     private var meter = RateMeter(window: 10)
     private var lastSent = -Double.infinity
     private var warned = false
+    /// The most items held at once since the last event.
+    private var peakInHand = 0
 
     /// Seconds between events while nothing changes, and the least between two events.
     static let period = 1.0
@@ -45,8 +47,9 @@ public struct ProgressPublisher {
         on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, current: () -> String?
     ) throws {
         meter.record(stats.processed, at: now)
+        peakInHand = max(peakInHand, inHand)
         guard let exchange, let connection else { return }
-        let changed = state != event.state || inHand == 0 && event.inHand != 0
+        let changed = state != event.state
         let due = now - lastSent >= Self.period || changed && now - lastSent >= Self.minimumGap
         guard force || due else { return }
         event.state = state
@@ -55,12 +58,15 @@ public struct ProgressPublisher {
         event.failed = stats.failedAttempts
         event.retried = stats.retried
         event.deadLettered = stats.deadLettered
-        event.inHand = inHand
+        // While working, the most held since the last event: a snapshot would mostly catch the
+        // instant between two items. Otherwise what is held now (nothing, once it finished).
+        event.inHand = state == .working ? peakInHand : inHand
         event.current = current()
         event.rate = (meter.rate * 10).rounded() / 10
         event.sentAt = WallClock.now()
         try connection.publishProgress(exchange: exchange, body: event.encoded())
         event.seq += 1
         lastSent = now
+        peakInHand = inHand
     }
 }
