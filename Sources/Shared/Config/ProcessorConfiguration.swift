@@ -4,6 +4,10 @@ public struct ProcessorConfiguration: Sendable, Equatable {
     /// The work command; nil runs the original's demo work.
     public var command: WorkCommand?
     public var prefetch = 1
+    /// Items worked on at once (commands, or `--stdio` workers).
+    public var concurrency = 1
+    /// Set for `--stdio`: one long-lived worker per slot, fed items in this format.
+    public var stdio: StdioFormat?
     public var maxAttempts = 3
     public var itemTimeout: Double?
     public var grace: Double = 20
@@ -29,6 +33,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
 
     public static let help = """
         Usage: processor [OPTIONS] [-- COMMAND [ARG...]]
+               processor --stdio [OPTIONS] -- WORKER [ARG...]
 
         Takes items from the work queue until it is drained for everyone, runs COMMAND for each
         and acknowledges the item only when COMMAND exited 0. Without COMMAND it runs the demo
@@ -40,8 +45,19 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         stdout and stderr are the processor's own, not prefixed. JOB_USER, JOB_PASS and the rest
         of the environment pass through unchanged.
 
+        With --stdio, WORKER starts once and stays: each item is written to its stdin as one
+        line, and it answers one line on stdout: "ok" (acknowledge) or "fail" / "fail: reason"
+        (a failed attempt). Anything else is a protocol error for that item. If WORKER exits or
+        hangs past --item-timeout, the item in hand fails and WORKER is restarted.
+
         Work:
-          --prefetch N            unacknowledged items the broker may hand this processor (1)
+          --prefetch N            unacknowledged items the broker may hand this processor
+                                  (1; at least --concurrency)
+          --concurrency N         work on up to N items at once: N commands, or N workers (1)
+          --stdio                 run COMMAND once as a long-lived worker (see above)
+          --stdio-format F        lines: the item and a newline; items holding a newline go
+                                  to the dead-letter queue. json: the item as a JSON string
+                                  (items must be UTF-8) (lines)
           --max-attempts N        tries per item across all processors before it is moved to
                                   the dead-letter queue QUEUE.failed (3)
           --item-timeout SECS     kill COMMAND's process group after this long; counts as a
@@ -72,6 +88,8 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         var command: [String]?
         var progressExchange: String?
         var progressOff = false
+        var stdio = false
+        var stdioFormat: StdioFormat?
         // Connection settings and the pod name are filled in once every flag is read.
         var config = ProcessorConfiguration(connection: ConnectionSettings(), podName: "")
         while let token = scanner.next() {
@@ -84,6 +102,14 @@ public struct ProcessorConfiguration: Sendable, Equatable {
                 switch name {
                 case "-h", "--help": return .help(help)
                 case "--prefetch": config.prefetch = try scanner.integer(for: name, in: 1...65535)
+                case "--concurrency": config.concurrency = try scanner.integer(for: name, in: 1...1024)
+                case "--stdio": stdio = true
+                case "--stdio-format":
+                    let value = try scanner.value(for: name)
+                    guard let format = StdioFormat(rawValue: value) else {
+                        throw WorkQueueError.usage("--stdio-format must be lines or json, got '\(value)'")
+                    }
+                    stdioFormat = format
                 case "--max-attempts": config.maxAttempts = try scanner.integer(for: name, in: 1...1000)
                 case "--item-timeout": config.itemTimeout = try scanner.seconds(for: name, in: 0.001...864_000)
                 case "--grace": config.grace = try scanner.seconds(for: name, in: 0...3600)
@@ -101,6 +127,14 @@ public struct ProcessorConfiguration: Sendable, Equatable {
             ?? environment["HOSTNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? HostName.current()
         config.connection = try options.resolve(environment: environment)
         config.progressExchange = progressOff ? nil : progressExchange ?? Topology(config.connection).progressExchange
+        if stdioFormat != nil && !stdio { throw WorkQueueError.usage("--stdio-format needs --stdio") }
+        if stdio {
+            guard command?.isEmpty == false else {
+                throw WorkQueueError.usage("--stdio needs a worker command after --, as in: processor --stdio -- python3 worker.py")
+            }
+            config.stdio = stdioFormat ?? .lines
+        }
+        config.prefetch = max(config.prefetch, config.concurrency)
         if let command {
             guard !command.isEmpty else { throw WorkQueueError.usage("no command after --; see processor --help") }
             let work = WorkCommand(arguments: command)

@@ -62,26 +62,28 @@ extension Processor {
             for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
                 if stopSignal == nil { stopSignal = sig }
             }
-            if let child = running?.child, let exit = child.poll() {
-                log.always("item \(running?.label ?? "") ended (\(exit.description)) while the broker was unreachable; the broker has already requeued it")
-                running = nil
-            }
+            // Work that ends now cannot be acknowledged: `finish` logs and drops it.
+            try? checkRunning()
             if stopSignal != nil { return true }
         }
         return false
     }
 
-    /// Stops while disconnected: the running command gets the grace period, then is killed.
+    /// Stops while disconnected: running work gets the grace period, then is killed.
     private func stopWithoutConnection() {
-        if let child = running?.child {
-            child.signalGroup(SIGTERM)
-            let until = MonotonicClock.now() + config.grace
-            while MonotonicClock.now() < until, child.poll() == nil { Sleep.seconds(0.05) }
-            if child.poll() == nil {
-                child.signalGroup(SIGKILL)
-                while child.poll() == nil { Sleep.seconds(0.01) }
-            }
-            running = nil
+        for item in running { item.child?.signalGroup(SIGTERM) }
+        for worker in workers { worker.closeInput() }
+        stoppingWorkers = true
+        let until = MonotonicClock.now() + config.grace
+        while !running.isEmpty && MonotonicClock.now() < until {
+            try? checkRunning()
+            Sleep.seconds(0.05)
         }
+        for item in running {
+            item.signal(SIGKILL)
+            if let child = item.child { while child.poll() == nil { Sleep.seconds(0.01) } }
+        }
+        running.removeAll()
+        graceDeadline = until
     }
 }

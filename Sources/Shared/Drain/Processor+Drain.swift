@@ -44,7 +44,8 @@ extension Processor {
         guard let sig = stopSignal else { return nil }
         if graceDeadline == 0 {
             graceDeadline = now + config.grace
-            log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for the running command")
+            let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
+            log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
             if let tag = consumerTag, let connection {
                 try? connection.cancel(consumerTag: tag)
             }
@@ -53,12 +54,17 @@ extension Processor {
                 try connection?.reject(delivery.tag, requeue: true)
             }
             waiting.removeAll()
-            running?.child?.signalGroup(SIGTERM)
+            for item in running { item.child?.signalGroup(SIGTERM) }
+            // A --stdio worker sees end of file after its item and finishes on its own.
+            for worker in workers { worker.closeInput() }
+            stoppingWorkers = true
         }
-        guard let item = running else { return true }
-        if now >= graceDeadline, item.killedFor != .stop, let child = item.child {
-            running?.killedFor = .stop
-            child.signalGroup(SIGKILL)
+        guard !running.isEmpty else { return true }
+        if now >= graceDeadline {
+            for i in running.indices where running[i].killedFor != .stop {
+                running[i].killedFor = .stop
+                running[i].signal(SIGKILL)
+            }
         }
         return nil
     }

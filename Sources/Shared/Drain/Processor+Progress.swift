@@ -9,7 +9,7 @@ extension Processor {
     }
 
     /// Items delivered and not yet settled.
-    var itemsInHand: Int { waiting.count + (running == nil ? 0 : 1) }
+    var itemsInHand: Int { waiting.count + running.count }
 
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
     func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {

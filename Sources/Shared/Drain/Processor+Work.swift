@@ -3,22 +3,54 @@ import Glibc
 #endif
 
 extension Processor {
-    /// Starts the work for one delivery (demo work finishes at once).
-    func start(_ delivery: Delivery) throws {
-        lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
-        guard let command = config.command else {
-            let item = String(decoding: delivery.body, as: UTF8.self)
-            if !log.quiet {
-                log.output("got id \(item)")
-                log.output("processed \(item)")
+    /// Starts delivered items while slots (and, with --stdio, running workers) are free.
+    func startWaiting(now: Double) throws {
+        while stopSignal == nil, running.count < config.concurrency, !waiting.isEmpty {
+            if config.stdio != nil {
+                guard let worker = try freeWorker(now: now) else { return }
+                try start(waiting.removeFirst(), on: worker)
+            } else {
+                try start(waiting.removeFirst())
             }
-            running = RunningItem(delivery: delivery, generation: generation)
-            try settle(.exited(0))
+        }
+    }
+
+    /// True when an item could start now (used to not sleep while one could).
+    func canStartNow(now: Double) -> Bool {
+        guard stopSignal == nil, running.count < config.concurrency, !waiting.isEmpty else { return false }
+        guard config.stdio != nil else { return true }
+        return workers.contains { w in !running.contains { $0.worker === w } && (w.isRunning || now >= w.restartAt) }
+    }
+
+    /// The earliest moment a worker in backoff may start again, if items wait for one.
+    func nextWorkerStart(now: Double) -> Double? {
+        guard config.stdio != nil, stopSignal == nil, !waiting.isEmpty, running.count < config.concurrency else { return nil }
+        return workers.filter { !$0.isRunning }.map(\.restartAt).min()
+    }
+
+    /// A worker holding no item, started if needed; nil while all are busy or backing off.
+    private func freeWorker(now: Double) throws -> StdioWorker? {
+        for worker in workers where !running.contains(where: { $0.worker === worker }) {
+            if try worker.startIfDue(now: now) { return worker }
+        }
+        return nil
+    }
+
+    /// Starts a one-shot command for a delivery (demo work finishes at once).
+    private func start(_ delivery: Delivery) throws {
+        lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
+        let item = RunningItem(delivery: delivery, generation: generation)
+        guard let command = config.command else {
+            if !log.quiet {
+                let text = String(decoding: delivery.body, as: UTF8.self)
+                log.output("got id \(text)")
+                log.output("processed \(text)")
+            }
+            try finish(item, .succeeded)
             return
         }
         guard let argv = command.argv(for: delivery.body) else {
-            running = RunningItem(delivery: delivery, generation: generation)
-            try fail(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil)
+            try finish(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
             return
         }
         var environment = baseEnvironment
@@ -26,65 +58,132 @@ extension Processor {
             environment.append(Array("WORK_ITEM=".utf8) + delivery.body)
         }
         do {
-            let child = try ChildProcess(argv: argv, environment: environment, input: delivery.body)
-            running = RunningItem(
-                delivery: delivery, generation: generation, child: child,
-                timeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 })
+            var started = item
+            started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body)
+            started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
+            running.append(started)
         } catch let error as WorkQueueError {
-            running = RunningItem(delivery: delivery, generation: generation)
-            try fail(reason: error.message, exit: nil)
+            try finish(item, .failed(reason: error.message, exit: nil))
         }
     }
 
-    /// Feeds the command's stdin, enforces the item timeout and settles the item when it ended.
+    /// Hands a delivery to a `--stdio` worker as one line.
+    private func start(_ delivery: Delivery, on worker: StdioWorker) throws {
+        lastItem = delivery.body
+        let item = RunningItem(delivery: delivery, generation: generation)
+        switch (config.stdio ?? .lines).line(for: delivery.body) {
+        case .failure(let error):
+            try finish(item, .failed(reason: error.reason, exit: nil, final: true))
+        case .success(let line):
+            var started = item
+            started.worker = worker
+            started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
+            running.append(started)
+            worker.send(line)
+        }
+    }
+
+    /// Feeds commands' stdin, reads workers' answers, enforces item timeouts and settles every
+    /// item whose work ended.
     func checkRunning() throws {
-        guard let item = running, let child = item.child else { return }
-        child.feedInput()
-        if let exit = child.poll() {
-            try settle(exit)
-            return
+        let now = MonotonicClock.now()
+        var index = 0
+        while index < running.count {
+            let item = running[index]
+            guard let child = item.child else {
+                index += 1
+                continue
+            }
+            child.feedInput()
+            if let exit = child.poll() {
+                running.remove(at: index)
+                try finish(item, result(of: item, exit: exit))
+                continue
+            }
+            index += 1
         }
-        if let timeoutAt = item.timeoutAt, item.killedFor == nil, MonotonicClock.now() >= timeoutAt {
-            running?.killedFor = .timeout
-            child.signalGroup(SIGKILL)
+        for worker in workers {
+            for event in worker.poll(now: now) { try handle(event, from: worker) }
+            if worker.crashesInRow >= Self.workerCrashLimit && !workers.contains(where: \.everAnswered) {
+                throw WorkQueueError.failure(
+                    "the --stdio worker exited \(worker.crashesInRow) times in a row without answering a single item; see its stderr above")
+            }
+        }
+        for i in running.indices {
+            guard let timeoutAt = running[i].timeoutAt, running[i].killedFor == nil, now >= timeoutAt else { continue }
+            running[i].killedFor = .timeout
+            running[i].signal(SIGKILL)
         }
     }
 
-    /// Acknowledges, retries, dead-letters or returns the running item according to how it ended.
-    func settle(_ exit: ChildExit) throws {
-        guard let item = running else { return }
-        if item.generation != generation || connection == nil {
-            running = nil
-            log.always("item \(item.label) ended (\(exit.description)) after the connection it came on was lost; the broker has already requeued it")
-            return
+    /// Exits in a row, without any worker ever answering, after which the processor gives up (a
+    /// broken worker); once workers answered, a crash is a failed attempt of the item in hand.
+    static let workerCrashLimit = 5
+
+    private func handle(_ event: StdioWorker.Event, from worker: StdioWorker) throws {
+        let index = running.firstIndex { $0.worker === worker }
+        switch event {
+        case .reply(let reply):
+            guard let index else {
+                log.always("the --stdio worker wrote a line with no item in hand; ignored (protocol error)")
+                return
+            }
+            let item = running.remove(at: index)
+            switch reply {
+            case .ok: try finish(item, .succeeded)
+            case .fail(let reason): try finish(item, .failed(reason: reason, exit: nil))
+            case .protocolError(let line):
+                let shown = ItemLabel.short(Array(line.utf8), limit: 80)
+                try finish(item, .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil))
+            }
+        case .exited(let exit):
+            if let index {
+                let item = running.remove(at: index)
+                if item.killedFor != nil { worker.forgiveLastExit() }
+                try finish(item, result(of: item, exit: exit, worker: true))
+            } else if stopSignal == nil && !stoppingWorkers {
+                log.always("the --stdio worker exited (\(exit.description)) between items; restarting it")
+            }
         }
+    }
+
+    /// What an ended command or worker means for its item.
+    private func result(of item: RunningItem, exit: ChildExit, worker: Bool = false) -> WorkResult {
         switch item.killedFor {
-        case .stop:
-            running = nil
-            try connection?.reject(item.delivery.tag, requeue: true)
-            log.always("item \(item.label) returned to the queue: its command was killed after the \(Format.seconds(config.grace)) s grace period")
-        case .timeout:
-            try fail(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
-        case nil where exit.succeeded:
-            running = nil
-            try connection?.ack(item.delivery.tag)
-            stats.processed += 1
-            lastActivity = MonotonicClock.now()
-        case nil:
-            try fail(reason: "command failed with \(exit.description)", exit: exit)
+        case .stop: return .returned
+        case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
+        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
+        case nil where exit.succeeded: return .succeeded
+        case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
         }
     }
 
-    /// Handles a failed attempt of the running item: publish it again with the next attempt
-    /// number, or move it to the dead-letter queue; acknowledge the original only after the
-    /// broker confirmed the copy, so the item is never absent from both.
-    func fail(reason: String, exit: ChildExit?) throws {
-        guard let item = running, let connection else { return }
-        running = nil
+    /// Acknowledges, retries, dead-letters or returns an item whose work ended.
+    func finish(_ item: RunningItem, _ result: WorkResult) throws {
         lastActivity = MonotonicClock.now()
+        guard item.generation == generation, let connection else {
+            log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
+            return
+        }
+        switch result {
+        case .succeeded:
+            try connection.ack(item.delivery.tag)
+            stats.processed += 1
+        case .returned:
+            try connection.reject(item.delivery.tag, requeue: true)
+            log.always("item \(item.label) returned to the queue: its work was killed after the \(Format.seconds(config.grace)) s grace period")
+        case .failed(let reason, let exit, let final):
+            try fail(item, reason: reason, exit: exit, final: final, on: connection)
+        }
+    }
+
+    /// A failed attempt: publish the item again with the next attempt number, or move it to the
+    /// dead-letter queue; acknowledge the original only after the broker confirmed the copy, so
+    /// the item is never absent from both.
+    private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool, on connection: AMQPConnection) throws {
         stats.failedAttempts += 1
         let attempt = FailurePolicy.attempt(of: item.delivery.headers)
-        switch policy.outcome(afterFailedAttempt: attempt) {
+        switch final ? .deadLetter(attempts: attempt) : policy.outcome(afterFailedAttempt: attempt) {
         case .retry(let next):
             try move(item.delivery, to: topology.queue, on: connection,
                 headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
@@ -99,7 +198,8 @@ extension Processor {
             if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
             try move(item.delivery, to: topology.deadLetterQueue, on: connection, headers: headers)
             stats.deadLettered += 1
-            log.always("item \(item.label) failed (\(reason)) after \(attempts) attempts; moved to \(topology.deadLetterQueue)")
+            let tries = final ? "" : " after \(attempts) attempts"
+            log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
         }
     }
 
@@ -109,5 +209,20 @@ extension Processor {
         try delivery.body.withUnsafeBytes { try connection.publish(routingKey: queue, body: $0, headers: headers) }
         try connection.waitForConfirms()
         try connection.ack(delivery.tag)
+    }
+
+    /// Closes every worker's stdin and waits up to `until` for them to exit, then kills the rest.
+    func stopWorkers(until deadline: Double) {
+        guard !workers.isEmpty else { return }
+        stoppingWorkers = true
+        for worker in workers { worker.closeInput() }
+        while workers.contains(where: \.isRunning) && MonotonicClock.now() < deadline {
+            for worker in workers { _ = worker.poll(now: MonotonicClock.now()) }
+            Sleep.seconds(0.01)
+        }
+        for worker in workers where worker.isRunning {
+            worker.signal(SIGKILL)
+            while worker.isRunning { _ = worker.poll(now: MonotonicClock.now()); Sleep.seconds(0.005) }
+        }
     }
 }

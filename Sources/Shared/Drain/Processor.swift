@@ -18,7 +18,12 @@ public final class Processor {
     var consumerTag: String?
     /// Delivered but not started (prefetch above 1).
     var waiting: [Delivery] = []
-    var running: RunningItem?
+    /// Items being worked on (at most `config.concurrency`).
+    var running: [RunningItem] = []
+    /// The long-lived workers of `--stdio`, one per slot.
+    var workers: [StdioWorker] = []
+    /// Set while workers are shut down on purpose (their exits are not news).
+    var stoppingWorkers = false
     var barrier: DrainBarrier
     var lastActivity = MonotonicClock.now()
     var nextPoll = 0.0
@@ -47,6 +52,11 @@ public final class Processor {
         self.barrier = DrainBarrier(startedAt: startedAt, waitForWork: config.waitForWork)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        if config.stdio != nil, let command = config.command {
+            workers = (0..<config.concurrency).map { _ in
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment)
+            }
+        }
     }
 
     /// Drains the queue; returns the exit code.
@@ -64,10 +74,12 @@ public final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
+            stopWorkers(until: MonotonicClock.now() + min(config.grace, 5))
             reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
             connection?.close()
             throw error
         }
+        stopWorkers(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
         let code = finish()
         reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
         connection?.close()
@@ -78,8 +90,8 @@ public final class Processor {
     private func step() throws -> Bool {
         let now = MonotonicClock.now()
         if let stopped = try handleStop(now: now) { return stopped }
-        if running == nil, stopSignal == nil, !waiting.isEmpty { try start(waiting.removeFirst()) }
-        if running == nil, waiting.isEmpty, stopSignal == nil {
+        try startWaiting(now: now)
+        if running.isEmpty, waiting.isEmpty, stopSignal == nil {
             if try drainCheck(now: now) { return true }
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
@@ -101,7 +113,13 @@ public final class Processor {
             pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
         ]
-        if let fd = running?.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
+        for item in running {
+            if let fd = item.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
+        }
+        for worker in workers {
+            if worker.outputFD >= 0 { fds.append(pollfd(fd: worker.outputFD, events: Int16(POLLIN), revents: 0)) }
+            if worker.pendingInputFD >= 0 { fds.append(pollfd(fd: worker.pendingInputFD, events: Int16(POLLOUT), revents: 0)) }
+        }
         let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
         _ = poll(&fds, nfds_t(fds.count), timeout)
     }
@@ -109,11 +127,12 @@ public final class Processor {
     /// The next moment something must be checked without any descriptor becoming ready.
     private func nextDeadline(now: Double) -> Double {
         // Items already delivered wait for no descriptor: take the next one at once.
-        if running == nil, stopSignal == nil, !waiting.isEmpty { return now }
+        if canStartNow(now: now) { return now }
         var deadline = now + 1
-        if stopSignal != nil, running != nil { deadline = min(deadline, graceDeadline) }
-        if let timeoutAt = running?.timeoutAt { deadline = min(deadline, timeoutAt) }
-        if running == nil, waiting.isEmpty, stopSignal == nil {
+        if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
+        if stopSignal != nil, !running.isEmpty { deadline = min(deadline, graceDeadline) }
+        for item in running { if let timeoutAt = item.timeoutAt { deadline = min(deadline, timeoutAt) } }
+        if running.isEmpty, waiting.isEmpty, stopSignal == nil {
             deadline = min(deadline, consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {

@@ -1,11 +1,13 @@
-/// An item being worked on: its delivery, the command (nil for demo work) and its deadlines.
+/// An item being worked on: its delivery, what works on it (a command of its own, a `--stdio`
+/// worker, or nothing for demo work) and its deadlines.
 struct RunningItem {
     let delivery: Delivery
     /// The connection generation the delivery came on; only that connection can acknowledge it.
     let generation: Int
     var child: ChildProcess? = nil
+    var worker: StdioWorker? = nil
     var timeoutAt: Double? = nil
-    /// Why the processor killed the command, if it did.
+    /// Why the processor killed the command or worker, if it did.
     var killedFor: KillReason?
 
     enum KillReason {
@@ -15,6 +17,21 @@ struct RunningItem {
 
     /// The item as text for log lines, shortened.
     var label: String { ItemLabel.short(delivery.body) }
+
+    /// Signals whatever works on the item (its process group).
+    func signal(_ sig: Int32) {
+        child?.signalGroup(sig)
+        worker?.signal(sig)
+    }
+}
+
+/// How the work on an item ended.
+enum WorkResult {
+    case succeeded
+    /// A failed attempt; `final` skips the remaining attempts (the item can never succeed).
+    case failed(reason: String, exit: ChildExit?, final: Bool = false)
+    /// Killed after the grace period: back to the queue without counting an attempt.
+    case returned
 }
 
 /// Shortens items for log lines.

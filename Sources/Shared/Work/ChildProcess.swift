@@ -26,25 +26,34 @@ public enum ChildExit: Sendable, Equatable {
     }
 }
 
-/// A running work command in its own process group, with its standard input fed the item
-/// without blocking (the processor keeps servicing the broker while it writes).
+/// A running work command in its own process group, with its standard input fed without
+/// blocking (the processor keeps servicing the broker while it writes). A streaming child
+/// (a `--stdio` worker) keeps stdin open for more input and has its stdout read by the processor.
 public final class ChildProcess {
     public let pid: pid_t
-    /// Write end of the child's stdin, -1 once everything is written or the child stopped reading.
+    /// Write end of the child's stdin, -1 once closed (all written, or the child stopped reading).
     public private(set) var stdinFD: Int32
-    private let input: [UInt8]
+    /// Read end of the child's stdout when streaming, -1 otherwise or after end of file.
+    public private(set) var stdoutFD: Int32 = -1
+    private var input: [UInt8]
     private var written = 0
+    private let streaming: Bool
 
     /// Starts `argv` with `environment` ("NAME=value" strings). The child gets default signal
     /// handling and an empty signal mask, and leads a new process group.
-    public init(argv: [[UInt8]], environment: [[UInt8]], input: [UInt8]) throws {
+    public init(argv: [[UInt8]], environment: [[UInt8]], input: [UInt8], streaming: Bool = false) throws {
         let pair = try PipePair.make(what: "a pipe for the command")
+        let output = streaming ? try PipePair.make(what: "a pipe for the worker's output") : nil
         let fds = [pair.read, pair.write]
-        defer { close(fds[0]) }
+        defer {
+            close(fds[0])
+            if let output { close(output.write) }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO)
+        if let output { posix_spawn_file_actions_adddup2(&actions, output.write, STDOUT_FILENO) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -66,18 +75,52 @@ public final class ChildProcess {
         let status = posix_spawnp(&child, cArgv.pointers[0]!, &actions, &attributes, cArgv.pointers, cEnv.pointers)
         guard status == 0 else {
             close(fds[1])
+            if let output { close(output.read) }
             let program = String(decoding: argv.first ?? [], as: UTF8.self)
             throw WorkQueueError.failure("cannot start \(program): \(String(cString: strerror(status)))")
         }
         pid = child
         stdinFD = fds[1]
         self.input = input
+        self.streaming = streaming
         _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
+        if let output {
+            stdoutFD = output.read
+            _ = fcntl(stdoutFD, F_SETFL, fcntl(stdoutFD, F_GETFL) | O_NONBLOCK)
+        }
         feedInput()
     }
 
-    /// Writes as much of the item as the pipe takes; closes stdin when done or when the child
-    /// stopped reading (EPIPE: many commands never read stdin).
+    deinit {
+        if stdinFD >= 0 { close(stdinFD) }
+        if stdoutFD >= 0 { close(stdoutFD) }
+    }
+
+    /// True while input is written only partly (wait for the pipe to take more).
+    public var hasPendingInput: Bool { stdinFD >= 0 && written < input.count }
+
+    /// Queues more input for a streaming child; false when its stdin is already closed.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        guard stdinFD >= 0 else { return false }
+        if written == input.count {
+            input.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        input += bytes
+        feedInput()
+        return true
+    }
+
+    /// Closes stdin: a streaming worker sees end of file and should finish.
+    public func closeInput() {
+        guard stdinFD >= 0 else { return }
+        close(stdinFD)
+        stdinFD = -1
+    }
+
+    /// Writes as much input as the pipe takes. A one-shot child's stdin is closed when all is
+    /// written; any child's when it stopped reading (EPIPE: many commands never read stdin).
     public func feedInput() {
         guard stdinFD >= 0 else { return }
         while written < input.count {
@@ -88,10 +131,28 @@ public final class ChildProcess {
             }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { return }
-            break
+            closeInput()
+            return
         }
-        close(stdinFD)
-        stdinFD = -1
+        if !streaming { closeInput() }
+    }
+
+    /// Appends what the child wrote to stdout to `buffer`; false at end of file.
+    public func readOutput(into buffer: inout [UInt8]) -> Bool {
+        guard stdoutFD >= 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress!, $0.count) }
+            if n > 0 {
+                buffer += chunk[0..<n]
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return true }
+            close(stdoutFD)
+            stdoutFD = -1
+            return false
+        }
     }
 
     /// Sends `sig` to the child's whole process group.
@@ -104,10 +165,7 @@ public final class ChildProcess {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         guard result == pid else { return nil }
-        if stdinFD >= 0 {
-            close(stdinFD)
-            stdinFD = -1
-        }
+        closeInput()
         let low = status & 0x7F
         if low == 0 { return .exited((status >> 8) & 0xFF) }
         return .signalled(low)
