@@ -152,6 +152,45 @@ struct ConnectionOptionsTests {
             _ = try ProcessorConfiguration.parse(arguments: ["sh"], environment: [:])
         }
     }
+
+    @Test("worker modes: --concurrency raises the prefetch, --stdio needs a worker, formats are checked")
+    func workerModeOptions() throws {
+        let env = ["PATH": "/usr/bin:/bin"]
+        guard case .run(let c) = try ProcessorConfiguration.parse(arguments: ["--concurrency", "4", "--stdio", "--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(c.concurrency == 4 && c.prefetch == 4 && c.stdio == .lines)
+        guard case .run(let j) = try ProcessorConfiguration.parse(
+            arguments: ["--prefetch", "50", "--stdio", "--stdio-format", "json", "--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(j.prefetch == 50 && j.stdio == .json && j.progressExchange == "work-queue.progress")
+        let failures: [([String], String)] = [
+            (["--stdio"], "--stdio needs a worker command after --"),
+            (["--stdio-format", "json", "--", "cat"], "--stdio-format needs --stdio"),
+            (["--stdio", "--stdio-format", "xml", "--", "cat"], "--stdio-format must be lines or json, got 'xml'"),
+            (["--concurrency", "0"], "--concurrency"),
+        ]
+        for (arguments, message) in failures {
+            do {
+                _ = try ProcessorConfiguration.parse(arguments: arguments, environment: env)
+                Issue.record("\(arguments) was accepted")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
+            }
+        }
+        guard case .run(let quiet) = try ProcessorConfiguration.parse(arguments: ["--no-progress"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(quiet.progressExchange == nil)
+    }
+
+    @Test("wqtop's options: interval, modes, exchange, NO_COLOR")
+    func monitorOptions() throws {
+        guard case .run(let c) = try MonitorConfiguration.parse(
+            arguments: ["--interval", "0.5", "--json", "--exit-when-drained", "--queue", "jobs"], environment: ["NO_COLOR": "1"])
+        else { throw TestFailureLocal("help") }
+        #expect(c.interval == 0.5 && c.output == .json && c.exitWhenDrained && !c.color)
+        #expect(c.progressExchange == "jobs.progress")
+        #expect(throws: WorkQueueError.self) { _ = try MonitorConfiguration.parse(arguments: ["--interval", "0"], environment: [:]) }
+    }
 }
 
 struct TestFailureLocal: Error {
