@@ -143,7 +143,8 @@ struct ConnectionOptionsTests {
         #expect(c.prefetch == 10)
         #expect(c.maxAttempts == 5)
         #expect(c.grace == 3)
-        #expect(c.command == WorkCommand(arguments: ["sh", "-c", "echo {}"]))
+        #expect(c.command?.arguments == ["sh", "-c", "echo {}"])
+        #expect(c.command?.executable == "/usr/bin/sh", "found in PATH once, at start")
         #expect(c.podName == "pod-1")
         #expect(throws: WorkQueueError.self) {
             _ = try ProcessorConfiguration.parse(arguments: ["--", "no-such-command-xyz"], environment: ["PATH": "/usr/bin"])

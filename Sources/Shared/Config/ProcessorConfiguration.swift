@@ -137,7 +137,7 @@ public struct ProcessorConfiguration: Sendable, Equatable {
         config.prefetch = max(config.prefetch, config.concurrency)
         if let command {
             guard !command.isEmpty else { throw WorkQueueError.usage("no command after --; see processor --help") }
-            let work = WorkCommand(arguments: command)
+            var work = WorkCommand(arguments: command)
             try work.validate(path: environment["PATH"])
             config.command = work
         }

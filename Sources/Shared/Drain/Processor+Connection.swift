@@ -26,6 +26,9 @@ extension Processor {
         connection = nil
         consumerTag = nil
         waiting.removeAll()
+        // Finished but unacknowledged items go back to the queue with the connection: not done.
+        stats.processed -= pendingAcks.count
+        pendingAcks.removeAll()
         generation += 1
         var backoff = Backoff(limit: config.reconnectTimeout)
         var lastError = error

@@ -42,6 +42,7 @@ extension Processor {
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
     func handleStop(now: Double) throws -> Bool? {
         guard let sig = stopSignal else { return nil }
+        try flushAcks()
         if graceDeadline == 0 {
             graceDeadline = now + config.grace
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"

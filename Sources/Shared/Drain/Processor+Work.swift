@@ -59,7 +59,7 @@ extension Processor {
         }
         do {
             var started = item
-            started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body)
+            started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
             started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
             running.append(started)
         } catch let error as WorkQueueError {
@@ -85,7 +85,8 @@ extension Processor {
 
     /// Feeds commands' stdin, reads workers' answers, enforces item timeouts and settles every
     /// item whose work ended.
-    func checkRunning() throws {
+    /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
+    func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
         let now = MonotonicClock.now()
         var index = 0
         while index < running.count {
@@ -95,15 +96,15 @@ extension Processor {
                 continue
             }
             child.feedInput()
-            if let exit = child.poll() {
+            if reap, let exit = child.poll() {
                 running.remove(at: index)
                 try finish(item, result(of: item, exit: exit))
                 continue
             }
             index += 1
         }
-        for worker in workers {
-            for event in worker.poll(now: now) { try handle(event, from: worker) }
+        for worker in workers where reap || readWorkers {
+            for event in worker.poll(now: now, reap: reap) { try handle(event, from: worker) }
             if worker.crashesInRow >= Self.workerCrashLimit && !workers.contains(where: \.everAnswered) {
                 throw WorkQueueError.failure(
                     "the --stdio worker exited \(worker.crashesInRow) times in a row without answering a single item; see its stderr above")
@@ -167,8 +168,10 @@ extension Processor {
         }
         switch result {
         case .succeeded:
-            try connection.ack(item.delivery.tag)
+            // Acknowledged in batches (flushAcks), at the latest before the loop waits.
+            pendingAcks.append(item.delivery.tag)
             stats.processed += 1
+            if pendingAcks.count >= Self.ackBatch { try flushAcks() }
         case .returned:
             try connection.reject(item.delivery.tag, requeue: true)
             log.always("item \(item.label) returned to the queue: its work was killed after the \(Format.seconds(config.grace)) s grace period")
@@ -209,6 +212,28 @@ extension Processor {
         try delivery.body.withUnsafeBytes { try connection.publish(routingKey: queue, body: $0, headers: headers) }
         try connection.waitForConfirms()
         try connection.ack(delivery.tag)
+    }
+
+    /// Successes acknowledged at once at most.
+    static let ackBatch = 64
+
+    /// Acknowledges finished items: one `multiple` ack for every tag below the oldest item still
+    /// held (all below it are settled), single acks for the rest (finished out of order while an
+    /// older item still runs; they must not wait for it, or they would hold the prefetch window).
+    func flushAcks() throws {
+        guard !pendingAcks.isEmpty, let connection else { return }
+        let held = running.lazy.filter { $0.generation == self.generation }.map(\.delivery.tag).min()
+        let floor = min(held ?? .max, waiting.first?.tag ?? .max)
+        var highestBelow: UInt64?
+        for tag in pendingAcks {
+            if tag < floor {
+                highestBelow = max(highestBelow ?? 0, tag)
+            } else {
+                try connection.ack(tag)
+            }
+        }
+        if let highestBelow { try connection.ack(highestBelow, multiple: true) }
+        pendingAcks.removeAll(keepingCapacity: true)
     }
 
     /// Closes every worker's stdin and waits up to `until` for them to exit, then kills the rest.

@@ -18,6 +18,8 @@ public final class Processor {
     var consumerTag: String?
     /// Delivered but not started (prefetch above 1).
     var waiting: [Delivery] = []
+    /// Tags of items whose work succeeded, not yet acknowledged (see `flushAcks`).
+    var pendingAcks: [UInt64] = []
     /// Items being worked on (at most `config.concurrency`).
     var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot.
@@ -26,6 +28,8 @@ public final class Processor {
     var stoppingWorkers = false
     var barrier: DrainBarrier
     var lastActivity = MonotonicClock.now()
+    var lastReap = 0.0
+    var lastReceive = 0.0
     var nextPoll = 0.0
     var stopSignal: Int32?
     var graceDeadline = 0.0
@@ -54,7 +58,7 @@ public final class Processor {
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
         if config.stdio != nil, let command = config.command {
             workers = (0..<config.concurrency).map { _ in
-                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment)
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
             }
         }
     }
@@ -74,12 +78,19 @@ public final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
+            try? flushAcks()
             stopWorkers(until: MonotonicClock.now() + min(config.grace, 5))
             reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
             connection?.close()
             throw error
         }
         stopWorkers(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
+        do {
+            try flushAcks()
+        } catch let error as WorkQueueError {
+            connection?.close()
+            throw error
+        }
         let code = finish()
         reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
         connection?.close()
@@ -92,25 +103,46 @@ public final class Processor {
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
         if running.isEmpty, waiting.isEmpty, stopSignal == nil {
+            try flushAcks()
             if try drainCheck(now: now) { return true }
         }
+        try flushAcks()
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
         reportProgress(now: now)
-        waitForEvents(until: nextDeadline(now: now))
-        for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
-            if stopSignal == nil { stopSignal = sig }
+        let ready = waitForEvents(until: nextDeadline(now: now))
+        // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
+        let reap = ready.signals || now - lastReap >= 1
+        if ready.signals {
+            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
+                if stopSignal == nil { stopSignal = sig }
+            }
         }
-        try checkRunning()
-        try receive()
+        if reap { lastReap = now }
+        try checkRunning(reap: reap, readWorkers: reap || ready.workers)
+        if ready.socket || now - lastReceive >= 1 {
+            lastReceive = now
+            try receive()
+        }
         return false
     }
 
+    /// Which descriptors `poll(2)` found ready; everything counts as ready when it was not asked.
+    struct Readiness {
+        var socket = true
+        var signals = true
+        var workers = true
+    }
+
     /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
-    private func waitForEvents(until deadline: Double) {
-        guard let connection else { return }
-        if connection.hasBufferedInput { return }
+    private func waitForEvents(until deadline: Double) -> Readiness {
+        guard let connection else { return Readiness() }
+        if connection.hasBufferedInput { return Readiness() }
+        // With enough delivered items waiting, the socket is not watched: each acknowledgement
+        // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
+        // batch once the waiting items run low (and at least once a second).
+        let watchSocket = waiting.count < max(1, config.prefetch / 2) || stopSignal != nil
         var fds = [
-            pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
         ]
         for item in running {
@@ -121,7 +153,14 @@ public final class Processor {
             if worker.pendingInputFD >= 0 { fds.append(pollfd(fd: worker.pendingInputFD, events: Int16(POLLOUT), revents: 0)) }
         }
         let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
-        _ = poll(&fds, nfds_t(fds.count), timeout)
+        if poll(&fds, nfds_t(fds.count), timeout) < 0 {
+            // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
+            guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
+        }
+        let workerFDs = Set(workers.flatMap { [$0.outputFD, $0.pendingInputFD] }.filter { $0 >= 0 })
+        return Readiness(
+            socket: fds[0].revents != 0, signals: fds[1].revents != 0,
+            workers: fds.dropFirst(2).contains { $0.revents != 0 && workerFDs.contains($0.fd) })
     }
 
     /// The next moment something must be checked without any descriptor becoming ready.
@@ -147,6 +186,8 @@ public final class Processor {
         var budget = 256
         while budget > 0, let event = try connection.nextEvent(timeout: 0) {
             budget -= 1
+            // More only when already buffered: poll tells about the socket without an EAGAIN read.
+            if !connection.hasBufferedInput { budget = 0 }
             switch event {
             case .delivery(let delivery):
                 lastActivity = MonotonicClock.now()

@@ -41,7 +41,8 @@ public final class ChildProcess {
 
     /// Starts `argv` with `environment` ("NAME=value" strings). The child gets default signal
     /// handling and an empty signal mask, and leads a new process group.
-    public init(argv: [[UInt8]], environment: [[UInt8]], input: [UInt8], streaming: Bool = false) throws {
+    /// `executable` is the program's path when known; otherwise `argv[0]` is searched in `PATH`.
+    public init(argv: [[UInt8]], environment: [[UInt8]], input: [UInt8], streaming: Bool = false, executable: String? = nil) throws {
         let pair = try PipePair.make(what: "a pipe for the command")
         let output = streaming ? try PipePair.make(what: "a pipe for the worker's output") : nil
         let fds = [pair.read, pair.write]
@@ -72,7 +73,12 @@ public final class ChildProcess {
         let cEnv = CStrings(environment)
         defer { cArgv.free(); cEnv.free() }
         var child: pid_t = 0
-        let status = posix_spawnp(&child, cArgv.pointers[0]!, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+        let status =
+            if let executable {
+                posix_spawn(&child, executable, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+            } else {
+                posix_spawnp(&child, cArgv.pointers[0]!, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+            }
         guard status == 0 else {
             close(fds[1])
             if let output { close(output.read) }

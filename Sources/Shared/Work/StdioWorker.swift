@@ -12,6 +12,7 @@ public final class StdioWorker {
 
     let argv: [[UInt8]]
     let environment: [[UInt8]]
+    let executable: String?
     public private(set) var child: ChildProcess?
     private var buffer: [UInt8] = []
     private var outputClosed = false
@@ -23,9 +24,10 @@ public final class StdioWorker {
     public private(set) var everAnswered = false
     private var delay = 0.0
 
-    public init(argv: [[UInt8]], environment: [[UInt8]]) {
+    public init(argv: [[UInt8]], environment: [[UInt8]], executable: String? = nil) {
         self.argv = argv
         self.environment = environment
+        self.executable = executable
     }
 
     public var isRunning: Bool { child != nil }
@@ -34,7 +36,7 @@ public final class StdioWorker {
     public func startIfDue(now: Double) throws -> Bool {
         if child != nil { return true }
         guard now >= restartAt else { return false }
-        child = try ChildProcess(argv: argv, environment: environment, input: [], streaming: true)
+        child = try ChildProcess(argv: argv, environment: environment, input: [], streaming: true, executable: executable)
         buffer.removeAll(keepingCapacity: true)
         outputClosed = false
         return true
@@ -47,7 +49,7 @@ public final class StdioWorker {
 
     /// Reads answers and notices an exit. Answers come first; the exit only once stdout is closed
     /// (or the process is gone), so a last answer written just before exiting is never lost.
-    public func poll(now: Double) -> [Event] {
+    public func poll(now: Double, reap: Bool = true) -> [Event] {
         guard let child else { return [] }
         var events: [Event] = []
         child.feedInput()
@@ -59,7 +61,7 @@ public final class StdioWorker {
             delay = 0
             everAnswered = true
         }
-        if let exit = child.poll() {
+        if reap || outputClosed, let exit = child.poll() {
             // Whatever is still in the pipe was written before the exit.
             _ = child.readOutput(into: &buffer)
             while let newline = buffer.firstIndex(of: 0x0A) {

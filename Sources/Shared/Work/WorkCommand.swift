@@ -6,6 +6,9 @@ import Glibc
 /// written to its standard input and, when it fits, set in `WORK_ITEM`.
 public struct WorkCommand: Sendable, Equatable {
     public var arguments: [String]
+    /// The program's path, found in `PATH` once by `validate` (nil: `posix_spawnp` searches it,
+    /// trying every directory before the right one for every item).
+    public var executable: String?
 
     /// The longest item put in `WORK_ITEM` (Linux limits one environment string to 128 KiB).
     public static let environmentItemLimit = 131_072 - "WORK_ITEM=".utf8.count - 1
@@ -16,7 +19,7 @@ public struct WorkCommand: Sendable, Equatable {
 
     /// Fails unless the program exists and is executable (an absolute or relative path, or a
     /// name found in `PATH`), so a typo stops the processor at once instead of failing every item.
-    public func validate(path: String?) throws {
+    public mutating func validate(path: String?) throws {
         guard let program = arguments.first, !program.isEmpty else {
             throw WorkQueueError.usage("no command after --; see processor --help")
         }
@@ -26,12 +29,13 @@ public struct WorkCommand: Sendable, Equatable {
             }
             return
         }
-        let found = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").contains { dir in
-            access("\(dir)/\(program)", X_OK) == 0
+        let found = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").first { dir in
+            !dir.isEmpty && access("\(dir)/\(program)", X_OK) == 0
         }
-        guard found else {
+        guard let found else {
             throw WorkQueueError.usage("command \(program): not found in PATH")
         }
+        if found.hasPrefix("/") { executable = "\(found)/\(program)" }
     }
 
     /// The argument vector for one item, or nil when an argument would need a NUL byte.
