@@ -19,6 +19,11 @@ final class TerminalDisplay: MonitorDisplay {
         view = ViewState(unicode: codeset.uppercased() == "UTF-8", color: color)
         // Wait at most 25 ms for the rest of an escape sequence (arrow keys) instead of 1 s.
         if environment["ESCDELAY"] == nil { setenv("ESCDELAY", "25", 1) }
+        // curses learns of a resize through SIGWINCH; a parent may have started us with it blocked.
+        var winch = sigset_t()
+        sigemptyset(&winch)
+        sigaddset(&winch, SIGWINCH)
+        sigprocmask(SIG_UNBLOCK, &winch, nil)
         initscr()
         cbreak()
         noecho()

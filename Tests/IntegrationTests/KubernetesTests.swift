@@ -58,7 +58,7 @@ struct KubernetesTests {
             .map { $0.hasPrefix("Depends: ") || $0.hasPrefix("PreDepends: ") ? String($0.split(separator: " ")[1]) : $0 }
             .map { $0.split(separator: ":").first.map(String.init) ?? $0 })
             .union(installed).union(["libc6", "libgcc-s1", "libstdc++6"])  // in debian:12-slim already
-        for binary in ["loader", "processor"] {
+        for binary in ["loader", "processor", "wqtop"] {
             let ldd = try ExternalCommand.run("/usr/bin/ldd", [Executables.binDirectory.appendingPathComponent(binary).path])
             #expect(ldd.status == 0)
             for line in ldd.stdout.split(separator: "\n") {

@@ -89,9 +89,35 @@ struct MonitorTests {
         #expect(screen.contains("q quit"))
         try tmux.keys("s")
         try tmux.waitFor("sort: processed", timeout: 5)
+        try tmux.resize(width: 80, height: 24)
+        let small = try tmux.waitFor("pods 2: 0 working, 2 finished", timeout: 5)
+        #expect(small.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        try tmux.keys("?")
+        try tmux.waitFor("wqtop keys", timeout: 5)
         try tmux.keys("q")
         let after = try tmux.waitFor("WQTOP-EXIT=0", timeout: 10)
         #expect(!after.contains("q quit"), "the monitor's screen is gone after q")
+    }
+
+    @Test("wqtop exits (129) when its terminal goes away instead of spinning")
+    func terminalHangUp() throws {
+        let queue = TestBroker.uniqueQueue("hangup")
+        let tmux = Tmux(session: "wqtop-hup-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        let vars = TestBroker.environment(queue: queue).map { "\($0.key)=\($0.value)" }.sorted()
+        try tmux.start(["exec", "env"] + vars + [wqtop])
+        try tmux.waitFor("queue missing", timeout: 20)
+        let pid = try tmux.panePID()
+        tmux.kill()
+        // Gone, or a zombie waiting for tmux to reap it: either way it stopped running.
+        let running = {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, running() { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!running(), "wqtop \(pid) still runs after its terminal closed")
     }
 
     @Test("wqtop --once on a missing queue says so and does not create it")
@@ -158,29 +184,32 @@ struct MonitorTests {
     }
 }
 
-/// A detached tmux session, read with capture-pane as a person would see it.
+/// A detached tmux session, read with capture-pane as a person would see it. tmux is run with
+/// posix_spawn and waitpid rather than Foundation's Process: the tmux client exits in a moment and
+/// Process sometimes never noticed (the test hung on a zombie), and a server started from a
+/// client with piped output keeps those pipes open for good.
 struct Tmux {
     let session: String
 
     func start(_ command: [String]) throws {
         let shell = command.map { $0 == ";" || $0.hasSuffix(";") || $0.contains("$?") ? $0 : "'\($0)'" }.joined(separator: " ")
-        // Not through pipes: the tmux server it forks would hold them open for good.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = ["new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("tmux new-session failed (\(process.terminationStatus)); is tmux installed?") }
+        let status = try run(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell])
+        guard status == 0 else { throw TestFailure("tmux new-session failed (\(status)); is tmux installed?") }
     }
 
     func screen() throws -> String {
-        try ExternalCommand.run("/usr/bin/tmux", ["capture-pane", "-p", "-t", session]).stdout
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = try run(["capture-pane", "-p", "-t", session], output: file)
+        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
     }
 
     func keys(_ keys: String) throws {
-        _ = try ExternalCommand.run("/usr/bin/tmux", ["send-keys", "-t", session, keys])
+        _ = try run(["send-keys", "-t", session, keys])
+    }
+
+    func resize(width: Int, height: Int) throws {
+        _ = try run(["resize-window", "-t", session, "-x", String(width), "-y", String(height)])
     }
 
     /// Waits until the screen shows `text` (or one of `others`); returns the screen.
@@ -196,7 +225,45 @@ struct Tmux {
         throw TestFailure("the screen never showed '\(text)' within \(timeout) s; it shows:\n\(last)")
     }
 
+    /// The pid of the program running in the pane.
+    func panePID() throws -> pid_t {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = try run(["list-panes", "-t", session, "-F", "#{pane_pid}"], output: file)
+        guard let pid = pid_t((try String(contentsOfFile: file, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("tmux list-panes gave no pid")
+        }
+        return pid
+    }
+
     func kill() {
-        _ = try? ExternalCommand.run("/usr/bin/tmux", ["kill-session", "-t", session])
+        _ = try? run(["kill-session", "-t", session])
+    }
+
+    /// Runs tmux with stdin and stderr on /dev/null and stdout on /dev/null or `output`.
+    private func run(_ arguments: [String], output: String = "/dev/null") throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = (["tmux"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        // An empty signal mask: a tmux server started from here would pass the test runner's
+        // blocked signals on to every program in its panes.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw TestFailure("cannot run tmux: \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 }

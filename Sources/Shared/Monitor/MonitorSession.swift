@@ -31,7 +31,7 @@ public final class MonitorSession {
     public init(config: MonitorConfiguration) throws {
         self.config = config
         self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
-        self.signals = try SignalPipe()
+        self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
     }
 
     /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
@@ -45,10 +45,12 @@ public final class MonitorSession {
                 if connection != nil { sample(now: now) }
                 nextSample = now + config.interval
             }
-            waitForEvents(until: min(nextSample, connection == nil ? nextConnect : nextSample), display: display)
-            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
-                return sig == SIGINT ? ExitCode.interrupted : ExitCode.terminated
+            let terminalGone = waitForEvents(until: min(nextSample, connection == nil ? nextConnect : nextSample), display: display)
+            for sig in signals.drain() {
+                return sig == SIGINT ? ExitCode.interrupted : sig == SIGTERM ? ExitCode.terminated : ExitCode.hangUp
             }
+            // The terminal closed (its window or tmux session went away): nobody is watching.
+            if terminalGone { return ExitCode.hangUp }
             readEvents()
             if display.inputDescriptor != nil, !display.handleInput(latest: model.snapshot(at: MonotonicClock.now())) {
                 return ExitCode.success
@@ -122,12 +124,14 @@ public final class MonitorSession {
         } catch {}
     }
 
-    private func waitForEvents(until deadline: Double, display: MonitorDisplay) {
-        if connection?.hasBufferedInput == true { return }
+    /// Waits for the broker, keys or a signal; true when the terminal hung up.
+    private func waitForEvents(until deadline: Double, display: MonitorDisplay) -> Bool {
+        if connection?.hasBufferedInput == true { return false }
         var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
         if let connection { fds.append(pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)) }
         if let input = display.inputDescriptor { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
         let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
-        _ = poll(&fds, nfds_t(fds.count), timeout)
+        guard poll(&fds, nfds_t(fds.count), timeout) > 0, let input = display.inputDescriptor else { return false }
+        return fds.contains { $0.fd == input && $0.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
     }
 }

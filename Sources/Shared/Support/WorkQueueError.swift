@@ -45,6 +45,8 @@ public enum ExitCode {
     public static let usage: Int32 = 64
     public static let unavailable: Int32 = 69
     public static let accessRefused: Int32 = 77
+    /// 128 + SIGHUP: wqtop's terminal went away.
+    public static let hangUp: Int32 = 129
     public static let interrupted: Int32 = 130
     public static let terminated: Int32 = 143
 }

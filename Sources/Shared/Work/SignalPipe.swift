@@ -6,17 +6,17 @@ import Glibc
 /// context, so this must be a global; it is set once before any handler is installed.
 private nonisolated(unsafe) var signalPipeWriteFD: Int32 = -1
 
-/// Turns SIGCHLD, SIGTERM and SIGINT into bytes on a pipe, so one `poll(2)` waits for signals,
+/// Turns signals (by default SIGCHLD, SIGTERM and SIGINT) into bytes on a pipe, so one `poll(2)` waits for signals,
 /// the broker's socket and children's pipes together (the self-pipe trick).
 public final class SignalPipe {
     public let readFD: Int32
     private let writeFD: Int32
 
     /// Creates the pipe and installs the handlers. Call once per process.
-    public init() throws {
+    public init(signals: [Int32] = [SIGCHLD, SIGTERM, SIGINT]) throws {
         (readFD, writeFD) = try PipePair.make(what: "the signal pipe", nonBlocking: true)
         signalPipeWriteFD = writeFD
-        for sig in [SIGCHLD, SIGTERM, SIGINT] {
+        for sig in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 let saved = errno
@@ -33,7 +33,7 @@ public final class SignalPipe {
         // then SIGCHLD would never wake the loop.
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        for sig in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&unblock, sig) }
+        for sig in signals { sigaddset(&unblock, sig) }
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 
