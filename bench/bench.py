@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Runs every benchmark side by side with its baseline and prints a markdown table.
+
+Started by bench/run, which builds the release binaries, installs the baselines (pika in a
+virtual environment, amqp-tools from Debian) and provides a broker. Each figure is the median of
+3 runs (min-max in brackets), ours and the baseline alternating in the same loop; the result is
+the ratio. Rates are items per second over the wall time of the whole command(s): process start,
+connecting and (for drains) each tool's own way of noticing the end are included."""
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import pika
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = args.bin
+        self.host, self.port = "127.0.0.1", args.port
+        self.quick = args.quick
+        self.runs = 3
+        self.python = sys.executable
+        self.rows = []
+        self.fixed = []
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def env(self, queue, **extra):
+        env = dict(os.environ)
+        env.update(WORK_QUEUE_HOST=self.host, WORK_QUEUE_PORT=str(self.port), WORK_QUEUE_NAME=queue)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def queue(self, label):
+        return f"bench-{label}-{uuid.uuid4().hex[:8]}"
+
+    def delete(self, *queues):
+        connection = pika.BlockingConnection(pika.ConnectionParameters(host=self.host, port=self.port))
+        channel = connection.channel()
+        for queue in queues:
+            channel.queue_delete(queue=queue)
+            channel.queue_delete(queue=queue + ".failed")
+        connection.close()
+
+    def depth(self, queue):
+        connection = pika.BlockingConnection(pika.ConnectionParameters(host=self.host, port=self.port))
+        try:
+            return connection.channel().queue_declare(queue=queue, passive=True).method.message_count
+        finally:
+            connection.close()
+
+    def run_all(self, commands, env=None, stdin=None):
+        """Starts every command at once, waits for all; returns the wall time. A failure stops the benchmark."""
+        started = time.monotonic()
+        procs = [
+            subprocess.Popen(c, env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for c in commands
+        ]
+        errors = []
+        for p in procs:
+            _, err = p.communicate(stdin)
+            if p.returncode != 0:
+                errors.append(f"{p.args[0]} exited {p.returncode}: {err.decode(errors='replace').strip()[-400:]}")
+        elapsed = time.monotonic() - started
+        if errors:
+            raise SystemExit("bench: " + "; ".join(errors))
+        return elapsed
+
+    def load(self, queue, count):
+        self.run_all([[f"{self.bin}/loader", "--count", str(count), "--quiet"]], env=self.env(queue))
+
+    @staticmethod
+    def summary(values):
+        return statistics.median(values), min(values), max(values)
+
+    def compare(self, name, ours_label, base_label, n_ours, n_base, ours, base, target=None):
+        """`ours(count)` and `base(count)` run the work on `count` items and return wall seconds.
+        Each is first timed on 1 item (start, connect, end detection: the fixed cost), then on its
+        count, alternating; the rate is (count - 1) / (wall - fixed)."""
+        fixed_o = statistics.median(ours(1) for _ in range(self.runs))
+        fixed_b = statistics.median(base(1) for _ in range(self.runs))
+        o, b = [], []
+        for _ in range(self.runs):
+            o.append((n_ours - 1) / max(ours(n_ours) - fixed_o, 1e-3))
+            b.append((n_base - 1) / max(base(n_base) - fixed_b, 1e-3))
+        self.fixed.append((ours_label, fixed_o))
+        self.fixed.append((base_label, fixed_b))
+        self.add(name, ours_label, base_label, o, b, target)
+
+    def add(self, name, ours_label, base_label, o, b, target, higher_is_better=True):
+        om, bm = statistics.median(o), statistics.median(b)
+        ratio = om / bm if bm else float("inf")
+        met = ""
+        if target is not None:
+            met = "yes" if (ratio >= target if higher_is_better else ratio <= target) else "**no**"
+        self.rows.append((name, ours_label, fmt(o), base_label, fmt(b), f"{ratio:.2f}x", target_text(target, higher_is_better), met))
+        print(f"  {name}: {fmt(o)} vs {fmt(b)} -> {ratio:.2f}x", flush=True)
+
+    # -- benchmarks --------------------------------------------------------------------------
+
+    def drained(self, label, commands, count, env_extra=None):
+        """Loads `count` items into a fresh queue, starts `commands(queue)` at once and returns the
+        seconds until the queue's ready count is 0 (polled every 5 ms): the same end for every
+        tool, whatever its own way of noticing it. Then waits for the commands to exit, checks
+        that nothing is left and deletes the queue."""
+        q = self.queue(label)
+        self.load(q, count)
+        connection = pika.BlockingConnection(pika.ConnectionParameters(host=self.host, port=self.port))
+        channel = connection.channel()
+        started = time.monotonic()
+        procs = [subprocess.Popen(c, env=self.env(q, **(env_extra or {})), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in commands(q)]
+        while channel.queue_declare(queue=q, passive=True).method.message_count > 0:
+            if any(p.poll() is not None and p.returncode != 0 for p in procs):
+                break
+            time.sleep(0.005)
+        elapsed = time.monotonic() - started
+        connection.close()
+        errors = []
+        for p in procs:
+            _, err = p.communicate()
+            if p.returncode != 0:
+                errors.append(f"{p.args[0]} exited {p.returncode}: {err.decode(errors='replace').strip()[-400:]}")
+        if errors:
+            raise SystemExit("bench: " + "; ".join(errors))
+        left = self.depth(q)
+        self.delete(q)
+        if left:
+            raise SystemExit(f"bench: {label} left {left} of {count} items")
+        return elapsed
+
+    def loads(self):
+        n = 2000 if self.quick else 50_000
+        n_confirm = n // 10
+        print(f"load: {n} items (pika with confirms: {n_confirm})", flush=True)
+
+        def check(q, count):
+            got = self.depth(q)
+            self.delete(q)
+            if got != count:
+                raise SystemExit(f"bench: {q} holds {got} items, expected {count}")
+
+        def ours(count):
+            q = self.queue("load")
+            t = self.run_all([[f"{self.bin}/loader", "--count", str(count), "--quiet"]], env=self.env(q))
+            check(q, count)
+            return t
+
+        def pika_load(confirm):
+            def run(count):
+                q = self.queue("pika-load")
+                cmd = [self.python, f"{BENCH}/pika_loader.py", self.host, str(self.port), q, str(count)]
+                t = self.run_all([cmd + (["--confirm"] if confirm else [])])
+                check(q, count)
+                return t
+            return run
+
+        def amqp_publish(count):
+            q = self.queue("amqp-publish")
+            pika_declare(self.host, self.port, q)
+            lines = "".join(f"{i}\n" for i in range(count)).encode()
+            t = self.run_all([["amqp-publish", "-s", self.host, "--port", str(self.port), "-r", q, "-p", "-l"]], stdin=lines)
+            check(q, count)
+            return t
+
+        label = f"loader --count {n} (confirmed)"
+        self.compare("load, persistent", label, f"pika, confirm_delivery ({n_confirm} items)", n, n_confirm, ours, pika_load(True), 10)
+        self.compare("load, persistent", label, "pika, no confirms", n, n, ours, pika_load(False), 1)
+        self.compare("load, persistent", label, "amqp-publish -l -p, no confirms", n, n, ours, amqp_publish)
+
+    def drains(self):
+        n = 5000 if self.quick else 50_000
+        print(f"drain: {n} no-op items, 5 processes", flush=True)
+
+        def five(label, command, env_extra=None):
+            return lambda count: self.drained(label, lambda q: [command(q)] * 5, count, env_extra)
+
+        ours = five("drain", lambda q: [f"{self.bin}/processor", "--quiet", "--prefetch", "100"])
+        silent = five("drain-np", lambda q: [f"{self.bin}/processor", "--quiet", "--prefetch", "100", "--no-progress"])
+        get = five("pika-get", lambda q: [self.python, f"{BENCH}/pika_get.py", self.host, str(self.port), q])
+        consume = five("pika-consume", lambda q: [self.python, f"{BENCH}/pika_consume.py", self.host, str(self.port), q])
+        label = "5 x processor --prefetch 100"
+        self.compare("drain, no-op work", label, "5 x pika basic_get loop (the original)", n, n, ours, get, 8)
+        self.compare("drain, no-op work", label, "5 x pika basic_consume, prefetch 100", n, n, ours, consume, 2.5)
+        self.compare("progress events' cost", f"{label} (events on)", "the same with --no-progress", n, n, ours, silent, 0.95)
+
+    def commands(self):
+        n = 300 if self.quick else 2000
+        print(f"command per item: {n} items of `cat`, 1 process", flush=True)
+        ours = lambda count: self.drained("cmd", lambda q: [[f"{self.bin}/processor", "--quiet", "--prefetch", "10", "--", "cat"]], count)
+        consume = lambda count: self.drained(
+            "amqp-consume", lambda q: [["amqp-consume", "-s", self.host, "--port", str(self.port), "-q", q, "-c", str(count), "-p", "10", "cat"]],
+            count)
+        self.compare("command per item", "processor --prefetch 10 -- cat", "amqp-consume -c N -p 10 cat", n, n, ours, consume, 1)
+
+    def stdio(self):
+        n_command, n_stdio = (20, 500) if self.quick else (300, 20_000)
+        print(f"python work: --stdio ({n_stdio} items) vs a command per item ({n_command} items)", flush=True)
+        work = f"{BENCH}/work_item.py"
+
+        def run(args):
+            return lambda count: self.drained("py", lambda q: [[f"{self.bin}/processor", "--quiet", "--prefetch", "10"] + args], count)
+
+        self.compare("python work per item", f"--stdio -- python3 work_item.py --stdio ({n_stdio})",
+                     f"-- python3 work_item.py {{}} ({n_command})", n_stdio, n_command,
+                     run(["--stdio", "--", self.python, work, "--stdio"]), run(["--", self.python, work, "{}"]), 30)
+
+    def concurrency(self):
+        n = 16 if self.quick else 160
+        print(f"--concurrency: {n} items of `sleep 0.05`, 1 process", flush=True)
+
+        def level(c):
+            return lambda count: self.drained(
+                "conc", lambda q: [[f"{self.bin}/processor", "--quiet", "--concurrency", str(c), "--", "sleep", "0.05"]], count)
+
+        for c in (2, 4, 8):
+            self.compare("--concurrency, sleep 0.05 per item", f"--concurrency {c}", "--concurrency 1", n, n, level(c), level(1))
+
+    def monitor(self):
+        pods, window = (20, 1.0) if self.quick else (100, 5.0)
+        print(f"wqtop following {pods} processors at 1 Hz", flush=True)
+        q = self.queue("wqtop")
+        pika_declare(self.host, self.port, q)
+        env = self.env(q)
+        procs = [
+            subprocess.Popen([f"{self.bin}/processor", "--quiet", "--wait-for-work", "3600"],
+                             env={**env, "POD_NAME": f"bench-pod-{i}"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i in range(pods)
+        ]
+        session = f"bench-{uuid.uuid4().hex[:6]}"
+        try:
+            wqtop = " ".join([f"WORK_QUEUE_HOST={self.host}", f"WORK_QUEUE_PORT={self.port}", f"WORK_QUEUE_NAME={q}",
+                              "LANG=C.UTF-8", f"{self.bin}/wqtop"])
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", wqtop], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pid = None
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                out = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+                if f"pods {pods}:" in out:
+                    pane = int(subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
+                                              capture_output=True, text=True).stdout.split()[0])
+                    pid = find_process(pane, "wqtop")
+                    break
+                time.sleep(0.2)
+            if pid is None:
+                raise SystemExit(f"bench: wqtop never showed {pods} pods")
+            cpu = []
+            for _ in range(self.runs):
+                t0, c0 = time.monotonic(), cpu_seconds(pid)
+                time.sleep(window)
+                cpu.append(100.0 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0))
+            rss = [rss_mb(pid)] * self.runs
+            med, lo, hi = self.summary(cpu)
+            self.rows.append((f"wqtop, {pods} processors at 1 Hz", "CPU of one core", f"{med:.2f}% ({lo:.2f}-{hi:.2f})",
+                              "target", "1%", "", "<= 1%", "yes" if med <= 1 else "**no**"))
+            self.rows.append((f"wqtop, {pods} processors at 1 Hz", "resident memory (VmHWM)", f"{rss[0]:.1f} MB",
+                              "target", "30 MB", "", "<= 30 MB", "yes" if rss[0] <= 30 else "**no**"))
+            print(f"  wqtop: {med:.2f}% CPU, {rss[0]:.1f} MB", flush=True)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait()
+            self.delete(q)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def table(self):
+        lines = ["| benchmark | ours | items/s | baseline | items/s | ratio | target | met |", "|---|---|---|---|---|---|---|---|"]
+        for row in self.rows:
+            lines.append("| " + " | ".join(row) + " |")
+        lines += ["", "Fixed cost of each command (the time for 1 item: start, connect), subtracted above:", "",
+                  "| command | seconds |", "|---|---|"]
+        seen = set()
+        for label, seconds in self.fixed:
+            if label not in seen:
+                seen.add(label)
+                lines.append(f"| {label} | {seconds:.2f} |")
+        return "\n".join(lines)
+
+
+def find_process(root, name):
+    """`root` or the first of its descendants whose command name is `name`."""
+    todo = [root]
+    while todo:
+        pid = todo.pop(0)
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == name:
+                return pid
+            todo += [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+        except OSError:
+            continue
+    raise SystemExit(f"bench: no {name} process under pid {root}")
+
+
+def cpu_seconds(pid):
+    """CPU time of the process in seconds, nanosecond precision (/proc/PID/schedstat)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pika_declare(host, port, queue):
+    connection = pika.BlockingConnection(pika.ConnectionParameters(host=host, port=port))
+    connection.channel().queue_declare(queue=queue, durable=True)
+    connection.close()
+
+
+def fmt(values):
+    med, lo, hi = statistics.median(values), min(values), max(values)
+    return f"{num(med)} ({num(lo)}-{num(hi)})"
+
+
+def num(v):
+    return f"{v:,.0f}" if v >= 100 else f"{v:,.1f}"
+
+
+def target_text(target, higher):
+    if target is None:
+        return ""
+    return f">= {target}x" if higher else f"<= {target}x"
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    broker = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "rabbitmq-server"], capture_output=True, text=True).stdout
+    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
+    return cpu, broker or "unknown", (swift[0] if swift else "unknown")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output")
+    parser.add_argument("--only", help="comma-separated: loads,drains,commands,stdio,concurrency,monitor")
+    args = parser.parse_args()
+    bench = Bench(args)
+    started = time.monotonic()
+    parts = ["loads", "drains", "commands", "stdio", "concurrency", "monitor"]
+    for part in args.only.split(",") if args.only else parts:
+        getattr(bench, part)()
+    cpu, broker, swift = machine()
+    header = [
+        f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), RabbitMQ {broker} "
+        f"(Debian package, one local node), {swift}; {'--quick sizes' if args.quick else 'full sizes'}; "
+        f"{time.monotonic() - started:.0f} s in all.",
+        "",
+        "Each figure: median of 3 runs (min-max), ours and the baseline alternating in one run. A rate is",
+        "(N - 1) items over (time for N items - time for 1 item): the work only, without each tool's fixed",
+        "cost of starting and connecting (listed below the table). Loads are timed to the loader's exit (all",
+        "confirmed, where it confirms); drains from the start of the processes until the queue's ready count",
+        "is 0 (polled every 5 ms), so each tool's own way of noticing the end (our drain barrier, pika's",
+        "1 s inactivity timeout) is not timed; the last prefetched items are still finishing at that moment.",
+        "",
+    ]
+    text = "\n".join(header) + bench.table() + "\n"
+    notes = os.path.join(BENCH, "notes.md")
+    if os.path.exists(notes) and not args.quick:
+        text += "\n" + open(notes).read()
+    print()
+    print(text)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()

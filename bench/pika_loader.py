@@ -1,0 +1,16 @@
+"""Baseline: the original's way to load, one basic_publish per item with pika (persistent).
+Usage: pika_loader.py HOST PORT QUEUE COUNT [--confirm]"""
+import sys
+
+import pika
+
+host, port, queue, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+connection = pika.BlockingConnection(pika.ConnectionParameters(host=host, port=port))
+channel = connection.channel()
+channel.queue_declare(queue=queue, durable=True)
+if "--confirm" in sys.argv:
+    channel.confirm_delivery()  # each basic_publish then waits for the broker's confirm
+properties = pika.BasicProperties(delivery_mode=2)
+for i in range(count):
+    channel.basic_publish(exchange="", routing_key=queue, body=str(i).encode(), properties=properties)
+connection.close()
