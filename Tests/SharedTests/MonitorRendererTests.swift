@@ -109,6 +109,28 @@ struct MonitorRendererTests {
         #expect(t[3] == " Job finished: 37,655 processed; 2 of 2 pods exited (1 with an error)")
     }
 
+    @Test("the banner line says what matters: reconnecting, stalled, a missing queue, paused")
+    func banners() {
+        var s = snapshot()
+        s.connectionProblem = "connect: cannot connect to the broker at localhost:5672 (next try in 2s)"
+        var t = text(Renderer(width: 100, height: 24).frame(s, view: ViewState()))
+        #expect(t[3].hasPrefix(" reconnecting... connect: cannot connect to the broker at localhost:5672"))
+        s.connectionProblem = nil
+        s.state = .stalled
+        s.consumers = 0
+        t = text(Renderer(width: 80, height: 24).frame(s, view: ViewState()))
+        #expect(t[3] == " Stalled: 12,345 ready, no consumers.")
+        #expect(t[0].contains(" stalled  elapsed"))
+        s.state = .queueMissing
+        t = text(Renderer(width: 100, height: 24).frame(s, view: ViewState()))
+        #expect(t[3].hasPrefix(" The queue 'jobs' does not exist (yet)"))
+        s.state = .draining
+        var view = ViewState()
+        _ = view.handle(.character("p"), page: 10)
+        t = text(Renderer(width: 80, height: 24).frame(s, view: view))
+        #expect(t[3].hasPrefix(" Paused:") && t[23].contains("p resume"))
+    }
+
     @Test("zero, huge numbers and long UTF-8 item names stay inside their columns")
     func extremes() {
         var s = snapshot(pods: 2)
