@@ -1,5 +1,6 @@
 /// Everything `wqtop` needs, from its flags and environment.
 public struct MonitorConfiguration: Sendable, Equatable {
+    /// Where frames go.
     public enum Output: Sendable, Equatable {
         /// The full-screen monitor.
         case terminal
@@ -22,6 +23,7 @@ public struct MonitorConfiguration: Sendable, Equatable {
         self.progressExchange = Topology(connection).progressExchange
     }
 
+    /// What the command line asked for: help text, or a monitor.
     public enum Command: Sendable, Equatable {
         case help(String)
         case run(MonitorConfiguration)

@@ -4,6 +4,7 @@ import Glibc
 
 /// Frames without a terminal: `--once` prints a text report, `--json` one object per line.
 public final class LineDisplay: MonitorDisplay {
+    /// Text frames or JSON lines.
     public enum Format: Sendable {
         case text, json
     }

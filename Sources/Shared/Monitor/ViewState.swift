@@ -1,6 +1,7 @@
 /// How the user has arranged the screen: sort, scroll, help, pause. Key handlers change this
 /// value and say what must happen next; they never draw.
 public struct ViewState: Sendable, Equatable {
+    /// The pod table's order, cycled by `s`.
     public enum Sort: String, Sendable, CaseIterable {
         case pod, processed, rate, state, lastSeen = "last seen"
     }

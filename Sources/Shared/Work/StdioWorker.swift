@@ -5,6 +5,7 @@ import Glibc
 /// One long-lived `--stdio` worker process: started once, fed one item line at a time, answered
 /// one line per item; restarted (with backoff when it keeps dying) after it exits or is killed.
 public final class StdioWorker {
+    /// What polling the worker found: an answer, or its exit.
     public enum Event: Sendable, Equatable {
         case reply(StdioReply)
         case exited(ChildExit)
