@@ -27,11 +27,14 @@ extension AMQPConnection {
         try check(amqp_get_rpc_reply(state), "basic.qos", channel: Self.workChannel)
     }
 
-    /// Starts consuming with manual acknowledgements; returns the consumer tag.
-    public func consume(queue: String) throws -> String {
+    /// Starts consuming, with manual acknowledgements unless `acknowledge` is false (then the
+    /// consumer is also exclusive: wqtop's own queue); returns the consumer tag.
+    public func consume(queue: String, acknowledge: Bool = true) throws -> String {
         let state = try live("basic.consume")
+        let automatic: amqp_boolean_t = acknowledge ? 0 : 1
         let ok = queue.withCString { cQueue in
-            amqp_basic_consume(state, Self.workChannel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+            amqp_basic_consume(
+                state, Self.workChannel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, automatic, automatic, amqp_empty_table)
         }
         try check(amqp_get_rpc_reply(state), "basic.consume '\(queue)'", channel: Self.workChannel)
         guard let ok else { throw WorkQueueError.failure("basic.consume '\(queue)': no reply") }

@@ -70,17 +70,6 @@ extension AMQPConnection {
         return name
     }
 
-    /// Consumes without acknowledgements (the monitor's own queue); returns the consumer tag.
-    public func consumeWithoutAcks(queue: String) throws -> String {
-        let state = try live("basic.consume")
-        let ok = queue.withCString { cQueue in
-            amqp_basic_consume(state, Self.workChannel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, 1, 1, amqp_empty_table)
-        }
-        try check(amqp_get_rpc_reply(state), "basic.consume '\(queue)'", channel: Self.workChannel)
-        guard let ok else { throw WorkQueueError.failure("basic.consume '\(queue)': no reply") }
-        return AMQPBytes.string(ok.pointee.consumer_tag)
-    }
-
     /// A frame for the progress channel read while waiting for something else: a channel.close
     /// (the exchange was deleted) is answered and only switches progress events off.
     func handleProgressFrame(_ frame: amqp_frame_t) {

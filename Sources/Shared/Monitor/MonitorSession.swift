@@ -8,8 +8,9 @@ public protocol MonitorDisplay: AnyObject {
     var inputDescriptor: Int32? { get }
     /// Shows the latest snapshot (called every interval and after keys).
     func show(_ snapshot: MonitorSnapshot, time: Double)
-    /// Handles pending input without blocking; false when the user asked to quit.
-    func handleInput(latest: MonitorSnapshot) -> Bool
+    /// Handles pending input without blocking (`latest`: the last frame sampled, shown again
+    /// when the screen is unpaused); false when the user asked to quit.
+    func handleInput(latest: MonitorSnapshot?) -> Bool
 }
 
 /// wqtop's loop: one connection that samples the queue with passive declares and listens to
@@ -41,7 +42,7 @@ public final class MonitorSession {
         while true {
             let now = MonotonicClock.now()
             if connection == nil && now >= nextConnect {
-                try connect(now: now, display: display)
+                try connect(now: now)
                 if connection != nil { sample(now: now) }
                 nextSample = now + config.interval
             }
@@ -52,7 +53,7 @@ public final class MonitorSession {
             // The terminal closed (its window or tmux session went away): nobody is watching.
             if terminalGone { return ExitCode.hangUp }
             readEvents()
-            if display.inputDescriptor != nil, !display.handleInput(latest: model.snapshot(at: MonotonicClock.now())) {
+            if display.inputDescriptor != nil, !display.handleInput(latest: lastSnapshot) {
                 return ExitCode.success
             }
             let time = MonotonicClock.now()
@@ -70,7 +71,7 @@ public final class MonitorSession {
         }
     }
 
-    private func connect(now: Double, display: MonitorDisplay) throws {
+    private func connect(now: Double) throws {
         do {
             let connection = try AMQPConnection(settings: config.connection)
             do {
@@ -79,7 +80,7 @@ public final class MonitorSession {
                 try connection.declareFanoutExchange(config.progressExchange, passive: true)
             }
             let queue = try connection.declareMonitorQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
-            _ = try connection.consumeWithoutAcks(queue: queue)
+            _ = try connection.consume(queue: queue, acknowledge: false)
             self.connection = connection
             model.connectionProblem = nil
             backoff = nil
