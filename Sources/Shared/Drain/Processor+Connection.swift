@@ -27,7 +27,6 @@ extension Processor {
         consumerTag = nil
         waiting.removeAll()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
-        stats.processed -= pendingAcks.count
         pendingAcks.removeAll()
         generation += 1
         var backoff = Backoff(limit: config.reconnectTimeout)
@@ -65,7 +64,7 @@ extension Processor {
             for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
                 if stopSignal == nil { stopSignal = sig }
             }
-            // Work that ends now cannot be acknowledged: `finish` logs and drops it.
+            // Work that ends now cannot be acknowledged: `settle` logs and drops it.
             try? checkRunning()
             if stopSignal != nil { return true }
         }
@@ -74,9 +73,7 @@ extension Processor {
 
     /// Stops while disconnected: running work gets the grace period, then is killed.
     private func stopWithoutConnection() {
-        for item in running { item.child?.signalGroup(SIGTERM) }
-        for worker in workers { worker.closeInput() }
-        stoppingWorkers = true
+        askWorkToStop()
         let until = MonotonicClock.now() + config.grace
         while !running.isEmpty && MonotonicClock.now() < until {
             try? checkRunning()

@@ -39,6 +39,14 @@ extension Processor {
         .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
     }
 
+    /// Asks all work to end on its own: SIGTERM to every command's process group, end of file to
+    /// every `--stdio` worker (it finishes the item in hand first).
+    func askWorkToStop() {
+        for item in running { item.child?.signalGroup(SIGTERM) }
+        for worker in workers { worker.closeInput() }
+        stoppingWorkers = true
+    }
+
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
     func handleStop(now: Double) throws -> Bool? {
         guard let sig = stopSignal else { return nil }
@@ -55,10 +63,7 @@ extension Processor {
                 try connection?.reject(delivery.tag, requeue: true)
             }
             waiting.removeAll()
-            for item in running { item.child?.signalGroup(SIGTERM) }
-            // A --stdio worker sees end of file after its item and finishes on its own.
-            for worker in workers { worker.closeInput() }
-            stoppingWorkers = true
+            askWorkToStop()
         }
         guard !running.isEmpty else { return true }
         if now >= graceDeadline {

@@ -46,11 +46,11 @@ extension Processor {
                 log.output("got id \(text)")
                 log.output("processed \(text)")
             }
-            try finish(item, .succeeded)
+            try settle(item, .succeeded)
             return
         }
         guard let argv = command.argv(for: delivery.body) else {
-            try finish(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
+            try settle(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
             return
         }
         var environment = baseEnvironment
@@ -63,7 +63,7 @@ extension Processor {
             started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
             running.append(started)
         } catch let error as WorkQueueError {
-            try finish(item, .failed(reason: error.message, exit: nil))
+            try settle(item, .failed(reason: error.message, exit: nil))
         }
     }
 
@@ -73,7 +73,7 @@ extension Processor {
         let item = RunningItem(delivery: delivery, generation: generation)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
-            try finish(item, .failed(reason: error.reason, exit: nil, final: true))
+            try settle(item, .failed(reason: error.reason, exit: nil, final: true))
         case .success(let line):
             var started = item
             started.worker = worker
@@ -98,7 +98,7 @@ extension Processor {
             child.feedInput()
             if reap, let exit = child.poll() {
                 running.remove(at: index)
-                try finish(item, result(of: item, exit: exit))
+                try settle(item, result(of: item, exit: exit))
                 continue
             }
             index += 1
@@ -131,17 +131,17 @@ extension Processor {
             }
             let item = running.remove(at: index)
             switch reply {
-            case .ok: try finish(item, .succeeded)
-            case .fail(let reason): try finish(item, .failed(reason: reason, exit: nil))
+            case .ok: try settle(item, .succeeded)
+            case .fail(let reason): try settle(item, .failed(reason: reason, exit: nil))
             case .protocolError(let line):
                 let shown = ItemLabel.short(Array(line.utf8), limit: 80)
-                try finish(item, .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil))
+                try settle(item, .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil))
             }
         case .exited(let exit):
             if let index {
                 let item = running.remove(at: index)
                 if item.killedFor != nil { worker.forgiveLastExit() }
-                try finish(item, result(of: item, exit: exit, worker: true))
+                try settle(item, result(of: item, exit: exit, worker: true))
             } else if stopSignal == nil && !stoppingWorkers {
                 log.always("the --stdio worker exited (\(exit.description)) between items; restarting it")
             }
@@ -160,7 +160,7 @@ extension Processor {
     }
 
     /// Acknowledges, retries, dead-letters or returns an item whose work ended.
-    func finish(_ item: RunningItem, _ result: WorkResult) throws {
+    func settle(_ item: RunningItem, _ result: WorkResult) throws {
         lastActivity = MonotonicClock.now()
         guard item.generation == generation, let connection else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
@@ -168,9 +168,9 @@ extension Processor {
         }
         switch result {
         case .succeeded:
-            // Acknowledged in batches (flushAcks), at the latest before the loop waits.
+            // Acknowledged in batches (flushAcks), at the latest before the loop waits; counted
+            // as processed once acknowledged.
             pendingAcks.append(item.delivery.tag)
-            stats.processed += 1
             if pendingAcks.count >= Self.ackBatch { try flushAcks() }
         case .returned:
             try connection.reject(item.delivery.tag, requeue: true)
@@ -233,14 +233,14 @@ extension Processor {
             }
         }
         if let highestBelow { try connection.ack(highestBelow, multiple: true) }
+        stats.processed += pendingAcks.count
         pendingAcks.removeAll(keepingCapacity: true)
     }
 
     /// Closes every worker's stdin and waits up to `until` for them to exit, then kills the rest.
     func stopWorkers(until deadline: Double) {
         guard !workers.isEmpty else { return }
-        stoppingWorkers = true
-        for worker in workers { worker.closeInput() }
+        askWorkToStop()
         while workers.contains(where: \.isRunning) && MonotonicClock.now() < deadline {
             for worker in workers { _ = worker.poll(now: MonotonicClock.now()) }
             Sleep.seconds(0.01)

@@ -102,11 +102,10 @@ public final class Processor {
         let now = MonotonicClock.now()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
+        try flushAcks()
         if running.isEmpty, waiting.isEmpty, stopSignal == nil {
-            try flushAcks()
             if try drainCheck(now: now) { return true }
         }
-        try flushAcks()
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
         reportProgress(now: now)
         let ready = waitForEvents(until: nextDeadline(now: now))
@@ -148,6 +147,7 @@ public final class Processor {
         for item in running {
             if let fd = item.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
         }
+        let firstWorkerFD = fds.count
         for worker in workers {
             if worker.outputFD >= 0 { fds.append(pollfd(fd: worker.outputFD, events: Int16(POLLIN), revents: 0)) }
             if worker.pendingInputFD >= 0 { fds.append(pollfd(fd: worker.pendingInputFD, events: Int16(POLLOUT), revents: 0)) }
@@ -157,10 +157,9 @@ public final class Processor {
             // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
             guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
         }
-        let workerFDs = Set(workers.flatMap { [$0.outputFD, $0.pendingInputFD] }.filter { $0 >= 0 })
         return Readiness(
             socket: fds[0].revents != 0, signals: fds[1].revents != 0,
-            workers: fds.dropFirst(2).contains { $0.revents != 0 && workerFDs.contains($0.fd) })
+            workers: fds[firstWorkerFD...].contains { $0.revents != 0 })
     }
 
     /// The next moment something must be checked without any descriptor becoming ready.
