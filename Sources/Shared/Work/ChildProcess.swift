@@ -38,6 +38,8 @@ public final class ChildProcess {
     private var input: [UInt8]
     private var written = 0
     private let streaming: Bool
+    /// The read buffer for a streaming child's stdout.
+    private var chunk: [UInt8] = []
 
     /// Starts `argv` with `environment` ("NAME=value" strings). The child gets default signal
     /// handling and an empty signal mask, and leads a new process group.
@@ -146,7 +148,7 @@ public final class ChildProcess {
     /// Appends what the child wrote to stdout to `buffer`; false at end of file.
     public func readOutput(into buffer: inout [UInt8]) -> Bool {
         guard stdoutFD >= 0 else { return false }
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65_536) }  // once, not per answer
         while true {
             let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress!, $0.count) }
             if n > 0 {

@@ -55,20 +55,11 @@ public final class StdioWorker {
         var events: [Event] = []
         child.feedInput()
         if !outputClosed && !child.readOutput(into: &buffer) { outputClosed = true }
-        while let newline = buffer.firstIndex(of: 0x0A) {
-            events.append(.reply(StdioReply(line: Array(buffer[..<newline]))))
-            buffer.removeSubrange(...newline)
-            crashesInRow = 0
-            delay = 0
-            everAnswered = true
-        }
+        takeAnswers(into: &events)
         if reap || outputClosed, let exit = child.poll() {
             // Whatever is still in the pipe was written before the exit.
             _ = child.readOutput(into: &buffer)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                events.append(.reply(StdioReply(line: Array(buffer[..<newline]))))
-                buffer.removeSubrange(...newline)
-            }
+            takeAnswers(into: &events)
             self.child = nil
             crashesInRow += 1
             restartAt = now + delay
@@ -76,6 +67,17 @@ public final class StdioWorker {
             events.append(.exited(exit))
         }
         return events
+    }
+
+    /// Turns every complete line read so far into an answer; an answer resets the crash count.
+    private func takeAnswers(into events: inout [Event]) {
+        while let newline = buffer.firstIndex(of: 0x0A) {
+            events.append(.reply(StdioReply(line: Array(buffer[..<newline]))))
+            buffer.removeSubrange(...newline)
+            crashesInRow = 0
+            delay = 0
+            everAnswered = true
+        }
     }
 
     /// The last exit was the processor's doing (a timeout or stop kill): restart at once and do
