@@ -13,7 +13,9 @@ final class TerminalDisplay: MonitorDisplay {
     private var open = true
     private var styles: [TextStyle: Int32] = [:]
 
-    init(color: Bool, environment: [String: String]) {
+    /// Fails with a usage error when curses does not know the terminal type (initscr would
+    /// print its own message and exit 1).
+    init(color: Bool, environment: [String: String]) throws {
         setlocale(LC_ALL, "")
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         view = ViewState(unicode: codeset.uppercased() == "UTF-8", color: color)
@@ -24,7 +26,11 @@ final class TerminalDisplay: MonitorDisplay {
         sigemptyset(&winch)
         sigaddset(&winch, SIGWINCH)
         sigprocmask(SIG_UNBLOCK, &winch, nil)
-        initscr()
+        guard let screen = newterm(nil, fdopen(STDOUT_FILENO, "w"), fdopen(STDIN_FILENO, "r")) else {
+            let term = environment["TERM"].map { "'\($0)'" } ?? "(not set)"
+            throw WorkQueueError.usage("the terminal type TERM=\(term) is unknown to curses; set TERM (for example xterm-256color) or use --once or --json")
+        }
+        set_term(screen)
         cbreak()
         noecho()
         keypad(wq_stdscr(), true)
@@ -40,7 +46,7 @@ final class TerminalDisplay: MonitorDisplay {
         draw()
     }
 
-    func handleInput(latest: MonitorSnapshot) -> Bool {
+    func handleInput(latest: MonitorSnapshot?) -> Bool {
         var changed = false
         while true {
             let code = wgetch(wq_stdscr())
@@ -52,7 +58,7 @@ final class TerminalDisplay: MonitorDisplay {
             case .redraw: changed = true
             case .nothing: break
             }
-            if wasPaused && !view.paused { shown = latest }
+            if wasPaused && !view.paused, let latest { shown = latest }
         }
         if changed { draw() }
         return true

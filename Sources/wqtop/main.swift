@@ -20,7 +20,7 @@ do {
             guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
                 throw WorkQueueError.usage("wqtop needs a terminal; use --once or --json to print frames instead")
             }
-            let terminal = TerminalDisplay(color: config.color, environment: environment)
+            let terminal = try TerminalDisplay(color: config.color, environment: environment)
             let code: Int32
             do {
                 code = try session.run(display: terminal)

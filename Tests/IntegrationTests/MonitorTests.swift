@@ -120,6 +120,17 @@ struct MonitorTests {
         #expect(!running(), "wqtop \(pid) still runs after its terminal closed")
     }
 
+    @Test("an unknown TERM is one clear line and exit 64, not curses' own exit")
+    func unknownTerminal() throws {
+        let tmux = Tmux(session: "wqtop-term-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        try tmux.start(["env", "TERM=no-such-terminal", "WORK_QUEUE_PORT=\(TestBroker.port)", wqtop] + [";", "echo", "WQTOP-EXIT=$?;", "sleep", "30"])
+        let screen = try tmux.waitFor("WQTOP-EXIT=", timeout: 10)
+        #expect(screen.contains("WQTOP-EXIT=64"))
+        #expect(screen.contains("wqtop: the terminal type TERM='no-such-terminal' is unknown to curses"))
+    }
+
     @Test("wqtop --once on a missing queue says so and does not create it")
     func missingQueue() throws {
         let queue = TestBroker.uniqueQueue("nothing")

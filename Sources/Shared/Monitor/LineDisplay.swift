@@ -24,5 +24,5 @@ public final class LineDisplay: MonitorDisplay {
         }
     }
 
-    public func handleInput(latest: MonitorSnapshot) -> Bool { true }
+    public func handleInput(latest: MonitorSnapshot?) -> Bool { true }
 }

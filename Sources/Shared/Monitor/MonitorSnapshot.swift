@@ -79,5 +79,6 @@ public struct MonitorSnapshot: Sendable, Equatable {
     }
 
     public var lostPods: Int { pods.filter(\.lost).count }
+    public var workingPods: Int { pods.filter { $0.live && $0.state == .working }.count }
     public var finishedPods: Int { pods.filter { $0.state == .finished && !$0.lost }.count }
 }

@@ -232,18 +232,19 @@ public struct Renderer: Sendable {
             line.append(" \(key)", .title, limit: width)
             line.append(" \(label) ", .plain, limit: width)
         }
-        let working = s.pods.filter { $0.live && $0.state == .working }.count
-        let right = "pods \(s.pods.count): \(working) working, \(s.finishedPods) finished, \(s.lostPods) lost"
-        line.append(TextWidth.pad(right + " ", to: max(0, width - line.width), right: true), .dim, limit: width)
+        line.append(TextWidth.pad(podCounts(s) + " ", to: max(0, width - line.width), right: true), .dim, limit: width)
         return line
     }
 
     private func summary(_ s: MonitorSnapshot) -> StyledLine {
         var line = StyledLine()
-        line.append(
-            " pods \(s.pods.count): \(s.pods.filter { $0.live && $0.state == .working }.count) working, \(s.finishedPods) finished, \(s.lostPods) lost",
-            .dim, limit: width)
+        line.append(" " + podCounts(s), .dim, limit: width)
         return line
+    }
+
+    /// "pods 5: 3 working, 1 finished, 1 lost"
+    private func podCounts(_ s: MonitorSnapshot) -> String {
+        "pods \(s.pods.count): \(s.workingPods) working, \(s.finishedPods) finished, \(s.lostPods) lost"
     }
 
     private func help(rows: Int) -> [StyledLine] {

@@ -42,7 +42,7 @@ public enum TextWidth {
 
     static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
-        if v < 0x20 || (0x7F..<0xA0).contains(v) { return 1 }  // replaced by "?" in clean()
+        if isControl(scalar) { return 1 }  // replaced by "?" in clean()
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
         default: break
@@ -57,12 +57,17 @@ public enum TextWidth {
         return 1
     }
 
+    /// C0 and C1 control characters, which would move the cursor or change colours.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
+    }
+
     /// Replaces control characters so text cannot move the cursor.
     public static func clean(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else { return text }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = String.UnicodeScalarView()
         for s in text.unicodeScalars {
-            out.append(s.value < 0x20 || (0x7F..<0xA0).contains(s.value) ? "?" : s)
+            out.append(isControl(s) ? "?" : s)
         }
         return String(out)
     }

@@ -22,9 +22,6 @@ public struct ProgressPublisher {
         self.event = ProgressEvent(queue: queue, pod: pod, instance: instance, state: .starting, startedAt: WallClock.now())
     }
 
-    /// The instance id this processor's events carry.
-    public var instance: String { event.instance }
-
     /// Declares the exchange on a new connection; returns a warning to log when events are off.
     public mutating func prepare(on connection: AMQPConnection) -> String? {
         guard let exchange else { return nil }
@@ -46,9 +43,10 @@ public struct ProgressPublisher {
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
         on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, current: () -> String?
     ) throws {
+        guard let exchange else { return }  // --no-progress: nothing to keep either
         meter.record(stats.processed, at: now)
         peakInHand = max(peakInHand, inHand)
-        guard let exchange, let connection else { return }
+        guard let connection else { return }
         let changed = state != event.state
         let due = now - lastSent >= Self.period || changed && now - lastSent >= Self.minimumGap
         guard force || due else { return }
