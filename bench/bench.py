@@ -398,4 +398,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (pika.exceptions.AMQPError, subprocess.CalledProcessError, OSError) as error:
+        # One line, no traceback: the broker went away, tmux failed, a file could not be written.
+        raise SystemExit(f"bench: {type(error).__name__}: {error}")
