@@ -17,26 +17,33 @@ extension AMQPConnection {
     public var confirmTracker: ConfirmTracker { confirms[Self.publishChannel] ?? ConfirmTracker() }
 
     /// Publishes one message on the publish channel. With `mandatory`, a message no queue takes
-    /// comes back and `waitForConfirms` reports it.
+    /// comes back and `waitForConfirms` reports it. A copy of a received message passes its
+    /// `properties`: its headers are kept except those in `headers` (which replace them) and
+    /// `dropping`; a user id other than this connection's is left out (the broker refuses it).
     public func publish(
         exchange: String = "", routingKey: String, body: UnsafeRawBufferPointer, persistent: Bool = true,
-        mandatory: Bool = true, headers: [(String, HeaderValue)] = []
+        mandatory: Bool = true, properties given: MessageProperties = MessageProperties(),
+        headers: [(String, HeaderValue)] = [], dropping: Set<String> = []
     ) throws {
         let state = try live("basic.publish")
+        var kept = given
+        if kept.userID != nil && kept.userID != settings.user { kept.userID = nil }
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
         properties.delivery_mode = persistent ? UInt8(AMQP_DELIVERY_PERSISTENT.rawValue) : UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)
-        let status: Int32 = AMQPTable.with(headers) { table in
-            if !headers.isEmpty {
+        let status: Int32 = AMQPTable.with(headers, over: kept.encodedHeaders, dropping: dropping) { table in
+            if table.num_entries > 0 {
                 properties._flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG)
                 properties.headers = table
             }
             let payload = amqp_bytes_t(len: body.count, bytes: body.count == 0 ? nil : UnsafeMutableRawPointer(mutating: body.baseAddress))
-            return exchange.withCString { cExchange in
-                routingKey.withCString { cKey in
-                    amqp_basic_publish(
-                        state, Self.publishChannel, amqp_cstring_bytes(cExchange), amqp_cstring_bytes(cKey),
-                        mandatory ? 1 : 0, 0, &properties, payload)
+            return kept.apply(to: &properties) { properties in
+                exchange.withCString { cExchange in
+                    routingKey.withCString { cKey in
+                        amqp_basic_publish(
+                            state, Self.publishChannel, amqp_cstring_bytes(cExchange), amqp_cstring_bytes(cKey),
+                            mandatory ? 1 : 0, 0, &properties, payload)
+                    }
                 }
             }
         }
@@ -63,8 +70,8 @@ extension AMQPConnection {
                 try handleWorkFrame(frame, state)
                 continue
             }
-            if frame.channel == Self.progressChannel {
-                handleProgressFrame(frame)
+            if Self.sideChannels.contains(frame.channel) {
+                handleSideChannelFrame(frame)
                 continue
             }
             if frame.channel == 0 && frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
@@ -110,7 +117,7 @@ extension AMQPConnection {
                 try handleWorkFrame(frame, state)
                 continue
             }
-            if frame.channel == Self.progressChannel { handleProgressFrame(frame) }
+            if Self.sideChannels.contains(frame.channel) { handleSideChannelFrame(frame) }
             guard frame.channel == returnFrame.channel else { continue }
             if frame.frame_type == UInt8(AMQP_FRAME_HEADER) {
                 remaining = frame.payload.properties.body_size

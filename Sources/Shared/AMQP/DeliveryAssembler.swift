@@ -23,6 +23,9 @@ struct DeliveryAssembler {
             if properties._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 {
                 partial?.headers = AMQPTable.read(properties.headers)
             }
+            if properties._flags != amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG) {
+                partial?.properties = MessageProperties(properties)
+            }
             partial?.body.reserveCapacity(Int(remaining))
             return remaining == 0 ? take() : nil
         case AMQP_FRAME_BODY where partial != nil && !expectingHeader:

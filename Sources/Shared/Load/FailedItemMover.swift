@@ -1,5 +1,5 @@
 /// `loader --from-failed`: moves the items of the dead-letter queue back into the work queue with a
-/// fresh attempt count. Each item is acknowledged on the dead-letter queue only after the broker
+/// fresh attempt count, keeping their own properties and headers. Each item is acknowledged on the dead-letter queue only after the broker
 /// confirmed its copy in the work queue, so a crash duplicates at worst and never loses.
 public struct FailedItemMover {
     public let settings: ConnectionSettings
@@ -36,7 +36,11 @@ public struct FailedItemMover {
         }
         while moved < waiting, let event = try connection.nextEvent(timeout: 5) {
             guard case .delivery(let delivery) = event else { break }
-            try delivery.body.withUnsafeBytes { try connection.publish(routingKey: topology.queue, body: $0) }
+            // The item's own properties and headers stay; the failure bookkeeping goes.
+            try delivery.body.withUnsafeBytes {
+                try connection.publish(
+                    routingKey: topology.queue, body: $0, properties: delivery.properties, dropping: FailurePolicy.bookkeeping)
+            }
             moved += 1
             unacked += 1
             lastTag = delivery.tag
