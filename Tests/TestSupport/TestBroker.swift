@@ -52,6 +52,7 @@ public enum TestBroker {
         guard let connection = try? connect(queue: queue) else { return }
         try? connection.deleteQueue(queue)
         try? connection.deleteQueue(queue + ".failed")
+        try? connection.deleteQueue(queue + ".stopping")
         connection.close()
     }
 

@@ -9,7 +9,10 @@ public struct Delivery: Sendable, Equatable {
     public var tag: UInt64
     public var body: [UInt8]
     public var redelivered: Bool
+    /// The headers this project reads (strings and integers).
     public var headers: [String: HeaderValue]
+    /// Everything else the message came with, for faithful copies.
+    public var properties = MessageProperties()
 }
 
 /// What waiting on the work channel produced.
@@ -27,16 +30,28 @@ extension AMQPConnection {
         try check(amqp_get_rpc_reply(state), "basic.qos", channel: Self.workChannel)
     }
 
-    /// Starts consuming, with manual acknowledgements unless `acknowledge` is false (then the
-    /// consumer is also exclusive: wqtop's own queue); returns the consumer tag.
-    public func consume(queue: String, acknowledge: Bool = true) throws -> String {
+    /// Starts consuming on the work channel, with manual acknowledgements unless `acknowledge`
+    /// is false, exclusively if asked (wqtop's own queue); returns the consumer tag.
+    public func consume(queue: String, acknowledge: Bool = true, exclusive: Bool = false) throws -> String {
+        try consume(queue: queue, acknowledge: acknowledge, exclusive: exclusive, channel: Self.workChannel)
+    }
+
+    /// Registers a consumer on `queue` that only stands there to be counted by passive
+    /// declares (a processor that stops while it still holds items): on a channel of its own,
+    /// without acknowledgements; whatever it might receive is dropped. Returns the tag.
+    public func standAsConsumer(of queue: String) throws -> String {
+        if !openChannels.contains(Self.markerChannel) { try openChannel(Self.markerChannel) }
+        return try consume(queue: queue, acknowledge: false, exclusive: false, channel: Self.markerChannel)
+    }
+
+    private func consume(queue: String, acknowledge: Bool, exclusive: Bool, channel: UInt16) throws -> String {
         let state = try live("basic.consume")
         let automatic: amqp_boolean_t = acknowledge ? 0 : 1
         let ok = queue.withCString { cQueue in
             amqp_basic_consume(
-                state, Self.workChannel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, automatic, automatic, amqp_empty_table)
+                state, channel, amqp_cstring_bytes(cQueue), amqp_empty_bytes, 0, automatic, exclusive ? 1 : 0, amqp_empty_table)
         }
-        try check(amqp_get_rpc_reply(state), "basic.consume '\(queue)'", channel: Self.workChannel)
+        try check(amqp_get_rpc_reply(state), "basic.consume '\(queue)'", channel: channel)
         guard let ok else { throw WorkQueueError.failure("basic.consume '\(queue)': no reply") }
         return AMQPBytes.string(ok.pointee.consumer_tag)
     }
@@ -74,6 +89,8 @@ extension AMQPConnection {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
             defer { amqp_destroy_envelope(&envelope) }
+            // Only the work channel's consumers hand out work (the stopping marker consumes nothing).
+            guard envelope.channel == Self.workChannel else { return nil }
             let properties = envelope.message.properties
             let hasHeaders = properties._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0
             return .delivery(
@@ -81,7 +98,8 @@ extension AMQPConnection {
                     tag: envelope.delivery_tag,
                     body: AMQPBytes.array(envelope.message.body),
                     redelivered: envelope.redelivered != 0,
-                    headers: hasHeaders ? AMQPTable.read(properties.headers) : [:]))
+                    headers: hasHeaders ? AMQPTable.read(properties.headers) : [:],
+                    properties: properties._flags == amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG) ? MessageProperties() : MessageProperties(properties)))
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
             let status = AMQPStatus.libraryStatus(reply)
             if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
@@ -97,8 +115,8 @@ extension AMQPConnection {
         var frame = amqp_frame_t()
         let status = amqp_simple_wait_frame(state, &frame)
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.consume") }
-        if frame.channel == Self.progressChannel {
-            handleProgressFrame(frame)
+        if Self.sideChannels.contains(frame.channel) {
+            handleSideChannelFrame(frame)
             return nil
         }
         guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }

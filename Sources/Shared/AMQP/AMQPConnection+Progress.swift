@@ -70,10 +70,13 @@ extension AMQPConnection {
         return name
     }
 
-    /// A frame for the progress channel read while waiting for something else: a channel.close
-    /// (the exchange was deleted) is answered and only switches progress events off.
-    func handleProgressFrame(_ frame: amqp_frame_t) {
+    /// Channels whose trouble never stops the work: progress events and the marker consumer.
+    static let sideChannels: Set<UInt16> = [progressChannel, markerChannel]
+
+    /// A frame of a side channel read while waiting for something else: a channel.close (the
+    /// exchange or queue was deleted) is answered and only switches that channel off.
+    func handleSideChannelFrame(_ frame: amqp_frame_t) {
         guard frame.frame_type == UInt8(AMQP_FRAME_METHOD), frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD else { return }
-        _ = acceptChannelClose(frame.payload.method, channel: Self.progressChannel, "basic.publish (progress)")
+        _ = acceptChannelClose(frame.payload.method, channel: frame.channel, "side channel \(frame.channel)")
     }
 }

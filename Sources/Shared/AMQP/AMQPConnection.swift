@@ -14,6 +14,8 @@ public final class AMQPConnection {
     public static let publishChannel: UInt16 = 2
     /// Passive declares: a missing queue closes only this channel.
     public static let inspectChannel: UInt16 = 3
+    /// A consumer that receives nothing and is there only to be counted (`standAsConsumer`).
+    public static let markerChannel: UInt16 = 5
 
     public let settings: ConnectionSettings
     var state: amqp_connection_state_t?

@@ -27,7 +27,8 @@ extension Processor {
         consumerTag = nil
         waiting.removeAll()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
-        pendingAcks.removeAll()
+        acks.reset()
+        standingAsStopping = nil
         generation += 1
         var backoff = Backoff(limit: config.reconnectTimeout)
         var lastError = error
@@ -73,17 +74,8 @@ extension Processor {
 
     /// Stops while disconnected: running work gets the grace period, then is killed.
     private func stopWithoutConnection() {
-        askWorkToStop()
         let until = MonotonicClock.now() + config.grace
-        while !running.isEmpty && MonotonicClock.now() < until {
-            try? checkRunning()
-            Sleep.seconds(0.05)
-        }
-        for item in running {
-            item.signal(SIGKILL)
-            if let child = item.child { while child.poll() == nil { Sleep.seconds(0.01) } }
-        }
-        running.removeAll()
+        endAllWork(until: until)
         graceDeadline = until
     }
 }

@@ -22,7 +22,12 @@ extension Processor {
             return false
         }
         guard now >= nextPoll else { return false }
-        guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        guard var counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        if counts.ready == 0 && counts.consumers == 0 {
+            // Processors stopping while they still hold items stand on QUEUE.stopping; what
+            // they hold comes back to the work queue before they leave it.
+            counts.consumers += try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
+        }
         switch barrier.observe(counts, now: now) {
         case .consume:
             consumerTag = try connection.consume(queue: topology.queue)
@@ -48,6 +53,10 @@ extension Processor {
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
+    ///
+    /// While it still works on items it stands as a consumer on `QUEUE.stopping` (registered
+    /// before its work consumer is cancelled, left only by exiting), so idle peers wait for
+    /// what it may return instead of taking the work for done.
     func handleStop(now: Double) throws -> Bool? {
         guard let sig = stopSignal else { return nil }
         try flushAcks()
@@ -55,13 +64,12 @@ extension Processor {
             graceDeadline = now + config.grace
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
             log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
-            if let tag = consumerTag, let connection {
-                try? connection.cancel(consumerTag: tag)
+            if let connection {
+                if !running.isEmpty { try standAsStopping(on: connection) }
+                if let tag = consumerTag { try? connection.cancel(consumerTag: tag) }
             }
             consumerTag = nil
-            for delivery in waiting where connection != nil {
-                try connection?.reject(delivery.tag, requeue: true)
-            }
+            try returnToQueue(waiting.map { ($0, FailurePolicy.attempt(of: $0)) })
             waiting.removeAll()
             askWorkToStop()
         }
@@ -73,5 +81,15 @@ extension Processor {
             }
         }
         return nil
+    }
+
+    /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
+    /// the work for done while this processor still holds items: said in one line, not fatal.
+    private func standAsStopping(on connection: AMQPConnection) throws {
+        do {
+            standingAsStopping = try connection.standAsConsumer(of: topology.stoppingQueue)
+        } catch let error as WorkQueueError where error.kind != .connectionLost {
+            log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(error.message)); idle processors may exit before the items this one holds come back")
+        }
     }
 }

@@ -3,14 +3,30 @@ import Glibc
 #endif
 
 extension Processor {
-    /// Starts delivered items while slots (and, with --stdio, running workers) are free.
+    /// Starts delivered items while slots (and, with --stdio, running workers) are free. An item
+    /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
+    /// the broker does not count (a classic queue) is published again with the count first.
     func startWaiting(now: Double) throws {
         while stopSignal == nil, running.count < config.concurrency, !waiting.isEmpty {
+            let attempt: Int
+            switch policy.admit(headers: waiting[0].headers, redelivered: waiting[0].redelivered) {
+            case .run(let number):
+                attempt = number
+            case .restamp(let number, let died):
+                try restamp(waiting.removeFirst(), attempt: number, died: died)
+                continue
+            case .deadLetter(let attempts, let died):
+                let delivery = waiting.removeFirst()
+                lastItem = delivery.body
+                try deadLetter(RunningItem(delivery: delivery, generation: generation, attempt: attempts),
+                    reason: FailurePolicy.diedReason(died), exit: nil, attempts: attempts)
+                continue
+            }
             if config.stdio != nil {
                 guard let worker = try freeWorker(now: now) else { return }
-                try start(waiting.removeFirst(), on: worker)
+                try start(waiting.removeFirst(), attempt: attempt, on: worker)
             } else {
-                try start(waiting.removeFirst())
+                try start(waiting.removeFirst(), attempt: attempt)
             }
         }
     }
@@ -37,9 +53,9 @@ extension Processor {
     }
 
     /// Starts a one-shot command for a delivery (demo work finishes at once).
-    private func start(_ delivery: Delivery) throws {
+    private func start(_ delivery: Delivery, attempt: Int) throws {
         lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
-        let item = RunningItem(delivery: delivery, generation: generation)
+        let item = RunningItem(delivery: delivery, generation: generation, attempt: attempt)
         guard let command = config.command else {
             if !log.quiet {
                 let text = String(decoding: delivery.body, as: UTF8.self)
@@ -68,9 +84,9 @@ extension Processor {
     }
 
     /// Hands a delivery to a `--stdio` worker as one line.
-    private func start(_ delivery: Delivery, on worker: StdioWorker) throws {
+    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker) throws {
         lastItem = delivery.body
-        let item = RunningItem(delivery: delivery, generation: generation)
+        let item = RunningItem(delivery: delivery, generation: generation, attempt: attempt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
             try settle(item, .failed(reason: error.reason, exit: nil, final: true))
@@ -156,98 +172,6 @@ extension Processor {
         case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil where exit.succeeded: return .succeeded
         case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
-        }
-    }
-
-    /// Acknowledges, retries, dead-letters or returns an item whose work ended.
-    func settle(_ item: RunningItem, _ result: WorkResult) throws {
-        lastActivity = MonotonicClock.now()
-        guard item.generation == generation, let connection else {
-            log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
-            return
-        }
-        switch result {
-        case .succeeded:
-            // Acknowledged in batches (flushAcks), at the latest before the loop waits; counted
-            // as processed once acknowledged.
-            pendingAcks.append(item.delivery.tag)
-            if pendingAcks.count >= Self.ackBatch { try flushAcks() }
-        case .returned:
-            try connection.reject(item.delivery.tag, requeue: true)
-            log.always("item \(item.label) returned to the queue: its work was killed after the \(Format.seconds(config.grace)) s grace period")
-        case .failed(let reason, let exit, let final):
-            try fail(item, reason: reason, exit: exit, final: final, on: connection)
-        }
-    }
-
-    /// A failed attempt: publish the item again with the next attempt number, or move it to the
-    /// dead-letter queue; acknowledge the original only after the broker confirmed the copy, so
-    /// the item is never absent from both.
-    private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool, on connection: AMQPConnection) throws {
-        stats.failedAttempts += 1
-        let attempt = FailurePolicy.attempt(of: item.delivery.headers)
-        switch final ? .deadLetter(attempts: attempt) : policy.outcome(afterFailedAttempt: attempt) {
-        case .retry(let next):
-            try move(item.delivery, to: topology.queue, on: connection,
-                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
-            stats.retried += 1
-            log.always("item \(item.label) failed (\(reason)); attempt \(attempt) of \(config.maxAttempts), queued again")
-        case .deadLetter(let attempts):
-            var headers: [(String, HeaderValue)] = [
-                (FailurePolicy.attemptsHeader, .int(Int64(attempts))),
-                ("x-failure-reason", .string(reason)),
-                ("x-failed-by", .string(config.podName)),
-            ]
-            if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
-            try move(item.delivery, to: topology.deadLetterQueue, on: connection, headers: headers)
-            stats.deadLettered += 1
-            let tries = final ? "" : " after \(attempts) attempts"
-            log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
-        }
-    }
-
-    /// Publishes a copy of `delivery` to `queue`, waits for the broker's confirm, then
-    /// acknowledges the original: the item is never absent from both queues.
-    private func move(_ delivery: Delivery, to queue: String, on connection: AMQPConnection, headers: [(String, HeaderValue)]) throws {
-        try delivery.body.withUnsafeBytes { try connection.publish(routingKey: queue, body: $0, headers: headers) }
-        try connection.waitForConfirms()
-        try connection.ack(delivery.tag)
-    }
-
-    /// Successes acknowledged at once at most.
-    static let ackBatch = 64
-
-    /// Acknowledges finished items: one `multiple` ack for every tag below the oldest item still
-    /// held (all below it are settled), single acks for the rest (finished out of order while an
-    /// older item still runs; they must not wait for it, or they would hold the prefetch window).
-    func flushAcks() throws {
-        guard !pendingAcks.isEmpty, let connection else { return }
-        let held = running.lazy.filter { $0.generation == self.generation }.map(\.delivery.tag).min()
-        let floor = min(held ?? .max, waiting.first?.tag ?? .max)
-        var highestBelow: UInt64?
-        for tag in pendingAcks {
-            if tag < floor {
-                highestBelow = max(highestBelow ?? 0, tag)
-            } else {
-                try connection.ack(tag)
-            }
-        }
-        if let highestBelow { try connection.ack(highestBelow, multiple: true) }
-        stats.processed += pendingAcks.count
-        pendingAcks.removeAll(keepingCapacity: true)
-    }
-
-    /// Closes every worker's stdin and waits up to `until` for them to exit, then kills the rest.
-    func stopWorkers(until deadline: Double) {
-        guard !workers.isEmpty else { return }
-        askWorkToStop()
-        while workers.contains(where: \.isRunning) && MonotonicClock.now() < deadline {
-            for worker in workers { _ = worker.poll(now: MonotonicClock.now()) }
-            Sleep.seconds(0.01)
-        }
-        for worker in workers where worker.isRunning {
-            worker.signal(SIGKILL)
-            while worker.isRunning { _ = worker.poll(now: MonotonicClock.now()); Sleep.seconds(0.005) }
         }
     }
 }

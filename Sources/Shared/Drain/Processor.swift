@@ -18,8 +18,10 @@ public final class Processor {
     var consumerTag: String?
     /// Delivered but not started (prefetch above 1).
     var waiting: [Delivery] = []
-    /// Tags of items whose work succeeded, not yet acknowledged (see `flushAcks`).
-    var pendingAcks: [UInt64] = []
+    /// Every unsettled delivery of this connection and the finished ones to acknowledge.
+    var acks = AckBatcher()
+    /// The tag of this processor's consumer on `QUEUE.stopping` while it stops holding items.
+    var standingAsStopping: String?
     /// Items being worked on (at most `config.concurrency`).
     var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot.
@@ -78,13 +80,16 @@ public final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
+            // Safe: the batcher never covers an item whose move failed.
             try? flushAcks()
-            stopWorkers(until: MonotonicClock.now() + min(config.grace, 5))
+            // Commands and workers must not outlive the processor: their items come back from
+            // the broker when the connection closes and would run twice at once.
+            endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
             reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
             connection?.close()
             throw error
         }
-        stopWorkers(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
+        endAllWork(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
         do {
             try flushAcks()
         } catch let error as WorkQueueError {
@@ -191,8 +196,10 @@ public final class Processor {
             case .delivery(let delivery):
                 lastActivity = MonotonicClock.now()
                 barrier.workSeen()
+                acks.delivered(delivery.tag)
                 if stopSignal != nil {
-                    try connection.reject(delivery.tag, requeue: true)
+                    // Sent before the consumer was cancelled: straight back, spending nothing.
+                    try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
                 } else {
                     waiting.append(delivery)
                 }

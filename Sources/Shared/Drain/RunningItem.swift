@@ -4,6 +4,8 @@ struct RunningItem {
     let delivery: Delivery
     /// The connection generation the delivery came on; only that connection can acknowledge it.
     let generation: Int
+    /// Which attempt this is (see `FailurePolicy`).
+    let attempt: Int
     var child: ChildProcess? = nil
     var worker: StdioWorker? = nil
     var timeoutAt: Double? = nil
@@ -30,7 +32,7 @@ enum WorkResult {
     case succeeded
     /// A failed attempt; `final` skips the remaining attempts (the item can never succeed).
     case failed(reason: String, exit: ChildExit?, final: Bool = false)
-    /// Killed after the grace period: back to the queue without counting an attempt.
+    /// Killed after the grace period: back to the queue without spending an attempt.
     case returned
 }
 

@@ -80,7 +80,7 @@ public final class MonitorSession {
                 try connection.declareFanoutExchange(config.progressExchange, passive: true)
             }
             let queue = try connection.declareMonitorQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
-            _ = try connection.consume(queue: queue, acknowledge: false)
+            _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
             self.connection = connection
             model.connectionProblem = nil
             backoff = nil
