@@ -6,30 +6,6 @@ import Testing
 /// Issue "a processor that never loses work": real broker, real processes, real kills.
 @Suite("Never losing work and never quitting early", .serialized)
 struct ReliabilityTests {
-    /// Waits for `running` processes, noting when each ended.
-    func finish(_ running: [Executables.Running], timeout: Double = 90) throws -> [(result: Executables.Result, endedAt: Date)] {
-        var ended: [Int: Date] = [:]
-        let deadline = Date().addingTimeInterval(timeout)
-        while ended.count < running.count && Date() < deadline {
-            for (i, r) in running.enumerated() where ended[i] == nil && !r.process.isRunning { ended[i] = Date() }
-            usleep(20_000)
-        }
-        return try running.enumerated().map { i, r in (try r.wait(timeout: 1), ended[i] ?? Date()) }
-    }
-
-    func lines(_ path: String) -> [String] {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
-
-    func waitUntil(_ timeout: Double = 20, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(50_000)
-        }
-        throw TestFailure("condition not met within \(timeout) s")
-    }
-
     @Test("(a) an idle processor exits only after the one holding a slow item finished", arguments: QueueType.allCases)
     func idleWaitsForHolder(type: QueueType) throws {
         let queue = TestBroker.uniqueQueue("barrier")
@@ -197,7 +173,8 @@ struct ReliabilityTests {
         #expect(try processGroupGone(pid), "the command's process group is still alive")
         #expect(try TestBroker.counts(queue)?.ready == 1)
         let again = try TestBroker.drain(queue)
-        #expect(again.first?.headers["x-attempts"] == nil, "an interrupted item must not count an attempt")
+        #expect(again.first.map(FailurePolicy.attempt(of:)) == 1, "an interrupted item must not count an attempt")
+        #expect(again.first?.redelivered == false, "a deliberate return must not look like a processor that died")
 
         // SIGINT on an idle processor: 130, never 0.
         let idle = try Executables.start("processor", ["--wait-for-work", "30"], environment: env)

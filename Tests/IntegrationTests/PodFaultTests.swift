@@ -1,0 +1,162 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// Faults a real cluster brings every week: a pod stopped while its item outlives the grace, an
+/// item that kills its pod, and the ways out of a processor that must leave nothing behind.
+@Suite("Pods stopped mid-item and items that kill their pod", .serialized)
+struct PodFaultTests {
+    @Test("a pod stopped while its item outlives --grace: the idle peer waits, takes the returned item, finishes it, then exits 0",
+        arguments: QueueType.allCases)
+    func stoppedHolderOutlivesGrace(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("outlives")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        #expect(try Executables.run("loader", ["stubborn"], environment: env).status == 0)
+        // The first run ignores SIGTERM and outlives the grace; the run after it finishes.
+        let work = #"if [ -e "$OUT/first" ]; then echo "$1" >> "$OUT/done"; else echo $$ > "$OUT/first"; trap '' TERM; sleep 30; fi"#
+        let args = ["--grace", "2", "--", "sh", "-c", work, "sh", "{}"]
+        let holder = try Executables.start("processor", args, environment: env)
+        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/first") }
+        let peer = try Executables.start("processor", args, environment: env)
+        // The peer holds nothing: it leaves the queue and samples it (waiting for others).
+        usleep(1_200_000)
+        #expect(peer.process.isRunning, "the peer exited while another processor held an item")
+        holder.signal(SIGTERM)
+        // Within the grace the holder still holds the item; a peer that exits now loses it.
+        usleep(1_500_000)
+        #expect(peer.process.isRunning, "the peer exited 0 while the stopping processor still held an item")
+        let results = try finish([holder, peer], timeout: 60)
+        #expect(results[0].result.status == 143, "\(results[0].result.output)")
+        #expect(results[1].result.status == 0, "\(results[1].result.output)")
+        #expect(results[1].endedAt > results[0].endedAt, "the peer ended before the holder returned the item")
+        #expect(lines(dir.path + "/done") == ["stubborn"], "the returned item was not done: \(results[1].result.output)")
+        #expect(results[0].result.stderr.contains("returned to the queue"), "\(results[0].result.stderr)")
+        #expect(!results[1].result.stderr.contains("died"), "a SIGTERM return counted as a death: \(results[1].result.stderr)")
+        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
+        if let pid = Int32(lines(dir.path + "/first").first ?? "") {
+            #expect(try processGroupGone(pid), "the stubborn command outlived its processor")
+        }
+    }
+
+    @Test("an item that kills its processor is parked after --max-attempts deliveries while replacement processors drain the rest",
+        arguments: QueueType.allCases)
+    func killerItemIsParked(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("killer")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        let good = (1...30).map { "good-\($0)" }
+        #expect(try Executables.run("loader", Array(good[..<10]) + ["killer"] + Array(good[10...]), environment: env).status == 0)
+        // The processor is the command's parent: `kill -9 $PPID` is an OOM kill of the whole pod.
+        let work = #"echo "$1" >> "$OUT/tries"; if [ "$1" = killer ]; then kill -9 $PPID; exit 0; fi; echo "$1" >> "$OUT/done""#
+        // Replace the processor as a Job does, one pod at a time, until one succeeds.
+        var exits: [Int32] = []
+        while exits.last != 0 && exits.count < 8 {
+            let pod = try Executables.start("processor", ["--max-attempts", "3", "--", "sh", "-c", work, "sh", "{}"], environment: env)
+            exits.append(try pod.wait(timeout: 60).status)
+        }
+        #expect(exits.last == 0, "no pod succeeded after \(exits.count) pods: \(exits)")
+        #expect(exits.count == 4, "3 pods killed by the item, then one that parks it and drains the rest: \(exits)")
+        #expect(lines(dir.path + "/tries").filter { $0 == "killer" }.count == 3)
+        #expect(Set(lines(dir.path + "/done")) == Set(good))
+        let dead = try TestBroker.drain(queue + ".failed")
+        #expect(dead.map(\.body) == [Array("killer".utf8)])
+        #expect(dead.first?.headers["x-attempts"] == .int(3))
+        if case .string(let reason) = dead.first?.headers["x-failure-reason"] {
+            #expect(reason.contains("the processor died while working on it"), "\(reason)")
+        } else {
+            Issue.record("no x-failure-reason header")
+        }
+        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+    }
+
+    @Test("a fatal error ends the running commands (no item runs twice at once) and loses nothing")
+    func fatalErrorEndsCommands() throws {
+        let queue = TestBroker.uniqueQueue("fatal")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
+        #expect(try Executables.run("loader", ["long", "bad"], environment: env).status == 0)
+        // "long" runs for a minute; "bad" fails once QUEUE.failed is gone, so its move is returned
+        // by the broker: a fatal error while "long" still runs.
+        let work = #"if [ "$1" = long ]; then echo $$ > "$OUT/long"; exec sleep 60; fi; while [ ! -e "$OUT/go" ]; do sleep 0.05; done; exit 1"#
+        let p = try Executables.start(
+            "processor", ["--concurrency", "2", "--max-attempts", "1", "--grace", "1", "--", "sh", "-c", work, "sh", "{}"], environment: env)
+        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/long") }
+        let connection = try TestBroker.connect(queue: queue)
+        try connection.deleteQueue(queue + ".failed")
+        connection.close()
+        FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+        let result = try p.wait(timeout: 30)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("returned"), "\(result.stderr)")
+        let pid = Int32(lines(dir.path + "/long").first ?? "") ?? -1
+        #expect(try processGroupGone(pid), "the running command outlived its processor")
+        // Neither item was acknowledged: both are back in the queue.
+        try waitUntil { try TestBroker.counts(queue)?.ready == 2 }
+    }
+
+    @Test("a retried and dead-lettered copy keeps the item's own properties and headers, every field kind")
+    func copiesKeepProperties() throws {
+        let queue = TestBroker.uniqueQueue("props")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        // Declared by a processor that finds nothing to do, then loaded by pika with rich properties.
+        #expect(try Executables.run("processor", [], environment: env).status == 0)
+        let publish = """
+            import decimal, pika, sys
+            c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1])))
+            ch = c.channel()
+            ch.basic_publish("", sys.argv[2], b"item", pika.BasicProperties(
+                content_type="application/x-thing", content_encoding="gzip", correlation_id="corr-7",
+                message_id="msg-7", app_id="tests", type="thing", priority=3, timestamp=1700000000,
+                headers={"tenant": "blue", "n": 7, "flag": True, "ratio": decimal.Decimal("2.5"), "nested": {"a": 1}, "list": [1, "b"]}))
+            c.close()
+            """
+        let load = try ExternalCommand.run(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), queue])
+        #expect(load.status == 0, "\(load.output)")
+        let r = try Executables.run("processor", ["--max-attempts", "2", "--", "false"], environment: env)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stderr.contains("queued again"), "the item was not retried first: \(r.stderr)")
+        let read = """
+            import json, pika, sys
+            c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1])))
+            m, p, body = c.channel().basic_get(sys.argv[2] + ".failed", auto_ack=True)
+            h = dict(p.headers)
+            print(json.dumps({"body": body.decode(), "content_type": p.content_type, "content_encoding": p.content_encoding,
+                "correlation_id": p.correlation_id, "message_id": p.message_id, "app_id": p.app_id, "type": p.type,
+                "priority": p.priority, "timestamp": p.timestamp, "delivery_mode": p.delivery_mode,
+                "tenant": h.get("tenant").decode() if isinstance(h.get("tenant"), bytes) else h.get("tenant"),
+                "n": h.get("n"), "flag": h.get("flag"), "ratio": str(h.get("ratio")),
+                "nested": h.get("nested"), "list": [x.decode() if isinstance(x, bytes) else x for x in h.get("list", [])],
+                "attempts": h.get("x-attempts"), "reason": (h.get("x-failure-reason") or b"").decode() if isinstance(h.get("x-failure-reason"), bytes) else h.get("x-failure-reason")},
+                sort_keys=True))
+            c.close()
+            """
+        let got = try ExternalCommand.run(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), queue])
+        #expect(got.status == 0, "\(got.output)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any], "\(got.output)")
+        #expect(json["body"] as? String == "item")
+        #expect(json["content_type"] as? String == "application/x-thing")
+        #expect(json["content_encoding"] as? String == "gzip")
+        #expect(json["correlation_id"] as? String == "corr-7")
+        #expect(json["message_id"] as? String == "msg-7")
+        #expect(json["app_id"] as? String == "tests")
+        #expect(json["type"] as? String == "thing")
+        #expect(json["priority"] as? Int == 3)
+        #expect(json["timestamp"] as? Int == 1_700_000_000)
+        #expect(json["delivery_mode"] as? Int == 2, "a copy is persistent")
+        #expect(json["tenant"] as? String == "blue")
+        #expect(json["n"] as? Int == 7)
+        #expect(json["flag"] as? Bool == true)
+        #expect(json["ratio"] as? String == "2.5")
+        #expect((json["nested"] as? [String: Any])?["a"] as? Int == 1)
+        #expect((json["list"] as? [Any])?.count == 2)
+        #expect(json["attempts"] as? Int == 2)
+        #expect((json["reason"] as? String)?.contains("exit status 1") == true, "\(got.stdout)")
+    }
+}
