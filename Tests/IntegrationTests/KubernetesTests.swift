@@ -24,11 +24,12 @@ struct KubernetesTests {
         return ["work-queue.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml"].map { "\(root)/kubernetes/\($0)" }
     }
 
-    @Test("every manifest passes kubernetes-validate --strict for Kubernetes 1.33")
-    func manifestsValidate() throws {
-        let r = try tool("kubernetes-validate", ["--strict", "-k", "1.33.0"] + manifests)
+    @Test("every manifest passes kubernetes-validate --strict for Kubernetes 1.33 and 1.34", arguments: ["1.33.0", "1.34.0"])
+    func manifestsValidate(kubernetes version: String) throws {
+        let r = try tool("kubernetes-validate", ["--strict", "-k", version] + manifests)
         #expect(r.status == 0, "\(r.output)")
         #expect(!r.output.contains("ERROR"), "\(r.output)")
+        #expect(r.output.contains("against version \(version.dropLast(2))"), "not validated for \(version): \(r.output)")
         for resource in ["service/work-queue", "statefulset/work-queue", "job/load", "job/process"] {
             #expect(r.output.contains("passed for resource \(resource) "), "\(resource) not validated: \(r.output)")
         }
@@ -114,6 +115,42 @@ struct KubernetesTests {
         let refused = try job("processor-job.yaml", secretsFile: wrong)
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("job process Failed: PodFailurePolicy"), "\(refused.output)")
+    }
+
+    @Test("a processor Job whose item kills its pod completes: replacement pods, the item parked after --max-attempts, every other item done")
+    func localJobReplacesKilledPods() throws {
+        let queue = TestBroker.uniqueQueue("killer")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let secrets = dir.path + "/secrets.env"
+        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=guest\n".write(toFile: secrets, atomically: true, encoding: .utf8)
+        let root = Executables.packageRoot.path
+        let good = (1...20).map { "good-\($0)" }
+        let load = try Executables.run("loader", good + ["killer"], environment: TestBroker.environment(queue: queue))
+        #expect(load.status == 0, "\(load.output)")
+
+        // The processor is the command's parent: `kill -9 $PPID` kills the pod while it works on the item.
+        let script = #"printf '%s\n' "$1" >> "$OUT/tries"; if [ "$1" = killer ]; then kill -9 $PPID; exit 0; fi; printf '%s\n' "$1" >> "$OUT/done""#
+        let r = try tool(
+            "python",
+            ["\(root)/scripts/local-job", "\(root)/kubernetes/processor-job.yaml", "--secrets", secrets,
+             "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
+             "--env", "WORK_QUEUE_NAME=\(queue)", "--env", "OUT=\(dir.path)", "--bin", Executables.binDirectory.path,
+             "--timeout", "120",
+             "--", "--grace", "5", "--max-attempts", "3", "--", "sh", "-c", script, "sh", "{}"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stdout.contains("job process Complete"), "\(r.output)")
+        #expect(r.stderr.contains("(replacement for process-"), "no replacement pod: \(r.output)")
+        #expect(lines(dir.path + "/tries").filter { $0 == "killer" }.count == 3, "\(r.output)")
+        #expect(Set(lines(dir.path + "/done")) == Set(good), "\(r.output)")
+        let dead = try TestBroker.drain(queue + ".failed")
+        #expect(dead.map(\.body) == [Array("killer".utf8)])
+        if case .string(let reason) = dead.first?.headers["x-failure-reason"] {
+            #expect(reason.contains("died while working on it"), "\(reason)")
+        } else {
+            Issue.record("no x-failure-reason header")
+        }
+        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
     }
 }
 
