@@ -28,7 +28,6 @@ extension Processor {
         waiting.removeAll()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
         acks.reset()
-        standingAsStopping = nil
         generation += 1
         var backoff = Backoff(limit: config.reconnectTimeout)
         var lastError = error

@@ -54,40 +54,52 @@ extension Processor {
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
     ///
-    /// While it still works on items it stands as a consumer on `QUEUE.stopping` (registered
+    /// While it still holds items it stands as a consumer on `QUEUE.stopping` (registered
     /// before its work consumer is cancelled, left only by exiting), so idle peers wait for
     /// what it may return instead of taking the work for done.
     func handleStop(now: Double) throws -> Bool? {
         guard let sig = stopSignal else { return nil }
-        try flushAcks()
         if graceDeadline == 0 {
             graceDeadline = now + config.grace
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
             log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
+            // First, so that a connection lost below does not skip it.
+            askWorkToStop()
             if let connection {
-                if !running.isEmpty { try standAsStopping(on: connection) }
+                if !running.isEmpty || !waiting.isEmpty { try standAsStopping(on: connection) }
                 if let tag = consumerTag { try? connection.cancel(consumerTag: tag) }
             }
             consumerTag = nil
             try returnToQueue(waiting.map { ($0, FailurePolicy.attempt(of: $0)) })
             waiting.removeAll()
-            askWorkToStop()
         }
-        guard !running.isEmpty else { return true }
+        try flushAcks()
         if now >= graceDeadline {
             for i in running.indices where running[i].killedFor != .stop {
                 running[i].killedFor = .stop
                 running[i].signal(SIGKILL)
             }
+            // A process that SIGKILL does not end (stuck in the kernel) is given up on; its item
+            // goes back to the queue as if it had ended.
+            if now >= graceDeadline + Self.killWait {
+                for item in running {
+                    log.always("the work on item \(item.label) did not end within \(Format.seconds(Self.killWait)) s of SIGKILL; leaving it")
+                    try settle(item, .returned)
+                }
+                running.removeAll()
+            }
         }
-        return nil
+        guard running.isEmpty else { return nil }
+        // Deliveries sent before the cancel took effect may still be buffered: back with them.
+        for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
+        return true
     }
 
     /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
     /// the work for done while this processor still holds items: said in one line, not fatal.
     private func standAsStopping(on connection: AMQPConnection) throws {
         do {
-            standingAsStopping = try connection.standAsConsumer(of: topology.stoppingQueue)
+            _ = try connection.standAsConsumer(of: topology.stoppingQueue)
         } catch let error as WorkQueueError where error.kind != .connectionLost {
             log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(error.message)); idle processors may exit before the items this one holds come back")
         }

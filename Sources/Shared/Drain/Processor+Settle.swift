@@ -18,7 +18,8 @@ extension Processor {
             if acks.pending >= Self.ackBatch { try flushAcks() }
         case .returned:
             try returnToQueue([(item.delivery, item.attempt)])
-            log.always("item \(item.label) returned to the queue: its work was killed after the \(Format.seconds(config.grace)) s grace period")
+            let how = item.killedFor == .stop ? "was killed after the \(Format.seconds(config.grace)) s grace period" : "ended on the stop signal"
+            log.always("item \(item.label) returned to the queue: its work \(how)")
         case .failed(let reason, let exit, let final):
             try fail(item, reason: reason, exit: exit, final: final)
         }

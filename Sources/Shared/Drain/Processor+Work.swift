@@ -169,8 +169,11 @@ extension Processor {
         switch item.killedFor {
         case .stop: return .returned
         case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
-        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil where exit.succeeded: return .succeeded
+        // Stopped by the SIGTERM the processor passed on (or the convention's 143/130): the
+        // pod was stopped, the item did not fail.
+        case nil where stopSignal != nil && exit.endedBy([SIGTERM, SIGINT]): return .returned
+        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
         }
     }

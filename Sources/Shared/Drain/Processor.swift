@@ -20,8 +20,6 @@ public final class Processor {
     var waiting: [Delivery] = []
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
     var acks = AckBatcher()
-    /// The tag of this processor's consumer on `QUEUE.stopping` while it stops holding items.
-    var standingAsStopping: String?
     /// Items being worked on (at most `config.concurrency`).
     var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot.
@@ -185,7 +183,7 @@ public final class Processor {
     }
 
     /// Reads what the broker sent: deliveries and consumer cancels.
-    private func receive() throws {
+    func receive() throws {
         guard let connection else { return }
         var budget = 256
         while budget > 0, let event = try connection.nextEvent(timeout: 0) {

@@ -17,6 +17,14 @@ public enum ChildExit: Sendable, Equatable {
         }
     }
 
+    /// True when it died of one of `signals`, or exited 128+signal as shells do after one.
+    public func endedBy(_ signals: [Int32]) -> Bool {
+        switch self {
+        case .signalled(let sig): return signals.contains(sig)
+        case .exited(let code): return signals.contains { code == 128 + $0 }
+        }
+    }
+
     /// The number recorded in a dead letter's `x-exit-status` header (128+signal when signalled).
     public var statusNumber: Int64 {
         switch self {
