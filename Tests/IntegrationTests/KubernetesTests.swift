@@ -84,20 +84,32 @@ struct KubernetesTests {
         }
     }
 
+    /// Writes the Secrets file local-job reads (the test broker's guest user, or `password`).
+    func secretsFile(in dir: TempDir, password: String = "guest") throws -> String {
+        let path = dir.path + "/secrets-\(password).env"
+        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=\(password)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Runs a manifest with scripts/local-job against the test broker; `args` replace the container's.
+    func localJob(_ manifest: String, queue: String, secrets: String, env: [String] = [], args: [String] = []) throws -> Executables.Result {
+        let root = Executables.packageRoot.path
+        return try tool(
+            "python",
+            ["\(root)/scripts/local-job", "\(root)/kubernetes/\(manifest)", "--secrets", secrets,
+             "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
+             "--env", "WORK_QUEUE_NAME=\(queue)", "--bin", Executables.binDirectory.path, "--timeout", "120"]
+                + env.flatMap { ["--env", $0] } + (args.isEmpty ? [] : ["--"] + args))
+    }
+
     @Test("the loader and processor Jobs, run from their own manifests, drain a load; bad credentials fail the Job")
     func localJobDrains() throws {
         let queue = TestBroker.uniqueQueue("job")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let secrets = dir.path + "/secrets.env"
-        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=guest\n".write(toFile: secrets, atomically: true, encoding: .utf8)
-        let root = Executables.packageRoot.path
+        let secrets = try secretsFile(in: dir)
         func job(_ manifest: String, secretsFile: String = secrets) throws -> Executables.Result {
-            try tool(
-                "python",
-                ["\(root)/scripts/local-job", "\(root)/kubernetes/\(manifest)", "--secrets", secretsFile,
-                 "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
-                 "--env", "WORK_QUEUE_NAME=\(queue)", "--bin", Executables.binDirectory.path, "--timeout", "120"])
+            try localJob(manifest, queue: queue, secrets: secretsFile)
         }
         let load = try job("loader-job.yaml")
         #expect(load.status == 0, "\(load.output)")
@@ -110,9 +122,7 @@ struct KubernetesTests {
         #expect(processed == 100)
         #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
 
-        let wrong = dir.path + "/wrong.env"
-        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=nope\n".write(toFile: wrong, atomically: true, encoding: .utf8)
-        let refused = try job("processor-job.yaml", secretsFile: wrong)
+        let refused = try job("processor-job.yaml", secretsFile: try secretsFile(in: dir, password: "nope"))
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("job process Failed: PodFailurePolicy"), "\(refused.output)")
     }
@@ -122,22 +132,15 @@ struct KubernetesTests {
         let queue = TestBroker.uniqueQueue("killer")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let secrets = dir.path + "/secrets.env"
-        try "work-queue-credentials.username=guest\nwork-queue-credentials.password=guest\n".write(toFile: secrets, atomically: true, encoding: .utf8)
-        let root = Executables.packageRoot.path
         let good = (1...20).map { "good-\($0)" }
         let load = try Executables.run("loader", good + ["killer"], environment: TestBroker.environment(queue: queue))
         #expect(load.status == 0, "\(load.output)")
 
         // The processor is the command's parent: `kill -9 $PPID` kills the pod while it works on the item.
         let script = #"printf '%s\n' "$1" >> "$OUT/tries"; if [ "$1" = killer ]; then kill -9 $PPID; exit 0; fi; printf '%s\n' "$1" >> "$OUT/done""#
-        let r = try tool(
-            "python",
-            ["\(root)/scripts/local-job", "\(root)/kubernetes/processor-job.yaml", "--secrets", secrets,
-             "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
-             "--env", "WORK_QUEUE_NAME=\(queue)", "--env", "OUT=\(dir.path)", "--bin", Executables.binDirectory.path,
-             "--timeout", "120",
-             "--", "--grace", "5", "--max-attempts", "3", "--", "sh", "-c", script, "sh", "{}"])
+        let r = try localJob(
+            "processor-job.yaml", queue: queue, secrets: try secretsFile(in: dir), env: ["OUT=\(dir.path)"],
+            args: ["--grace", "5", "--max-attempts", "3", "--", "sh", "-c", script, "sh", "{}"])
         #expect(r.status == 0, "\(r.output)")
         #expect(r.stdout.contains("job process Complete"), "\(r.output)")
         #expect(r.stderr.contains("(replacement for process-"), "no replacement pod: \(r.output)")

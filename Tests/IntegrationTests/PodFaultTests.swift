@@ -42,6 +42,29 @@ struct PodFaultTests {
         }
     }
 
+    @Test("SIGTERM mid-drain with prefetched items returns every held item without spending an attempt",
+        arguments: QueueType.allCases)
+    func stopReturnsPrefetchedItems(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("prefetched")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        #expect(try Executables.run("loader", ["--count", "150", "--quiet"], environment: env).status == 0)
+        // With one attempt, any item that came back looking like its processor died would go
+        // to QUEUE.failed without running.
+        let args = ["--quiet", "--prefetch", "20", "--max-attempts", "1", "--", "sh", "-c", #"sleep 0.01; echo "$1" >> "$OUT/done""#, "sh", "{}"]
+        let first = try Executables.start("processor", args, environment: env)
+        try waitUntil { lines(dir.path + "/done").count >= 30 }
+        first.signal(SIGTERM)
+        let stopped = try first.wait(timeout: 30)
+        #expect(stopped.status == 143, "\(stopped.output)")
+        let second = try Executables.run("processor", args, environment: env, timeout: 60)
+        #expect(second.status == 0, "\(second.output)")
+        #expect(!second.stderr.contains("died"), "\(second.stderr)")
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
+        #expect(Set(lines(dir.path + "/done")) == Set((0..<150).map(String.init)))
+    }
+
     @Test("an item that kills its processor is parked after --max-attempts deliveries while replacement processors drain the rest",
         arguments: QueueType.allCases)
     func killerItemIsParked(type: QueueType) throws {
