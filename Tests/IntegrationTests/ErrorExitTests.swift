@@ -13,17 +13,17 @@ struct ErrorExitTests {
         #expect(!result.output.contains("Fatal error"))
     }
 
-    @Test("a closed port exits 69 quickly")
+    @Test("a closed port exits 69 once --connect-timeout is spent")
     func closedPort() throws {
         for tool in ["loader", "processor"] {
-            let r = try Executables.run(tool, ["--host", "127.0.0.1", "--port", "1"], timeout: 15)
+            let r = try Executables.run(tool, ["--host", "127.0.0.1", "--port", "1", "--connect-timeout", "1"], timeout: 15)
             expectOneLine(r, status: 69, containing: "cannot connect to the broker at 127.0.0.1:1", tool: tool)
         }
     }
 
     @Test("an unknown host exits 69")
     func unknownHost() throws {
-        let r = try Executables.run("loader", ["--host", "no-such-host.invalid"], timeout: 30)
+        let r = try Executables.run("loader", ["--host", "no-such-host.invalid", "--connect-timeout", "1"], timeout: 30)
         expectOneLine(r, status: 69, containing: "no-such-host.invalid", tool: "loader")
     }
 

@@ -176,7 +176,7 @@ struct MonitorTests {
         let extra = try Executables.run("wqtop", ["jobs"], environment: env)
         #expect(extra.status == 64 && extra.stderr.split(separator: "\n").count == 1)
         let unreachable = try Executables.run(
-            "wqtop", ["--once", "--port", "1"], environment: env.merging(["WORK_QUEUE_PASSWORD": "s3cret-pass"]) { $1 })
+            "wqtop", ["--once", "--port", "1", "--connect-timeout", "1"], environment: env.merging(["WORK_QUEUE_PASSWORD": "s3cret-pass"]) { $1 })
         #expect(unreachable.status == 69, "\(unreachable.output)")
         #expect(unreachable.stderr.hasPrefix("wqtop: ") && !unreachable.stderr.contains("s3cret-pass"))
     }

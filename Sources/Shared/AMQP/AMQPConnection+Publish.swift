@@ -62,8 +62,12 @@ extension AMQPConnection {
             var timeout = timeval(seconds: Self.confirmTimeout)
             let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
             if status == AMQP_STATUS_TIMEOUT.rawValue {
-                throw WorkQueueError.failure(
+                // A silent broker: given up like a lost connection, so the caller reconnects
+                // and publishes the unconfirmed again.
+                let error = WorkQueueError(.connectionLost,
                     "basic.publish: no confirm from the broker at \(endpoint) within \(Int(Self.confirmTimeout)) s; \(confirmTracker.confirmedCount) were confirmed")
+                abandon()
+                throw error
             }
             if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "wait for publisher confirms") }
             if frame.channel == Self.workChannel {

@@ -25,16 +25,41 @@ public final class AMQPConnection {
     var stashed: [ConsumerEvent] = []
     var assembler = DeliveryAssembler()
 
-    /// Connects, logs in and opens the work and publish channels.
-    public init(settings: ConnectionSettings) throws {
+    /// The address this connection went to (one of `settings.addresses`) and its position.
+    public private(set) var address: BrokerAddress
+    public private(set) var addressIndex: Int
+
+    /// Connects, logs in and opens the work and publish channels, trying every address of
+    /// `settings` in turn from `firstAddress` on. Access refused by any broker is final;
+    /// otherwise, when none answers, the error names each address and what it said.
+    public init(settings: ConnectionSettings, firstAddress: Int = 0) throws {
         self.settings = settings
-        try open()
+        let addresses = settings.addresses
+        self.addressIndex = firstAddress % addresses.count
+        self.address = addresses[addressIndex]
+        var failures: [WorkQueueError] = []
+        for offset in 0..<addresses.count {
+            addressIndex = (firstAddress + offset) % addresses.count
+            address = addresses[addressIndex]
+            do {
+                try open()
+                return
+            } catch let error as WorkQueueError where error.kind == .unavailable || error.kind == .connectionLost {
+                failures.append(error)
+            }
+        }
+        if failures.count == 1 { throw failures[0] }
+        throw WorkQueueError(.unavailable, "no broker answered: " + failures.map(\.message).joined(separator: "; "))
     }
 
     deinit { close() }
 
-    /// "host:port" for messages.
-    public var endpoint: String { settings.endpoint }
+    /// "host:port" of the broker this connection went to, for messages.
+    public var endpoint: String { address.description }
+
+    /// Seconds an RPC (declare, consume, qos, ...) may wait for its answer before the
+    /// connection is given up as lost: a broker that keeps TCP open but never answers.
+    public static let rpcTimeout = 30.0
 
     /// The negotiated heartbeat in seconds (0: off).
     public var heartbeat: Int {
@@ -64,6 +89,8 @@ public final class AMQPConnection {
             let reply = wq_amqp_login_plain(
                 state, settings.vhost, 131_072, Int32(settings.heartbeat), settings.user, settings.password.value)
             try checkLogin(reply)
+            var rpc = timeval(seconds: Self.rpcTimeout)
+            _ = amqp_set_rpc_timeout(state, &rpc)
             try openChannel(Self.workChannel)
             try openChannel(Self.publishChannel)
         } catch {
@@ -90,7 +117,7 @@ public final class AMQPConnection {
         }
         guard let socket else { throw WorkQueueError.failure("connect: cannot create a socket") }
         var timeout = timeval(seconds: settings.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, settings.host, Int32(settings.port), &timeout)
+        let status = amqp_socket_open_noblock(socket, address.host, Int32(address.port), &timeout)
         try AMQPStatus.check(status, "connect", endpoint: endpoint, connecting: true)
         // Work commands must not inherit the broker socket: a command outliving a killed
         // processor would keep the connection, and its items, alive.
@@ -98,16 +125,15 @@ public final class AMQPConnection {
         if fd >= 0 { _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) }
     }
 
+    /// Only the broker's explicit refusal is "access refused" (exit 77): rabbitmq-c announces
+    /// `authentication_failure_close`, so RabbitMQ answers a bad login with connection.close 403.
+    /// A socket closed or silent during the handshake is a network fault: worth another try.
     private func checkLogin(_ reply: amqp_rpc_reply_t) throws {
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
             let status = AMQPStatus.libraryStatus(reply)
-            // RabbitMQ drops the socket when a login is refused and the client did not ask for
-            // a connection.close with the reason.
-            if status == AMQP_STATUS_CONNECTION_CLOSED.rawValue || status == AMQP_STATUS_SOCKET_ERROR.rawValue {
-                throw WorkQueueError(
-                    .accessRefused,
-                    "login: the broker at \(endpoint) closed the connection during login: wrong user or password, or no access to vhost '\(settings.vhost)'")
-            }
+            if status == AMQP_STATUS_TIMEOUT.rawValue { throw AMQPStatus.error(status: status, "login", endpoint: endpoint, connecting: true) }
+            let text = String(cString: amqp_error_string2(status))
+            throw WorkQueueError(.unavailable, "login: the connection to the broker at \(endpoint) failed during the handshake (\(text))")
         }
         try AMQPStatus.check(reply, "login", endpoint: endpoint, connecting: true)
     }

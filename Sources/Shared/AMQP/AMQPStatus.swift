@@ -26,6 +26,9 @@ enum AMQPStatus {
         case AMQP_STATUS_CONNECTION_CLOSED.rawValue, AMQP_STATUS_SOCKET_ERROR.rawValue,
             AMQP_STATUS_HEARTBEAT_TIMEOUT.rawValue, AMQP_STATUS_SOCKET_CLOSED.rawValue:
             return .init(.connectionLost, "\(what): connection to \(endpoint) lost (\(text))")
+        case AMQP_STATUS_TIMEOUT.rawValue:
+            // An RPC without an answer: the broker (or the path to it) went silent.
+            return .init(.connectionLost, "\(what): no answer from the broker at \(endpoint) in time; giving the connection up")
         default:
             return .init(.failure, "\(what): \(text)")
         }

@@ -20,11 +20,30 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var verifyPeer = true
     public var connectTimeout: Double = 10
     public var heartbeat = 30
+    /// More brokers to try, in turn after `host`/`port` (several `--url`s: a cluster's nodes).
+    public var otherAddresses: [BrokerAddress] = []
 
     public init() {}
 
-    /// "host:port" (never the credentials), for log lines and errors.
-    public var endpoint: String {
+    /// Every address to try, `host`/`port` first.
+    public var addresses: [BrokerAddress] { [BrokerAddress(host: host, port: port)] + otherAddresses }
+
+    /// "host:port" of the first address (never the credentials), and of the others after a comma.
+    public var endpoint: String { addresses.map(\.description).joined(separator: ",") }
+}
+
+/// One broker address: where a connection may go.
+public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// "host:port", brackets around an IPv6 host.
+    public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "\(shownHost):\(port)"
     }

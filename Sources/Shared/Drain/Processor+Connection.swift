@@ -5,12 +5,13 @@ import Glibc
 extension Processor {
     /// Connects, declares the topology and starts consuming.
     func connect() throws {
-        let connection = try AMQPConnection(settings: config.connection)
+        let connection = try AMQPConnection(settings: config.connection, firstAddress: nextAddress)
+        nextAddress = connection.addressIndex
+        self.connection = connection
         try topology.declare(on: connection)
         try connection.enableConfirms()
         try connection.setPrefetch(config.prefetch)
         if let warning = progress.prepare(on: connection) { log.always(warning) }
-        self.connection = connection
         if generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
         if stopSignal == nil {
             consumerTag = try connection.consume(queue: topology.queue)
@@ -22,6 +23,8 @@ extension Processor {
     /// old connection are requeued by the broker; a command still running finishes, but its
     /// result is not acknowledged. Returns false when a stop signal ended the wait.
     func reconnect(after error: WorkQueueError) throws -> Bool {
+        // A cluster's next node first: the lost one may be down.
+        if config.connection.addresses.count > 1, let lost = connection { nextAddress = lost.addressIndex + 1 }
         connection?.abandon()
         connection = nil
         consumerTag = nil
@@ -44,7 +47,7 @@ extension Processor {
             do {
                 try connect()
                 barrier.reset()
-                log.always("reconnected to work queue \(config.connection.endpoint)")
+                log.always("reconnected to work queue \(connection?.endpoint ?? config.connection.endpoint)")
                 return true
             } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
                 connection?.abandon()

@@ -13,6 +13,8 @@ public final class Processor {
     let baseEnvironment: [[UInt8]]
 
     var connection: AMQPConnection?
+    /// The broker address to try first on the next connect (the one after the last lost).
+    var nextAddress = 0
     /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
     var generation = 0
     var consumerTag: String?
@@ -67,7 +69,15 @@ public final class Processor {
     public func run() throws -> Int32 {
         let s = config.connection
         log.info("connecting to work queue \(s.host) \(s.port)")
-        try connect()
+        try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) {
+            do {
+                try connect()
+            } catch {
+                connection?.abandon()
+                connection = nil
+                throw error
+            }
+        }
         log.info("connected to work queue")
         do {
             while true {

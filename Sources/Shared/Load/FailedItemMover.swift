@@ -14,7 +14,9 @@ public struct FailedItemMover {
     public func run() throws -> Int {
         let topology = Topology(settings)
         log.info("connecting to work queue \(settings.host) \(settings.port)")
-        let connection = try AMQPConnection(settings: settings)
+        let connection = try retryWhileUnreachable(within: settings.connectTimeout, retrying: log.unreachable) {
+            try AMQPConnection(settings: settings)
+        }
         defer { connection.close() }
         try topology.declare(on: connection)
         let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0

@@ -12,6 +12,8 @@ public final class Loader {
     private var confirmedTotal = 0
     /// Unconfirmed items allowed before waiting; the broker coalesces confirms for the window.
     private let window: UInt64 = 2048
+    /// The broker address to try first on the next connect (the one after the last lost).
+    private var nextAddress = 0
 
     public init(config: LoaderConfiguration, log: Log) {
         self.config = config
@@ -42,12 +44,24 @@ public final class Loader {
 
     private func connect(firstTime: Bool) throws {
         let s = config.connection
-        if firstTime { log.info("connecting to work queue \(s.host) \(s.port)") }
-        let connection = try AMQPConnection(settings: s)
-        try Topology(s).declare(on: connection)
-        try connection.enableConfirms()
+        guard firstTime else { return try open() }
+        log.info("connecting to work queue \(s.host) \(s.port)")
+        try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) { try open() }
+        log.info("connected to work queue")
+    }
+
+    /// One connection, declared and in confirm mode, to the next broker address first.
+    private func open() throws {
+        let connection = try AMQPConnection(settings: config.connection, firstAddress: nextAddress)
+        nextAddress = connection.addressIndex
+        do {
+            try Topology(config.connection).declare(on: connection)
+            try connection.enableConfirms()
+        } catch {
+            connection.abandon()
+            throw error
+        }
         self.connection = connection
-        if firstTime { log.info("connected to work queue") }
     }
 
     /// Publishes a new item and remembers it until it is confirmed.
@@ -87,6 +101,7 @@ public final class Loader {
             do {
                 return try body()
             } catch let error as WorkQueueError where error.kind == .connectionLost {
+                if config.connection.addresses.count > 1, let lost = connection { nextAddress = lost.addressIndex + 1 }
                 connection?.abandon()
                 connection = nil
                 if backoff == nil { backoff = Backoff(limit: config.reconnectTimeout) }

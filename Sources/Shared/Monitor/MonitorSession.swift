@@ -23,6 +23,8 @@ public final class MonitorSession {
     private var backoff: Backoff?
     private var nextConnect = 0.0
     private var connectedOnce = false
+    /// When the first connection was first tried.
+    private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
     public private(set) var lastSnapshot: MonitorSnapshot?
 
@@ -61,6 +63,8 @@ public final class MonitorSession {
             nextSample += config.interval
             if nextSample < time { nextSample = time + config.interval }
             if connection != nil { sample(now: time) }
+            // Without a terminal nothing is printed before a first connection (or its error).
+            if !connectedOnce && config.output != .terminal { continue }
             let snapshot = model.snapshot(at: time)
             lastSnapshot = snapshot
             // --once with --exit-when-drained prints its one frame at the end.
@@ -86,7 +90,14 @@ public final class MonitorSession {
             backoff = nil
             connectedOnce = true
         } catch let error as WorkQueueError {
-            if !connectedOnce && (config.output != .terminal || error.kind == .usage) { throw error }
+            // Without a terminal, a first connection is tried again only while --connect-timeout
+            // lasts and the failure may pass; then it is an error (exit 69/77).
+            if firstTry == nil { firstTry = now }
+            let mayPass = error.kind == .unavailable || error.kind == .connectionLost
+            let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
+            if !connectedOnce && (error.kind == .usage || (config.output != .terminal && (!mayPass || spent))) {
+                throw WorkQueueError(mayPass ? .unavailable : error.kind, error.message)
+            }
             lost(error, now: now)
         }
     }

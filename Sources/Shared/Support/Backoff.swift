@@ -19,3 +19,22 @@ public struct Backoff: Sendable {
         return min(delay, remaining)
     }
 }
+
+/// Runs `body` until it succeeds, trying again with backoff while the failure is one that may
+/// pass (the broker unreachable, the connection lost, also during its handshake) until `seconds`
+/// are spent; then throws the last failure as "unreachable" (exit 69). `retrying` hears of each
+/// failure and the delay before the next try.
+public func retryWhileUnreachable<T>(
+    within seconds: Double, retrying: (WorkQueueError, Double) -> Void, _ body: () throws -> T
+) throws -> T {
+    var backoff = Backoff(limit: seconds)
+    while true {
+        do {
+            return try body()
+        } catch let error as WorkQueueError where error.kind == .unavailable || error.kind == .connectionLost {
+            guard let delay = backoff.nextDelay() else { throw WorkQueueError(.unavailable, error.message) }
+            retrying(error, delay)
+            Sleep.seconds(delay)
+        }
+    }
+}

@@ -21,6 +21,11 @@ public struct Log: Sendable {
         Log.write(line, to: STDERR_FILENO)
     }
 
+    /// The line for a first connection that will be tried again (see `retryWhileUnreachable`).
+    public func unreachable(_ error: WorkQueueError, retryingIn delay: Double) {
+        always("not connected yet (\(error.message)); trying again in \(Format.seconds(delay)) s")
+    }
+
     /// A line on standard output.
     public func output(_ line: String) {
         Log.write(line, to: STDOUT_FILENO)

@@ -1,0 +1,94 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// Networks that fail without closing anything, and connections cut during the handshake: the
+/// clients talk to the broker through a `FaultProxy`.
+@Suite("Partitions, resets and silent brokers through a fault proxy", .serialized)
+struct NetworkFaultTests {
+    func environment(_ queue: String, through proxy: FaultProxy, _ extra: [String: String] = [:]) -> [String: String] {
+        TestBroker.environment(queue: queue, extra: extra.merging(["WORK_QUEUE_PORT": String(proxy.port)]) { $1 })
+    }
+
+    @Test("a partition, then a reconnect cut during its handshake: processors reconnect and finish, never exit 77")
+    func partitionThenResetDuringHandshake() throws {
+        let queue = TestBroker.uniqueQueue("partition")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let proxy = try FaultProxy(target: TestBroker.port)
+        defer { proxy.stop() }
+        let env = environment(queue, through: proxy, ["OUT": dir.path])
+        #expect(try Executables.run("loader", ["--count", "100", "--quiet"], environment: env).status == 0)
+        let args = ["--heartbeat", "1", "--connect-timeout", "2", "--", "sh", "-c", #"sleep 0.05; echo "$1" >> "$OUT/done""#, "sh", "{}"]
+        let processors = try (1...2).map { _ in try Executables.start("processor", args, environment: env) }
+        try waitUntil { lines(dir.path + "/done").count >= 10 }
+        proxy.mode = .blackhole
+        // Heartbeats notice the silence; the reconnect that follows gets no answer to its handshake.
+        try waitUntil(15) { processors.allSatisfy { $0.collected().contains("connection lost") } }
+        usleep(500_000)
+        proxy.resetAll()
+        usleep(300_000)
+        proxy.resetAll()
+        proxy.mode = .forward
+        for r in try finish(processors, timeout: 90) {
+            #expect(r.result.status == 0, "\(r.result.output)")
+            #expect(!r.result.stderr.contains("password"), "\(r.result.stderr)")
+        }
+        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<100).map(String.init))))
+    }
+
+    @Test("the loader behind a 15 s partition finishes with an exact count and no gap")
+    func loaderThroughPartition() throws {
+        let queue = TestBroker.uniqueQueue("load-partition")
+        defer { TestBroker.cleanUp(queue) }
+        let proxy = try FaultProxy(target: TestBroker.port)
+        defer { proxy.stop() }
+        let total = 200_000
+        let load = try Executables.start("loader", ["--count", String(total), "--heartbeat", "2"], environment: environment(queue, through: proxy))
+        try waitUntil { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        proxy.mode = .blackhole
+        usleep(15_000_000)
+        proxy.mode = .forward
+        let result = try load.wait(timeout: 180)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("loaded \(total) items in"), "\(result.stderr)")
+        let bodies = try TestBroker.drain(queue).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(Set(bodies) == Set((0..<total).map(String.init)), "\(bodies.count) items, some missing")
+    }
+
+    @Test("a broker that accepts TCP but never answers is reported within --connect-timeout as unreachable (69), not refused (77)")
+    func silentBrokerAtStart() throws {
+        let queue = TestBroker.uniqueQueue("silent")
+        let proxy = try FaultProxy(target: TestBroker.port)
+        defer { proxy.stop() }
+        proxy.mode = .blackhole
+        let started = Date()
+        for tool in ["loader", "processor"] {
+            let r = try Executables.run(tool, ["--connect-timeout", "2"], environment: environment(queue, through: proxy), timeout: 30)
+            #expect(r.status == 69, "\(tool): \(r.output)")
+            let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("\(tool): ") && last.contains("127.0.0.1:\(proxy.port)"), "\(tool): \(r.stderr)")
+        }
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
+    @Test("wqtop --json through a partition shows the reconnect and recovers")
+    func monitorThroughPartition() throws {
+        let queue = TestBroker.uniqueQueue("monitor-partition")
+        defer { TestBroker.cleanUp(queue) }
+        let proxy = try FaultProxy(target: TestBroker.port)
+        defer { proxy.stop() }
+        let env = environment(queue, through: proxy)
+        #expect(try Executables.run("loader", ["a", "b"], environment: env).status == 0)
+        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--heartbeat", "1"], environment: env)
+        try waitUntil { monitor.collected().contains("\"connected\":true") }
+        proxy.mode = .blackhole
+        try waitUntil(15) { monitor.collected().contains("\"connected\":false") }
+        proxy.mode = .forward
+        let before = monitor.collected().count
+        try waitUntil(30) { monitor.collected().dropFirst(before).contains("\"connected\":true") }
+        monitor.signal(SIGTERM)
+        _ = try? monitor.wait(timeout: 10)
+    }
+}
