@@ -91,4 +91,36 @@ struct NetworkFaultTests {
         monitor.signal(SIGTERM)
         _ = try? monitor.wait(timeout: 10)
     }
+
+    @Test("several --url addresses: a dead one is skipped, a reconnect moves to the next, errors name each address and no password")
+    func severalAddresses() throws {
+        let queue = TestBroker.uniqueQueue("addresses")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let first = try FaultProxy(target: TestBroker.port)
+        let second = try FaultProxy(target: TestBroker.port)
+        defer { first.stop(); second.stop() }
+        let urls = ["127.0.0.1:1", "127.0.0.1:\(first.port)", "127.0.0.1:\(second.port)"].map { "amqp://guest:guest@\($0)/" }
+        var env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_URL": urls.joined(separator: ",")])
+        env["WORK_QUEUE_HOST"] = nil
+        env["WORK_QUEUE_PORT"] = nil
+        #expect(try Executables.run("loader", ["--count", "60", "--quiet"], environment: env).status == 0)
+        let p = try Executables.start(
+            "processor", ["--heartbeat", "1", "--", "sh", "-c", #"sleep 0.05; echo "$1" >> "$OUT/done""#, "sh", "{}"], environment: env)
+        try waitUntil { lines(dir.path + "/done").count >= 10 }
+        first.mode = .blackhole
+        first.resetAll()
+        let r = try p.wait(timeout: 60)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stderr.contains("reconnected to work queue 127.0.0.1:\(second.port)"), "\(r.stderr)")
+        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<60).map(String.init))))
+
+        let dead = try Executables.run(
+            "loader", ["--url", "amqp://guest:s3cret@127.0.0.1:1/", "--url", "amqp://guest:s3cret@127.0.0.1:2/", "--connect-timeout", "1"],
+            environment: ["WORK_QUEUE_NAME": queue], timeout: 20)
+        #expect(dead.status == 69, "\(dead.output)")
+        let error = dead.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(error.hasPrefix("loader: ") && error.contains("127.0.0.1:1") && error.contains("127.0.0.1:2"), "\(dead.stderr)")
+        #expect(!dead.output.contains("s3cret"))
+    }
 }

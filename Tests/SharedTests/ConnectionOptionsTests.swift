@@ -198,3 +198,46 @@ struct TestFailureLocal: Error {
     let text: String
     init(_ text: String) { self.text = text }
 }
+
+@Suite("Several broker addresses")
+struct SeveralAddressesTests {
+    func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConnectionSettings {
+        guard case .run(let config) = try LoaderConfiguration.parse(arguments: arguments, environment: environment) else {
+            throw TestFailureLocal("expected a run")
+        }
+        return config.connection
+    }
+
+    @Test("--url given several times lists a cluster's nodes in order; the first sets the login")
+    func severalFlags() throws {
+        let s = try resolve(["--url", "amqp://u:p@node-1:5701/v", "--url", "amqp://u:p@node-2:5702/v", "--url", "amqp://u:p@node-3/v"])
+        #expect(s.addresses.map(\.description) == ["node-1:5701", "node-2:5702", "node-3:5672"])
+        #expect(s.user == "u" && s.password.value == "p" && s.vhost == "v")
+        #expect(s.endpoint == "node-1:5701,node-2:5702,node-3:5672")
+    }
+
+    @Test("WORK_QUEUE_URL holds several URLs separated by commas; --url replaces them all")
+    func environmentList() throws {
+        let env = ["WORK_QUEUE_URL": "amqp://u:p@a:1/v, amqp://u:p@b:2/v"]
+        #expect(try resolve([], env).addresses.map(\.description) == ["a:1", "b:2"])
+        #expect(try resolve(["--url", "amqp://u:p@c:3/v"], env).addresses.map(\.description) == ["c:3"])
+        #expect(try resolve(["--host", "h"], env).addresses.map(\.description) == ["h:1", "b:2"], "--host overrides the first only")
+    }
+
+    @Test("URLs that log in differently are a usage error that shows no password")
+    func mismatch() throws {
+        do {
+            _ = try resolve(["--url", "amqp://u:secret1@a/v", "--url", "amqp://u:secret2@b/v"])
+            Issue.record("accepted URLs with two passwords")
+        } catch let error as WorkQueueError {
+            #expect(error.kind == .usage)
+            #expect(error.message.contains("URL 2") && !error.message.contains("secret"), "\(error.message)")
+        }
+        do {
+            _ = try resolve(["--url", "amqp://u:p@a/v", "--url", "not a url :secret@"])
+            Issue.record("accepted a bad second URL")
+        } catch let error as WorkQueueError {
+            #expect(error.kind == .usage && error.message.contains("URL 2") && !error.message.contains("secret"), "\(error.message)")
+        }
+    }
+}

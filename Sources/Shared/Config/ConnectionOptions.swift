@@ -8,7 +8,7 @@ import Glibc
 /// Within each of the two levels the URL is applied first and the single settings (host, port,
 /// user, password, vhost) then override its parts.
 public struct ConnectionOptions {
-    private var flagURL: String?
+    private var flagURLs: [String] = []
     private var flagHost: String?
     private var flagPort: Int?
     private var flagUser: String?
@@ -26,7 +26,9 @@ public struct ConnectionOptions {
     /// The environment variables read, for `--help` and the README.
     public static let helpText = """
         Connection (flag, then environment variable, then default):
-          --url URL               WORK_QUEUE_URL       amqp[s]://user:pass@host:port/vhost
+          --url URL               WORK_QUEUE_URL       amqp[s]://user:pass@host:port/vhost; several
+                                                       (--url again, or commas in WORK_QUEUE_URL) are
+                                                       a cluster's nodes, tried in turn
           --host HOST             WORK_QUEUE_HOST      localhost
           --port PORT             WORK_QUEUE_PORT      5672 (5671 for amqps)
           --user USER             WORK_QUEUE_USER      guest
@@ -44,7 +46,7 @@ public struct ConnectionOptions {
     /// Consumes `option` if it is a connection flag; returns false for any other option.
     public mutating func consume(_ option: String, from scanner: inout ArgumentScanner) throws -> Bool {
         switch option {
-        case "--url": flagURL = try scanner.value(for: option)
+        case "--url": flagURLs.append(try scanner.value(for: option))
         case "--host": flagHost = try nonEmpty(scanner.value(for: option), option)
         case "--port": flagPort = try scanner.integer(for: option, in: 1...65535)
         case "--user": flagUser = try nonEmpty(scanner.value(for: option), option)
@@ -68,8 +70,8 @@ public struct ConnectionOptions {
     public func resolve(environment: [String: String]) throws -> ConnectionSettings {
         var s = ConnectionSettings()
         // Level 1: environment.
-        if let url = environment["WORK_QUEUE_URL"], !url.isEmpty {
-            try apply(url: url, source: "WORK_QUEUE_URL", to: &s)
+        if let urls = environment["WORK_QUEUE_URL"], !urls.isEmpty {
+            try apply(urls: urls.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }, source: "WORK_QUEUE_URL", to: &s)
         }
         if let host = environment["WORK_QUEUE_HOST"], !host.isEmpty { s.host = host }
         if let port = environment["WORK_QUEUE_PORT"], !port.isEmpty {
@@ -86,7 +88,7 @@ public struct ConnectionOptions {
             s.queueType = try Self.queueType(type, source: "WORK_QUEUE_TYPE")
         }
         // Level 2: flags.
-        if let url = flagURL { try apply(url: url, source: "--url", to: &s) }
+        if !flagURLs.isEmpty { try apply(urls: flagURLs, source: "--url", to: &s) }
         if let host = flagHost { s.host = host }
         if let port = flagPort { s.port = port }
         if let user = flagUser { s.user = user }
@@ -106,14 +108,27 @@ public struct ConnectionOptions {
         return s
     }
 
-    private func apply(url: String, source: String, to s: inout ConnectionSettings) throws {
-        let parts = try AMQPURL.parse(url, source: source)
-        s.host = parts.host
-        s.port = parts.port
-        s.user = parts.user
-        s.password = parts.password
-        s.vhost = parts.vhost
-        s.useTLS = parts.tls
+    /// The first URL sets everything; the others add broker addresses and must log in the same
+    /// way (user, password, vhost, scheme), since any of them may serve a reconnect.
+    private func apply(urls: [String], source: String, to s: inout ConnectionSettings) throws {
+        let parsed = try urls.enumerated().map { i, url in
+            try AMQPURL.parse(url, source: urls.count > 1 ? "\(source) (URL \(i + 1))" : source)
+        }
+        guard let first = parsed.first else { throw WorkQueueError.usage("\(source) names no URL") }
+        s.host = first.host
+        s.port = first.port
+        s.user = first.user
+        s.password = first.password
+        s.vhost = first.vhost
+        s.useTLS = first.tls
+        s.otherAddresses = []
+        for (i, other) in parsed.enumerated().dropFirst() {
+            guard other.user == first.user, other.password == first.password, other.vhost == first.vhost, other.tls == first.tls else {
+                throw WorkQueueError.usage(
+                    "\(source): URL \(i + 1) has another user, password, vhost or scheme than URL 1; the URLs of one cluster must agree (the values are not shown)")
+            }
+            s.otherAddresses.append(BrokerAddress(host: other.host, port: other.port))
+        }
     }
 
     private func nonEmpty(_ value: String, _ option: String) throws -> String {
