@@ -195,10 +195,8 @@ struct MonitorTests {
     }
 }
 
-/// A detached tmux session, read with capture-pane as a person would see it. tmux is run with
-/// posix_spawn and waitpid rather than Foundation's Process: the tmux client exits in a moment and
-/// Process sometimes never noticed (the test hung on a zombie), and a server started from a
-/// client with piped output keeps those pipes open for good.
+/// A detached tmux session, read with capture-pane as a person would see it. tmux runs through
+/// `Spawn` (a server started from a client with piped output would keep those pipes open for good).
 struct Tmux {
     let session: String
 
@@ -253,28 +251,6 @@ struct Tmux {
 
     /// Runs tmux with stdin and stderr on /dev/null and stdout on /dev/null or `output`.
     private func run(_ arguments: [String], output: String = "/dev/null") throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["tmux"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        // An empty signal mask: a tmux server started from here would pass the test runner's
-        // blocked signals on to every program in its panes.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
-        guard spawned == 0 else { throw TestFailure("cannot run tmux: \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        try Spawn.run("tmux", arguments, output: output, timeout: 30)
     }
 }

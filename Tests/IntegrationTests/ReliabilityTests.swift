@@ -244,16 +244,10 @@ func processGroupGone(_ pgid: Int32) throws -> Bool {
 /// Drives the test broker with rabbitmqctl through scripts/broker.
 enum BrokerControl {
     static func ctl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = Executables.packageRoot.appendingPathComponent("scripts/broker")
-        process.arguments = ["ctl"] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["BROKER_PORT"] = String(TestBroker.port)
-        env["BROKER_NAME"] = env["BROKER_NAME"] ?? "wq-test"
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("rabbitmqctl \(arguments) failed") }
+        let name = ProcessInfo.processInfo.environment["BROKER_NAME"] ?? "wq-test"
+        let status = try Spawn.run(
+            Executables.packageRoot.appendingPathComponent("scripts/broker").path, ["ctl"] + arguments,
+            adding: ["BROKER_PORT": String(TestBroker.port), "BROKER_NAME": name], timeout: 120)
+        guard status == 0 else { throw TestFailure("rabbitmqctl \(arguments) failed (exit \(status))") }
     }
 }

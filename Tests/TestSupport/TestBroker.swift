@@ -9,7 +9,7 @@ public enum TestBroker {
     }
 
     /// Connection settings for `queue` on the test broker.
-    public static func settings(queue: String, type: QueueType = .classic) -> ConnectionSettings {
+    public static func settings(queue: String, type: QueueType = .classic, port: Int = port) -> ConnectionSettings {
         var s = ConnectionSettings()
         s.host = "127.0.0.1"
         s.port = port
@@ -31,9 +31,9 @@ public enum TestBroker {
     }
 
     /// A connection to the test broker, or a loud failure explaining how to start it.
-    public static func connect(queue: String, type: QueueType = .classic) throws -> AMQPConnection {
+    public static func connect(queue: String, type: QueueType = .classic, port: Int = port) throws -> AMQPConnection {
         do {
-            return try AMQPConnection(settings: settings(queue: queue, type: type))
+            return try AMQPConnection(settings: settings(queue: queue, type: type, port: port))
         } catch {
             throw TestFailure(
                 "the test broker on 127.0.0.1:\(port) is not reachable (\(error)); run the tests with scripts/test, which starts it")
@@ -41,15 +41,15 @@ public enum TestBroker {
     }
 
     /// Ready and consumer counts of a queue (nil when it does not exist).
-    public static func counts(_ queue: String) throws -> QueueCounts? {
-        let connection = try connect(queue: queue)
+    public static func counts(_ queue: String, port: Int = port) throws -> QueueCounts? {
+        let connection = try connect(queue: queue, port: port)
         defer { connection.close() }
         return try connection.inspectQueue(queue)
     }
 
     /// Deletes a test's queues.
-    public static func cleanUp(_ queue: String) {
-        guard let connection = try? connect(queue: queue) else { return }
+    public static func cleanUp(_ queue: String, port: Int = port) {
+        guard let connection = try? connect(queue: queue, port: port) else { return }
         try? connection.deleteQueue(queue)
         try? connection.deleteQueue(queue + ".failed")
         try? connection.deleteQueue(queue + ".stopping")
@@ -57,8 +57,8 @@ public enum TestBroker {
     }
 
     /// Takes every message of `queue` (acknowledging them) and returns bodies and headers.
-    public static func drain(_ queue: String) throws -> [Delivery] {
-        let connection = try connect(queue: queue)
+    public static func drain(_ queue: String, port: Int = port) throws -> [Delivery] {
+        let connection = try connect(queue: queue, port: port)
         defer { connection.close() }
         guard let counts = try connection.inspectQueue(queue), counts.ready > 0 else { return [] }
         try connection.setPrefetch(1000)

@@ -1,0 +1,70 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// A real 3-node RabbitMQ cluster (scripts/cluster) with quorum queues: the node the clients use
+/// is killed -9 while they work; they were given every node's address.
+@Suite("A 3-node cluster losing the node the clients use", .serialized)
+struct ClusterTests {
+    /// A node that is still up after node 1 was killed, for checks.
+    var survivor: Int { TestCluster.ports[1] }
+
+    @Test("kill -9 of the loader's node mid-load: the count is exact and no item is lost")
+    func nodeKilledMidLoad() throws {
+        try TestCluster.ensureRunning()
+        let queue = TestBroker.uniqueQueue("cluster-load")
+        defer {
+            try? TestCluster.ensureRunning()
+            TestBroker.cleanUp(queue, port: survivor)
+        }
+        let total = 50_000
+        let load = try Executables.start(
+            "loader", ["--count", String(total), "--heartbeat", "2"], environment: TestCluster.environment(queue: queue))
+        try waitUntil(60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
+        try TestCluster.kill(node: 1)
+        let result = try load.wait(timeout: 180)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("reconnect"), "the kill came too late to test anything: \(result.stderr)")
+        #expect(result.stderr.contains("loaded \(total) items in"), "\(result.stderr)")
+        let bodies = try TestBroker.drain(queue, port: survivor).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(Set(bodies) == Set((0..<total).map(String.init)), "\(bodies.count) items, some missing")
+    }
+
+    @Test("kill -9 of the processors' node mid-drain: every item done, every processor exits 0, wqtop shows the reconnect")
+    func nodeKilledMidDrain() throws {
+        try TestCluster.ensureRunning()
+        let queue = TestBroker.uniqueQueue("cluster-drain")
+        defer {
+            try? TestCluster.ensureRunning()
+            TestBroker.cleanUp(queue, port: survivor)
+        }
+        let dir = try TempDir()
+        let env = TestCluster.environment(queue: queue, extra: ["OUT": dir.path])
+        #expect(try Executables.run("loader", ["--count", "1500", "--quiet"], environment: env).status == 0)
+        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--heartbeat", "2"], environment: env)
+        let args = ["--quiet", "--heartbeat", "2", "--", "sh", "-c", #"sleep 0.01; echo "$1" >> "$OUT/done""#, "sh", "{}"]
+        let processors = try (1...3).map { i in
+            try Executables.start("processor", args, environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
+        }
+        try waitUntil(60) { lines(dir.path + "/done").count >= 200 }
+        try TestCluster.kill(node: 1)
+        // The processors go on with the other nodes. A quorum queue keeps the dead node's
+        // consumers (suspected down) in its consumer count until the node is back, so the drain
+        // barrier waits for it: restart it as its StatefulSet would.
+        try waitUntil(60) { lines(dir.path + "/done").count >= 1000 }
+        try TestCluster.ensureRunning()
+        for r in try finish(processors, timeout: 180) {
+            #expect(r.result.status == 0, "\(r.result.output)")
+            #expect(r.result.stderr.contains("reconnected"), "\(r.result.stderr)")
+        }
+        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<1500).map(String.init))))
+        #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
+        try waitUntil(30) { monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true }
+        monitor.signal(SIGTERM)
+        let frames = try monitor.wait(timeout: 10).stdout.split(separator: "\n")
+        let down = frames.firstIndex { $0.contains("\"connected\":false") }
+        #expect(down != nil, "wqtop never showed the lost connection")
+        if let down { #expect(frames[down...].contains { $0.contains("\"connected\":true") }, "wqtop did not reconnect") }
+    }
+}
