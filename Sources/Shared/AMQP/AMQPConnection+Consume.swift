@@ -130,7 +130,7 @@ extension AMQPConnection {
             return nil
         case AMQP_CHANNEL_CLOSE_METHOD:
             try channelClosed(method, channel: frame.channel, "basic.consume")
-        case AMQP_CONNECTION_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD, AMQP_CONNECTION_BLOCKED_METHOD, AMQP_CONNECTION_UNBLOCKED_METHOD:
             try handleConnectionFrame(method, state, "basic.consume")
             return nil
         default:
@@ -165,8 +165,19 @@ extension AMQPConnection {
         throw WorkQueueError(.connectionLost, error.message)
     }
 
-    /// A connection.close from the broker: answer it and report why.
+    /// A method on channel 0: connection.blocked / unblocked (a resource alarm) are noted in
+    /// `blockedReason`; a connection.close is answered and reported.
     func handleConnectionFrame(_ method: amqp_method_t, _ state: amqp_connection_state_t, _ what: String) throws {
+        if method.id == AMQP_CONNECTION_BLOCKED_METHOD {
+            let blocked = method.decoded.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            let reason = AMQPBytes.string(blocked.reason)
+            blockedReason = reason.isEmpty ? "a resource alarm" : reason
+            return
+        }
+        if method.id == AMQP_CONNECTION_UNBLOCKED_METHOD {
+            blockedReason = nil
+            return
+        }
         guard method.id == AMQP_CONNECTION_CLOSE_METHOD else { return }
         var closeOK = amqp_connection_close_ok_t(dummy: 0)
         _ = amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &closeOK)

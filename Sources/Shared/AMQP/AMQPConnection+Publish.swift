@@ -53,14 +53,27 @@ extension AMQPConnection {
 
     /// Reads confirms until at most `outstanding` publishes are unconfirmed. A nack, a returned
     /// message or a closed channel is an error saying how many publishes were confirmed.
-    /// Deliveries of the work channel that arrive meanwhile are kept for `nextEvent`.
-    public func waitForConfirms(untilOutstanding outstanding: UInt64 = 0) throws {
+    /// Deliveries of the work channel that arrive meanwhile are kept for `nextEvent`. While the
+    /// broker blocks the connection (a resource alarm) it waits without a limit and tells
+    /// `whileBlocked` the reason about once a second; otherwise no confirm for `confirmTimeout`
+    /// seconds is a lost connection.
+    public func waitForConfirms(untilOutstanding outstanding: UInt64 = 0, whileBlocked: ((String) -> Void)? = nil) throws {
         let state = try live("wait for confirms")
-        var returned: String?
+        var silent = 0.0
         while (confirms[Self.publishChannel]?.outstanding ?? 0) > outstanding {
             var frame = amqp_frame_t()
-            var timeout = timeval(seconds: Self.confirmTimeout)
+            var timeout = timeval(seconds: 1)
             let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+            if status == AMQP_STATUS_TIMEOUT.rawValue, let reason = blockedReason {
+                silent = 0
+                whileBlocked?(reason)
+                continue
+            }
+            if status == AMQP_STATUS_TIMEOUT.rawValue && silent + 1 < Self.confirmTimeout {
+                silent += 1
+                continue
+            }
+            silent = 0
             if status == AMQP_STATUS_TIMEOUT.rawValue {
                 // A silent broker: given up like a lost connection, so the caller reconnects
                 // and publishes the unconfirmed again.
@@ -70,41 +83,72 @@ extension AMQPConnection {
                 throw error
             }
             if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "wait for publisher confirms") }
-            if frame.channel == Self.workChannel {
-                try handleWorkFrame(frame, state)
-                continue
-            }
-            if Self.sideChannels.contains(frame.channel) {
-                handleSideChannelFrame(frame)
-                continue
-            }
-            if frame.channel == 0 && frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
-                try handleConnectionFrame(frame.payload.method, state, "basic.publish")
-            }
-            guard frame.channel == Self.publishChannel, frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
-            let method = frame.payload.method
-            switch method.id {
-            case AMQP_BASIC_ACK_METHOD:
-                let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-                confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
-                if let returned { throw WorkQueueError.failure(returned) }
-            case AMQP_BASIC_NACK_METHOD:
-                let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
-                throw WorkQueueError.failure(
-                    "basic.publish: the broker refused message #\(nack.delivery_tag) (nack); \(confirmTracker.confirmedCount) were confirmed")
-            case AMQP_BASIC_RETURN_METHOD:
-                let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-                returned =
-                    "basic.publish: the broker returned a message: \(ret.reply_code) \(AMQPBytes.string(ret.reply_text)) (routing key '\(AMQPBytes.string(ret.routing_key))'); was the queue deleted?"
-                try skipContent(state, after: frame)
-            case AMQP_CHANNEL_CLOSE_METHOD:
-                let error = acceptChannelClose(method, channel: Self.publishChannel, "basic.publish")
-                throw WorkQueueError(error.kind, error.message + "; \(confirmTracker.confirmedCount) were confirmed")
-            default:
-                continue
-            }
+            try handlePublisherFrame(frame, state)
         }
         if !hasBufferedInput { amqp_maybe_release_buffers(state) }
+    }
+
+    /// Reads, without waiting, whatever the broker sent so far: confirms, connection.blocked and
+    /// unblocked, returned messages. Errors as `waitForConfirms`.
+    public func readAvailable() throws {
+        let state = try live("read publisher confirms")
+        while hasBufferedInput || socketReadable() {
+            var frame = amqp_frame_t()
+            var timeout = timeval(seconds: 0)
+            let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { break }
+            if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "read publisher confirms") }
+            try handlePublisherFrame(frame, state)
+        }
+        if !hasBufferedInput { amqp_maybe_release_buffers(state) }
+    }
+
+    private func socketReadable() -> Bool {
+        var fds = [pollfd(fd: socketDescriptor, events: Int16(POLLIN), revents: 0)]
+        return fds[0].fd >= 0 && poll(&fds, 1, 0) > 0
+    }
+
+    /// One frame read while publishing: a confirm, a nack, a returned message, a close or a
+    /// connection.blocked; deliveries of the work channel are kept for `nextEvent`.
+    private func handlePublisherFrame(_ frame: amqp_frame_t, _ state: amqp_connection_state_t) throws {
+        if frame.channel == Self.workChannel {
+            try handleWorkFrame(frame, state)
+            return
+        }
+        if Self.sideChannels.contains(frame.channel) {
+            handleSideChannelFrame(frame)
+            return
+        }
+        if frame.channel == 0 && frame.frame_type == UInt8(AMQP_FRAME_METHOD) {
+            try handleConnectionFrame(frame.payload.method, state, "basic.publish")
+        }
+        guard frame.channel == Self.publishChannel, frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return }
+        let method = frame.payload.method
+        switch method.id {
+        case AMQP_BASIC_ACK_METHOD:
+            // A returned message is confirmed too, but it was stored nowhere: its tag (and any
+            // this ack covers) stays unconfirmed, so nobody acknowledges an original for it.
+            if let returned = returnedMessage {
+                returnedMessage = nil
+                throw WorkQueueError.failure(returned)
+            }
+            let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
+        case AMQP_BASIC_NACK_METHOD:
+            let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            throw WorkQueueError.failure(
+                "basic.publish: the broker refused message #\(nack.delivery_tag) (nack); \(confirmTracker.confirmedCount) were confirmed")
+        case AMQP_BASIC_RETURN_METHOD:
+            let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            returnedMessage =
+                "basic.publish: the broker returned a message: \(ret.reply_code) \(AMQPBytes.string(ret.reply_text)) (routing key '\(AMQPBytes.string(ret.routing_key))'); was the queue deleted?"
+            try skipContent(state, after: frame)
+        case AMQP_CHANNEL_CLOSE_METHOD:
+            let error = acceptChannelClose(method, channel: Self.publishChannel, "basic.publish")
+            throw WorkQueueError(error.kind, error.message + "; \(confirmTracker.confirmedCount) were confirmed")
+        default:
+            return
+        }
     }
 
     /// Seconds to wait for a publisher confirm before giving up.

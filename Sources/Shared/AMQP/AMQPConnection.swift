@@ -21,6 +21,11 @@ public final class AMQPConnection {
     var state: amqp_connection_state_t?
     var openChannels: Set<UInt16> = []
     var confirms: [UInt16: ConfirmTracker] = [:]
+    /// Why the broker blocks this connection (connection.blocked, e.g. "low on disk"), while it
+    /// does: it reads nothing more from it, so publishes and confirms wait.
+    public internal(set) var blockedReason: String?
+    /// A basic.return read before its confirm: the publish failed (reported with the confirm).
+    var returnedMessage: String?
     /// Work-channel events read while waiting for confirms, handed out by `nextEvent` first.
     var stashed: [ConsumerEvent] = []
     var assembler = DeliveryAssembler()
@@ -87,7 +92,8 @@ public final class AMQPConnection {
             var handshake = timeval(seconds: settings.connectTimeout)
             _ = amqp_set_handshake_timeout(state, &handshake)
             let reply = wq_amqp_login_plain(
-                state, settings.vhost, 131_072, Int32(settings.heartbeat), settings.user, settings.password.value)
+                state, settings.vhost, 131_072, Int32(settings.heartbeat), settings.user, settings.password.value,
+                settings.clientName)
             try checkLogin(reply)
             var rpc = timeval(seconds: Self.rpcTimeout)
             _ = amqp_set_rpc_timeout(state, &rpc)

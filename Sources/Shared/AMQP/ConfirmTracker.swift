@@ -29,6 +29,11 @@ public struct ConfirmTracker: Sendable, Equatable {
         while confirmedAbove.remove(confirmedThrough + 1) != nil { confirmedThrough += 1 }
     }
 
+    /// True once the broker confirmed `tag`.
+    public func isConfirmed(_ tag: UInt64) -> Bool {
+        tag <= confirmedThrough || confirmedAbove.contains(tag)
+    }
+
     /// Published but not yet confirmed.
     public var outstanding: UInt64 { published - confirmedThrough - UInt64(confirmedAbove.count) }
 

@@ -20,6 +20,8 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var verifyPeer = true
     public var connectTimeout: Double = 10
     public var heartbeat = 30
+    /// The connection's name in the broker's tools (`rabbitmqctl list_connections name`).
+    public var clientName = "work-queue"
     /// More brokers to try, in turn after `host`/`port` (several `--url`s: a cluster's nodes).
     public var otherAddresses: [BrokerAddress] = []
 

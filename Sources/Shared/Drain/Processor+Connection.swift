@@ -3,15 +3,22 @@ import Glibc
 #endif
 
 extension Processor {
-    /// Connects, declares the topology and starts consuming.
+    /// Connects twice (one connection consumes and acknowledges, the other publishes, so that a
+    /// resource alarm, which blocks connections that publish, never stops the work), declares the
+    /// topology and starts consuming.
     func connect() throws {
-        let connection = try AMQPConnection(settings: config.connection, firstAddress: nextAddress)
+        var settings = config.connection
+        settings.clientName = "processor \(config.podName) (consume)"
+        let connection = try AMQPConnection(settings: settings, firstAddress: nextAddress)
         nextAddress = connection.addressIndex
         self.connection = connection
         try topology.declare(on: connection)
-        try connection.enableConfirms()
         try connection.setPrefetch(config.prefetch)
-        if let warning = progress.prepare(on: connection) { log.always(warning) }
+        settings.clientName = "processor \(config.podName) (publish)"
+        let publisher = try AMQPConnection(settings: settings, firstAddress: connection.addressIndex)
+        self.publisher = publisher
+        try publisher.enableConfirms()
+        if let warning = progress.prepare(on: publisher) { log.always(warning) }
         if generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
         if stopSignal == nil {
             consumerTag = try connection.consume(queue: topology.queue)
@@ -25,9 +32,11 @@ extension Processor {
     func reconnect(after error: WorkQueueError) throws -> Bool {
         // A cluster's next node first: the lost one may be down.
         if config.connection.addresses.count > 1, let lost = connection { nextAddress = lost.addressIndex + 1 }
-        connection?.abandon()
-        connection = nil
+        dropConnections()
         consumerTag = nil
+        // The originals of copies on their way are back in the queue with the old connection.
+        moves.removeAll()
+        publishingBlockedFor = nil
         waiting.removeAll()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
         acks.reset()
@@ -50,8 +59,7 @@ extension Processor {
                 log.always("reconnected to work queue \(connection?.endpoint ?? config.connection.endpoint)")
                 return true
             } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
-                connection?.abandon()
-                connection = nil
+                dropConnections()
                 lastError = error
             }
         }
@@ -79,5 +87,19 @@ extension Processor {
         let until = MonotonicClock.now() + config.grace
         endAllWork(until: until)
         graceDeadline = until
+    }
+
+    /// Forgets both connections without a goodbye (lost, or half made).
+    func dropConnections() {
+        connection?.abandon()
+        connection = nil
+        publisher?.abandon()
+        publisher = nil
+    }
+
+    /// Closes both connections politely.
+    func closeConnections() {
+        publisher?.close()
+        connection?.close()
     }
 }

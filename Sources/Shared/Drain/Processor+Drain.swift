@@ -92,8 +92,18 @@ extension Processor {
         guard running.isEmpty else { return nil }
         // Deliveries sent before the cancel took effect may still be buffered: back with them.
         for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
+        try pumpMoves()
+        guard !moves.isEmpty else { return true }
+        // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
+        // when the broker blocks publishing); then leave, and the broker returns the originals
+        // when the connection closes.
+        if now < graceDeadline || (publishingBlockedFor == nil && now < graceDeadline + Self.returnWait) { return nil }
+        log.always("\(moves.count) items could not be returned within the grace period (\(publishingBlockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
         return true
     }
+
+    /// Seconds after the grace to wait for the confirms of items returned at its end.
+    static let returnWait = 5.0
 
     /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
     /// the work for done while this processor still holds items: said in one line, not fatal.

@@ -68,30 +68,11 @@ extension Processor {
     /// originals are acknowledged. A `basic.reject` would mark them redelivered.
     func returnToQueue(_ items: [(delivery: Delivery, attempt: Int)]) throws {
         guard !items.isEmpty else { return }
-        try moveAll(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
+        try move(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
     }
 
     private func move(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)]) throws {
-        try moveAll([(delivery, headers)], to: queue)
-    }
-
-    /// Publishes a copy of each delivery to `queue` (its body, properties and headers, with
-    /// `headers` set), waits for the broker's confirms, then acknowledges the originals: an item
-    /// is never absent from both queues. A move that throws leaves its items unsettled.
-    private func moveAll(_ moves: [(Delivery, [(String, HeaderValue)])], to queue: String) throws {
-        guard let connection else { throw WorkQueueError(.connectionLost, "move to \(queue): not connected") }
-        for (delivery, headers) in moves {
-            try delivery.body.withUnsafeBytes {
-                try connection.publish(
-                    routingKey: queue, body: $0, properties: delivery.properties, headers: headers,
-                    dropping: FailurePolicy.staleOnCopy)
-            }
-        }
-        try connection.waitForConfirms()
-        for (delivery, _) in moves {
-            try connection.ack(delivery.tag)
-            acks.settledElsewhere(delivery.tag)
-        }
+        try move([(delivery, headers)], to: queue)
     }
 
     /// Successes acknowledged at once at most.

@@ -12,7 +12,14 @@ public final class Processor {
     let signals: SignalPipe
     let baseEnvironment: [[UInt8]]
 
+    /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
     var connection: AMQPConnection?
+    /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
+    var publisher: AMQPConnection?
+    /// Copies on their way, their originals still held.
+    var moves = PendingMoves()
+    /// Why the broker blocks publishing, once said in the log.
+    var publishingBlockedFor: String?
     /// The broker address to try first on the next connect (the one after the last lost).
     var nextAddress = 0
     /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
@@ -73,8 +80,7 @@ public final class Processor {
             do {
                 try connect()
             } catch {
-                connection?.abandon()
-                connection = nil
+                dropConnections()
                 throw error
             }
         }
@@ -88,25 +94,26 @@ public final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
+            settleMoves(within: 2)
             // Safe: the batcher never covers an item whose move failed.
             try? flushAcks()
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
             endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
             reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
-            connection?.close()
+            closeConnections()
             throw error
         }
         endAllWork(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
         do {
             try flushAcks()
         } catch let error as WorkQueueError {
-            connection?.close()
+            closeConnections()
             throw error
         }
         let code = finish()
         reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
-        connection?.close()
+        closeConnections()
         return code
     }
 
@@ -115,8 +122,9 @@ public final class Processor {
         let now = MonotonicClock.now()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
+        try pumpMoves()
         try flushAcks()
-        if running.isEmpty, waiting.isEmpty, stopSignal == nil {
+        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
             if try drainCheck(now: now) { return true }
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
@@ -148,7 +156,7 @@ public final class Processor {
     /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
     private func waitForEvents(until deadline: Double) -> Readiness {
         guard let connection else { return Readiness() }
-        if connection.hasBufferedInput { return Readiness() }
+        if connection.hasBufferedInput || publisher?.hasBufferedInput == true { return Readiness() }
         // With enough delivered items waiting, the socket is not watched: each acknowledgement
         // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
         // batch once the waiting items run low (and at least once a second).
@@ -156,6 +164,8 @@ public final class Processor {
         var fds = [
             pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
+            // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
+            pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         for item in running {
             if let fd = item.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
@@ -181,9 +191,11 @@ public final class Processor {
         if canStartNow(now: now) { return now }
         var deadline = now + 1
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
-        if stopSignal != nil, !running.isEmpty { deadline = min(deadline, graceDeadline) }
+        if stopSignal != nil, !running.isEmpty || !moves.isEmpty {
+            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
+        }
         for item in running { if let timeoutAt = item.timeoutAt { deadline = min(deadline, timeoutAt) } }
-        if running.isEmpty, waiting.isEmpty, stopSignal == nil {
+        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
             deadline = min(deadline, consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {

@@ -38,6 +38,27 @@ final class LoadProgress {
         }
     }
 
+    /// The progress line while the broker blocks publishing (shown even for small loads).
+    func blocked(_ reason: String, confirmed: Int) {
+        guard !log.quiet else { return }
+        let now = MonotonicClock.now()
+        guard now - lastShown >= 1 else { return }
+        lastShown = now
+        let line = "loading data: blocked by the broker (\(reason)), \(confirmed) confirmed so far"
+        if tty {
+            Log.writeRaw("\r\u{1B}[K" + line, to: STDERR_FILENO)
+            shownInPlace = true
+        } else {
+            log.info(line)
+        }
+    }
+
+    /// Ends a line rewritten in place, so that a log line can follow.
+    func interrupt() {
+        if shownInPlace { Log.writeRaw("\n", to: STDERR_FILENO) }
+        shownInPlace = false
+    }
+
     func finish() {
         if shownInPlace { Log.writeRaw("\r\u{1B}[K", to: STDERR_FILENO) }
     }

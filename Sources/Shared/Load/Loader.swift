@@ -14,6 +14,8 @@ public final class Loader {
     private let window: UInt64 = 2048
     /// The broker address to try first on the next connect (the one after the last lost).
     private var nextAddress = 0
+    /// Why the broker blocks publishing, while it does (connection.blocked).
+    private var blockedBy: String?
 
     public init(config: LoaderConfiguration, log: Log) {
         self.config = config
@@ -80,10 +82,22 @@ public final class Loader {
         if connection.confirmTracker.outstanding >= window { try settle(untilOutstanding: window / 2) }
     }
 
-    /// Waits for confirms and forgets confirmed items.
+    /// Waits for confirms and forgets confirmed items; says so while the broker blocks publishing.
     private func settle(untilOutstanding limit: UInt64) throws {
         guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
-        try connection.waitForConfirms(untilOutstanding: limit)
+        try connection.waitForConfirms(untilOutstanding: limit) { reason in
+            if self.blockedBy == nil {
+                self.progress.interrupt()
+                self.log.always("the broker blocks publishing (connection.blocked: \(reason)); waiting for it to resume, nothing is lost")
+            }
+            self.blockedBy = reason
+            self.progress.blocked(reason, confirmed: self.confirmedTotal)
+        }
+        if let reason = blockedBy {
+            progress.interrupt()
+            log.always("the broker accepts publishing again (it blocked for: \(reason))")
+            blockedBy = nil
+        }
         let through = connection.confirmTracker.confirmedThrough
         let done = Int(through - unconfirmedBase)
         if done > 0 {

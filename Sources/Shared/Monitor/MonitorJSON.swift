@@ -28,6 +28,8 @@ struct MonitorJSON: Encodable {
     var queue: String
     var state: String
     var connected: Bool
+    /// Present while the broker blocks publishers (connection.blocked reason).
+    var alarm: String?
     var ready: Int
     var consumers: Int
     var inFlight: Int
@@ -42,7 +44,7 @@ struct MonitorJSON: Encodable {
     var pods: [Pod]
 
     enum CodingKeys: String, CodingKey {
-        case time, queue, state, connected, ready, consumers, processed, failed, rate, finished, pods
+        case time, queue, state, connected, alarm, ready, consumers, processed, failed, rate, finished, pods
         case inFlight = "in_flight"
         case deadLettered = "dead_lettered"
         case rateMinute = "rate_minute"
@@ -57,7 +59,7 @@ extension MonitorSnapshot {
         let round: (Double) -> Double = { ($0 * 10).rounded() / 10 }
         let value = MonitorJSON(
             time: (time * 1000).rounded() / 1000, queue: queue, state: finished ? "finished" : state.rawValue,
-            connected: connectionProblem == nil, ready: ready, consumers: consumers, inFlight: inFlight,
+            connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
             processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             pods: pods.map {

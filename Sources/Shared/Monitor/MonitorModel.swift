@@ -19,6 +19,8 @@ public struct MonitorModel: Sendable {
     private var depthHistory: [Int] = []
     private var rateHistory: [Double] = []
     public var connectionProblem: String?
+    /// Why the broker blocks publishers (a resource alarm, e.g. "low on disk"), while it does.
+    public var brokerAlarm: String?
 
     /// Samples kept for the history graphs.
     public static let historyLength = 400
@@ -78,11 +80,13 @@ public struct MonitorModel: Sendable {
     public func snapshot(at time: Double, wallTime: Double = WallClock.now()) -> MonitorSnapshot {
         var s = MonitorSnapshot(queue: queue, endpoint: endpoint)
         s.connectionProblem = connectionProblem
+        s.brokerAlarm = brokerAlarm
         s.elapsed = startedAt.map { time - $0 } ?? 0
         s.pods = pods.values.map { entry in
             let e = entry.event
             let silent = time - entry.seenAt
-            let lost = e.state != .finished && silent > lostAfter
+            // During an alarm processors cannot publish events: silence is not loss then.
+            let lost = e.state != .finished && silent > lostAfter && brokerAlarm == nil
             return PodRow(
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,

@@ -23,6 +23,7 @@ public final class MonitorSession {
     private var backoff: Backoff?
     private var nextConnect = 0.0
     private var connectedOnce = false
+    private lazy var probe = AlarmProbe(settings: config.connection)
     /// When the first connection was first tried.
     private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
@@ -113,6 +114,8 @@ public final class MonitorSession {
 
     private func sample(now: Double) {
         guard let connection else { return }
+        probe.poll(now: now)
+        model.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
         } catch let error as WorkQueueError {

@@ -55,6 +55,8 @@ public struct MonitorSnapshot: Sendable, Equatable {
     public var endpoint: String
     /// "reconnecting..." and why, while the broker is unreachable.
     public var connectionProblem: String?
+    /// Why the broker blocks publishers (connection.blocked), while it does.
+    public var brokerAlarm: String?
     public var state: QueueState = .connecting
     public var ready = 0
     public var consumers = 0

@@ -95,6 +95,8 @@ public struct Renderer: Sendable {
         var line = StyledLine()
         if let problem = s.connectionProblem {
             line.append(" reconnecting... \(problem)", .bad, limit: width)
+        } else if let alarm = s.brokerAlarm {
+            line.append(" Broker alarm: publishing blocked (\(alarm)); processors go on draining, retries and events wait", .bad, limit: width)
         } else if s.finished {
             let failedExits = s.pods.filter { !$0.lost && $0.exitCode != nil && $0.exitCode != 0 }.count
             let lost = s.lostPods

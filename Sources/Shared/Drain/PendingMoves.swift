@@ -1,0 +1,49 @@
+/// Copies of items on their way to another queue (a retry, a dead letter, an item returned on
+/// SIGTERM, a restamp): published on the publishing connection, and only once the broker has
+/// confirmed a copy is its original acknowledged. Until then the original stays unsettled, so the
+/// item is never absent from both queues; other items go on meanwhile (a resource alarm may hold
+/// publishing back for long).
+struct PendingMoves {
+    struct Move {
+        let delivery: Delivery
+        let queue: String
+        let headers: [(String, HeaderValue)]
+        /// The publish's confirm tag once published.
+        var confirmTag: UInt64?
+    }
+
+    private(set) var moves: [Move] = []
+
+    var isEmpty: Bool { moves.isEmpty }
+    var count: Int { moves.count }
+
+    /// Not published yet (the broker blocks publishing, or they were just added).
+    var unpublished: Int { moves.count { $0.confirmTag == nil } }
+
+    mutating func add(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)]) {
+        moves.append(Move(delivery: delivery, queue: queue, headers: headers))
+    }
+
+    /// Publishes every move not yet published with `publish`, which returns the confirm tag.
+    mutating func publishWaiting(_ publish: (Move) throws -> UInt64) rethrows {
+        for i in moves.indices where moves[i].confirmTag == nil {
+            moves[i].confirmTag = try publish(moves[i])
+        }
+    }
+
+    /// Removes and returns the moves whose copies the broker confirmed.
+    mutating func takeConfirmed(_ isConfirmed: (UInt64) -> Bool) -> [Move] {
+        var done: [Move] = []
+        moves.removeAll { move in
+            guard let tag = move.confirmTag, isConfirmed(tag) else { return false }
+            done.append(move)
+            return true
+        }
+        return done
+    }
+
+    /// The connections were lost: the originals are back in the queue already.
+    mutating func removeAll() {
+        moves.removeAll()
+    }
+}

@@ -1,0 +1,47 @@
+extension Processor {
+    /// Queues copies of deliveries for `queue` (see `PendingMoves`) and sends what it can now.
+    func move(_ list: [(Delivery, [(String, HeaderValue)])], to queue: String) throws {
+        for (delivery, headers) in list { moves.add(delivery, to: queue, headers: headers) }
+        try pumpMoves()
+    }
+
+    /// Reads the publishing connection (confirms, connection.blocked), publishes waiting copies
+    /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies.
+    func pumpMoves() throws {
+        guard let publisher, let connection else { return }
+        try publisher.readAvailable()
+        if let reason = publisher.blockedReason {
+            if publishingBlockedFor == nil {
+                publishingBlockedFor = reason
+                log.always("the broker blocks publishing (connection.blocked: \(reason)); work goes on, and the \(moves.unpublished) items to retry, dead-letter or return wait until it resumes")
+            }
+        } else {
+            if let reason = publishingBlockedFor {
+                publishingBlockedFor = nil
+                log.always("the broker accepts publishing again (it blocked for: \(reason)); \(moves.unpublished) waiting items are moved now")
+            }
+            try moves.publishWaiting { move in
+                try move.delivery.body.withUnsafeBytes {
+                    try publisher.publish(
+                        routingKey: move.queue, body: $0, properties: move.delivery.properties, headers: move.headers,
+                        dropping: FailurePolicy.staleOnCopy)
+                }
+                return publisher.confirmTracker.published
+            }
+        }
+        for move in moves.takeConfirmed({ publisher.confirmTracker.isConfirmed($0) }) {
+            try connection.ack(move.delivery.tag)
+            acks.settledElsewhere(move.delivery.tag)
+        }
+    }
+
+    /// Before leaving on an error: gives copies already on their way up to `seconds` to be
+    /// confirmed and their originals acknowledged, so that the queue does not get both back.
+    func settleMoves(within seconds: Double) {
+        let deadline = MonotonicClock.now() + seconds
+        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil {
+            do { try pumpMoves() } catch { return }
+            if !moves.isEmpty { Sleep.seconds(0.01) }
+        }
+    }
+}
