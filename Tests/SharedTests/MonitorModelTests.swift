@@ -110,6 +110,9 @@ struct MonitorModelTests {
         #expect(s.inFlight == 0, "a lost pod's items are back in the queue")
         #expect(s.processed == 8, "a lost pod keeps its counts")
         #expect(s.lostPods == 1)
+        // During a broker alarm processors cannot publish events: silence is not loss then.
+        model.brokerAlarm = "low on disk"
+        #expect(model.snapshot(at: 3.1).pods.map(\.lost) == [false, false])
     }
 
     @Test("two processors with one pod name stay apart; older and foreign events are ignored")

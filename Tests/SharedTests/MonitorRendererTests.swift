@@ -109,13 +109,19 @@ struct MonitorRendererTests {
         #expect(t[3] == " Job finished: 37,655 processed; 2 of 2 pods exited (1 with an error)")
     }
 
-    @Test("the banner line says what matters: reconnecting, stalled, a missing queue, paused")
+    @Test("the banner line says what matters: reconnecting, a broker alarm, stalled, a missing queue, paused")
     func banners() {
         var s = snapshot()
         s.connectionProblem = "connect: cannot connect to the broker at localhost:5672 (next try in 2s)"
         var t = text(Renderer(width: 100, height: 24).frame(s, view: ViewState()))
         #expect(t[3].hasPrefix(" reconnecting... connect: cannot connect to the broker at localhost:5672"))
         s.connectionProblem = nil
+        s.brokerAlarm = "low on disk"
+        t = text(Renderer(width: 100, height: 24).frame(s, view: ViewState()))
+        #expect(t[3].hasPrefix(" Broker alarm: publishing blocked (low on disk); processors go on draining"))
+        #expect(s.jsonLine(time: 0).contains(#""alarm":"low on disk""#))
+        s.brokerAlarm = nil
+        #expect(!s.jsonLine(time: 0).contains(#""alarm""#))
         s.state = .stalled
         s.consumers = 0
         t = text(Renderer(width: 80, height: 24).frame(s, view: ViewState()))
