@@ -202,10 +202,7 @@ struct TestFailureLocal: Error {
 @Suite("Several broker addresses")
 struct SeveralAddressesTests {
     func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConnectionSettings {
-        guard case .run(let config) = try LoaderConfiguration.parse(arguments: arguments, environment: environment) else {
-            throw TestFailureLocal("expected a run")
-        }
-        return config.connection
+        try ConnectionOptionsTests().resolve(arguments, environment)
     }
 
     @Test("--url given several times lists a cluster's nodes in order; the first sets the login")

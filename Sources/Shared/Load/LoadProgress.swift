@@ -26,25 +26,20 @@ final class LoadProgress {
             log.info("loading data: \(String(decoding: item.prefix(200), as: UTF8.self))")
             return
         }
-        let now = MonotonicClock.now()
-        guard now - lastShown >= 1 else { return }
-        lastShown = now
-        let line = "loading data: \(count) items published, \(confirmed) confirmed"
-        if tty {
-            Log.writeRaw("\r\u{1B}[K" + line, to: STDERR_FILENO)
-            shownInPlace = true
-        } else {
-            log.info(line)
-        }
+        show("loading data: \(count) items published, \(confirmed) confirmed")
     }
 
     /// The progress line while the broker blocks publishing (shown even for small loads).
     func blocked(_ reason: String, confirmed: Int) {
         guard !log.quiet else { return }
+        show("loading data: blocked by the broker (\(reason)), \(confirmed) confirmed so far")
+    }
+
+    /// At most once a second: rewritten in place on a terminal, else a log line.
+    private func show(_ line: String) {
         let now = MonotonicClock.now()
         guard now - lastShown >= 1 else { return }
         lastShown = now
-        let line = "loading data: blocked by the broker (\(reason)), \(confirmed) confirmed so far"
         if tty {
             Log.writeRaw("\r\u{1B}[K" + line, to: STDERR_FILENO)
             shownInPlace = true
