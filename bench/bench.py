@@ -50,6 +50,7 @@ class Bench:
         for queue in queues:
             channel.queue_delete(queue=queue)
             channel.queue_delete(queue=queue + ".failed")
+            channel.queue_delete(queue=queue + ".stopping")
         connection.close()
 
     def depth(self, queue):
