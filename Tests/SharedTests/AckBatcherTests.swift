@@ -201,3 +201,41 @@ struct AttemptTests {
         #expect(FailurePolicy.bookkeeping.isSuperset(of: ["x-attempts", "x-failure-reason", "x-exit-status", "x-failed-by", "x-last-failure"]))
     }
 }
+
+@Suite("Copies on their way: confirms before the originals are acknowledged")
+struct PendingMovesTests {
+    func delivery(_ tag: UInt64) -> Delivery { Delivery(tag: tag, body: [], redelivered: false, headers: [:]) }
+
+    @Test("copies are published in order until the broker blocks, and only confirmed ones are taken")
+    func publishAndConfirm() {
+        var moves = PendingMoves()
+        for tag: UInt64 in 1...3 { moves.add(delivery(tag), to: "q", headers: []) }
+        var next: UInt64 = 0
+        moves.publishWaiting(now: 10) { move in
+            guard move.delivery.tag < 3 else { return nil }  // blocked before the third
+            next += 1
+            return next
+        }
+        #expect(moves.unpublished == 1)
+        #expect(moves.oldestUnconfirmed == 10)
+        let taken = moves.takeConfirmed { $0 == 2 }
+        #expect(taken.map(\.delivery.tag) == [2])
+        #expect(moves.count == 2)
+        moves.restartClocks(now: 50)
+        #expect(moves.oldestUnconfirmed == 50)
+        moves.removeAll()
+        #expect(moves.isEmpty)
+    }
+
+    @Test("after a returned or refused copy, no later (coalesced) ack confirms anything on that channel")
+    func failedPublishFreezesConfirms() {
+        var tracker = ConfirmTracker()
+        for _ in 0..<3 { _ = tracker.recordPublish() }
+        tracker.acknowledge(tag: 1, multiple: false)
+        tracker.fail()
+        tracker.acknowledge(tag: 3, multiple: true)
+        #expect(tracker.isConfirmed(1))
+        #expect(!tracker.isConfirmed(2), "the returned copy must never count as stored")
+        #expect(!tracker.isConfirmed(3))
+    }
+}

@@ -89,10 +89,14 @@ extension AMQPConnection {
     }
 
     /// Reads, without waiting, whatever the broker sent so far: confirms, connection.blocked and
-    /// unblocked, returned messages. Errors as `waitForConfirms`.
-    public func readAvailable() throws {
+    /// unblocked, returned messages. Errors as `waitForConfirms`. With `heartbeats`, it also
+    /// looks once when nothing is readable, so rabbitmq-c sends its heartbeat and notices a
+    /// broker silent for two heartbeat intervals (a lost connection).
+    public func readAvailable(heartbeats: Bool = false) throws {
         let state = try live("read publisher confirms")
-        while hasBufferedInput || socketReadable() {
+        var look = heartbeats
+        while look || hasBufferedInput || socketReadable() {
+            look = false
             var frame = amqp_frame_t()
             var timeout = timeval(seconds: 0)
             let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
@@ -130,12 +134,14 @@ extension AMQPConnection {
             // this ack covers) stays unconfirmed, so nobody acknowledges an original for it.
             if let returned = returnedMessage {
                 returnedMessage = nil
+                confirms[Self.publishChannel]?.fail()
                 throw WorkQueueError.failure(returned)
             }
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
         case AMQP_BASIC_NACK_METHOD:
             let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            confirms[Self.publishChannel]?.fail()
             throw WorkQueueError.failure(
                 "basic.publish: the broker refused message #\(nack.delivery_tag) (nack); \(confirmTracker.confirmedCount) were confirmed")
         case AMQP_BASIC_RETURN_METHOD:
@@ -152,7 +158,7 @@ extension AMQPConnection {
     }
 
     /// Seconds to wait for a publisher confirm before giving up.
-    static let confirmTimeout = 60.0
+    public static let confirmTimeout = 60.0
 
     /// Reads and drops the header and body frames that follow a basic.return.
     private func skipContent(_ state: amqp_connection_state_t, after returnFrame: amqp_frame_t) throws {

@@ -157,7 +157,8 @@ public final class AMQPConnection {
     public func close() {
         guard let state else { return }
         self.state = nil
-        if !openChannels.isEmpty {
+        // A blocked connection is not read by the broker: its close-ok would never come.
+        if !openChannels.isEmpty && blockedReason == nil {
             _ = amqp_connection_close(state, 200)
         }
         openChannels.removeAll()

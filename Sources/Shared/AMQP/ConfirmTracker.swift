@@ -7,6 +7,9 @@ public struct ConfirmTracker: Sendable, Equatable {
     public private(set) var confirmedThrough: UInt64 = 0
     /// Single confirms that arrived above `confirmedThrough`.
     private var confirmedAbove: Set<UInt64> = []
+    /// Set once a publish was returned or nacked: later acks (which the broker may coalesce
+    /// over the failed tag) confirm nothing more on this channel.
+    public private(set) var failed = false
 
     public init() {}
 
@@ -16,8 +19,14 @@ public struct ConfirmTracker: Sendable, Equatable {
         return published
     }
 
+    /// A publish was returned or refused: nothing unconfirmed now counts as stored, ever.
+    public mutating func fail() {
+        failed = true
+    }
+
     /// Records a `basic.ack`.
     public mutating func acknowledge(tag: UInt64, multiple: Bool) {
+        guard !failed else { return }
         if multiple {
             confirmedThrough = max(confirmedThrough, tag)
             if !confirmedAbove.isEmpty { confirmedAbove = confirmedAbove.filter { $0 > confirmedThrough } }

@@ -8,8 +8,9 @@ struct PendingMoves {
         let delivery: Delivery
         let queue: String
         let headers: [(String, HeaderValue)]
-        /// The publish's confirm tag once published.
+        /// The publish's confirm tag once published, and when.
         var confirmTag: UInt64?
+        var publishedAt: Double?
     }
 
     private(set) var moves: [Move] = []
@@ -24,12 +25,23 @@ struct PendingMoves {
         moves.append(Move(delivery: delivery, queue: queue, headers: headers))
     }
 
-    /// Publishes every move not yet published with `publish`, which returns the confirm tag.
-    mutating func publishWaiting(_ publish: (Move) throws -> UInt64) rethrows {
+    /// Publishes the moves not yet published, in order, with `publish`, which returns the
+    /// confirm tag, or nil to stop (the broker began to block publishing).
+    mutating func publishWaiting(now: Double, _ publish: (Move) throws -> UInt64?) rethrows {
         for i in moves.indices where moves[i].confirmTag == nil {
-            moves[i].confirmTag = try publish(moves[i])
+            guard let tag = try publish(moves[i]) else { return }
+            moves[i].confirmTag = tag
+            moves[i].publishedAt = now
         }
     }
+
+    /// The broker blocks publishing: confirms may rightly take that long, the clocks start again.
+    mutating func restartClocks(now: Double) {
+        for i in moves.indices where moves[i].publishedAt != nil { moves[i].publishedAt = now }
+    }
+
+    /// When the oldest copy still waiting for its confirm was published.
+    var oldestUnconfirmed: Double? { moves.compactMap(\.publishedAt).min() }
 
     /// Removes and returns the moves whose copies the broker confirmed.
     mutating func takeConfirmed(_ isConfirmed: (UInt64) -> Bool) -> [Move] {

@@ -54,9 +54,9 @@ extension Processor {
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
     ///
-    /// While it still holds items it stands as a consumer on `QUEUE.stopping` (registered
-    /// before its work consumer is cancelled, left only by exiting), so idle peers wait for
-    /// what it may return instead of taking the work for done.
+    /// It stands as a consumer on `QUEUE.stopping` (registered before its work consumer is
+    /// cancelled, left only by exiting), so idle peers wait for what it may return instead of
+    /// taking the work for done.
     func handleStop(now: Double) throws -> Bool? {
         guard let sig = stopSignal else { return nil }
         if graceDeadline == 0 {
@@ -66,7 +66,9 @@ extension Processor {
             // First, so that a connection lost below does not skip it.
             askWorkToStop()
             if let connection {
-                if !running.isEmpty || !waiting.isEmpty { try standAsStopping(on: connection) }
+                // Whatever it holds (running, prefetched, copies on their way, deliveries still in
+                // flight behind the cancel) keeps idle peers waiting until it is settled.
+                try standAsStopping(on: connection)
                 if let tag = consumerTag { try? connection.cancel(consumerTag: tag) }
             }
             consumerTag = nil

@@ -5,12 +5,18 @@ extension Processor {
         try pumpMoves()
     }
 
-    /// Reads the publishing connection (confirms, connection.blocked), publishes waiting copies
+    /// Reads the publishing connection (confirms, connection.blocked) when `read` says it has
+    /// something, copies wait, or a second passed (its heartbeats), publishes waiting copies
     /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies.
-    func pumpMoves() throws {
+    func pumpMoves(read: Bool = true) throws {
         guard let publisher, let connection else { return }
-        try publisher.readAvailable()
+        let now = MonotonicClock.now()
+        let service = now - lastPublisherService >= 1
+        guard read || service || !moves.isEmpty else { return }
+        if service { lastPublisherService = now }
+        try publisher.readAvailable(heartbeats: service)
         if let reason = publisher.blockedReason {
+            moves.restartClocks(now: now)
             if publishingBlockedFor == nil {
                 publishingBlockedFor = reason
                 log.always("the broker blocks publishing (connection.blocked: \(reason)); work goes on, and the \(moves.unpublished) items to retry, dead-letter or return wait until it resumes")
@@ -20,7 +26,11 @@ extension Processor {
                 publishingBlockedFor = nil
                 log.always("the broker accepts publishing again (it blocked for: \(reason)); \(moves.unpublished) waiting items are moved now")
             }
-            try moves.publishWaiting { move in
+            try moves.publishWaiting(now: now) { move in
+                // One at a time, looking for connection.blocked in between: a publish into a
+                // blocked connection waits in the kernel once its buffers are full.
+                try publisher.readAvailable()
+                guard publisher.blockedReason == nil else { return nil }
                 try move.delivery.body.withUnsafeBytes {
                     try publisher.publish(
                         routingKey: move.queue, body: $0, properties: move.delivery.properties, headers: move.headers,
@@ -32,6 +42,11 @@ extension Processor {
         for move in moves.takeConfirmed({ publisher.confirmTracker.isConfirmed($0) }) {
             try connection.ack(move.delivery.tag)
             acks.settledElsewhere(move.delivery.tag)
+        }
+        // A broker that takes copies but never confirms them (and does not say it blocks):
+        // given up like a lost connection; the originals come back with it.
+        if publisher.blockedReason == nil, let oldest = moves.oldestUnconfirmed, now - oldest > AMQPConnection.confirmTimeout {
+            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout)) s for an item's copy")
         }
     }
 

@@ -20,6 +20,10 @@ public final class Processor {
     var moves = PendingMoves()
     /// Why the broker blocks publishing, once said in the log.
     var publishingBlockedFor: String?
+    /// When the publishing connection was last read without cause (its heartbeats).
+    var lastPublisherService = 0.0
+    /// poll(2) found the publishing connection readable in the last pass.
+    var publisherReadable = true
     /// The broker address to try first on the next connect (the one after the last lost).
     var nextAddress = 0
     /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
@@ -122,7 +126,8 @@ public final class Processor {
         let now = MonotonicClock.now()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves()
+        try pumpMoves(read: publisherReadable)
+        publisherReadable = false
         try flushAcks()
         if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
             if try drainCheck(now: now) { return true }
@@ -139,6 +144,7 @@ public final class Processor {
         }
         if reap { lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
+        publisherReadable = ready.publisher
         if ready.socket || now - lastReceive >= 1 {
             lastReceive = now
             try receive()
@@ -150,6 +156,7 @@ public final class Processor {
     struct Readiness {
         var socket = true
         var signals = true
+        var publisher = true
         var workers = true
     }
 
@@ -181,7 +188,7 @@ public final class Processor {
             guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
         }
         return Readiness(
-            socket: fds[0].revents != 0, signals: fds[1].revents != 0,
+            socket: fds[0].revents != 0, signals: fds[1].revents != 0, publisher: fds[2].revents != 0,
             workers: fds[firstWorkerFD...].contains { $0.revents != 0 })
     }
 

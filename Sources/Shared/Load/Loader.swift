@@ -31,7 +31,7 @@ public final class Loader {
         var published = 0
         while let item = try items.next() {
             try withReconnect { try self.publish(item) }
-            try withReconnect { try self.settleIfWindowFull() }
+            try withReconnect { try self.settleIfWindowFull(published: published) }
             published += 1
             progress.published(item: item, count: published, confirmed: confirmedTotal)
         }
@@ -77,9 +77,17 @@ public final class Loader {
         try item.withUnsafeBytes { try connection.publish(routingKey: config.connection.queue, body: $0) }
     }
 
-    private func settleIfWindowFull() throws {
+    /// Waits for confirms when the window is full, or at once when the broker began to block
+    /// publishing (looked for every 256 items: publishes into a blocked connection would go on
+    /// silently until the kernel's buffers are full).
+    private func settleIfWindowFull(published: Int) throws {
         guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
-        if connection.confirmTracker.outstanding >= window { try settle(untilOutstanding: window / 2) }
+        if published % 256 == 0 { try connection.readAvailable() }
+        if connection.blockedReason != nil {
+            try settle(untilOutstanding: 0)
+        } else if connection.confirmTracker.outstanding >= window {
+            try settle(untilOutstanding: window / 2)
+        }
     }
 
     /// Waits for confirms and forgets confirmed items; says so while the broker blocks publishing.
@@ -93,7 +101,7 @@ public final class Loader {
             self.blockedBy = reason
             self.progress.blocked(reason, confirmed: self.confirmedTotal)
         }
-        if let reason = blockedBy {
+        if let reason = blockedBy, connection.blockedReason == nil {
             progress.interrupt()
             log.always("the broker accepts publishing again (it blocked for: \(reason))")
             blockedBy = nil

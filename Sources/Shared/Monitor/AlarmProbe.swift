@@ -30,7 +30,8 @@ final class AlarmProbe {
         }
         guard let connection else { return }
         do {
-            try connection.readAvailable()
+            // With heartbeats: a probe whose broker went silent is dropped, not trusted.
+            try connection.readAvailable(heartbeats: true)
             if connection.blockedReason == nil && now - lastTry >= Self.period {
                 lastTry = now
                 try connection.publish(routingKey: Self.routingKey, body: UnsafeRawBufferPointer(start: nil, count: 0), persistent: false, mandatory: false)

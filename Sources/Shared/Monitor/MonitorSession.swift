@@ -106,6 +106,8 @@ public final class MonitorSession {
     private func lost(_ error: WorkQueueError, now: Double) {
         connection?.abandon()
         connection = nil
+        // Its word on alarms is as old as the lost connection's: asked again once reconnected.
+        probe.close()
         if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
         let delay = backoff?.nextDelay(now: now) ?? 10
         nextConnect = now + delay
