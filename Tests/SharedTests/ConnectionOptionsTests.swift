@@ -112,8 +112,13 @@ struct ConnectionOptionsTests {
             (["--host"], [:]),
         ]
         for (arguments, environment) in cases {
-            #expect(throws: WorkQueueError.self, "\(arguments) \(environment)") {
+            do {
                 _ = try LoaderConfiguration.parse(arguments: arguments, environment: environment)
+                Issue.record("accepted \(arguments) \(environment)")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage, "\(arguments) \(environment): \(error.kind) \(error.message)")
+            } catch {
+                Issue.record("\(arguments) \(environment): not a WorkQueueError: \(error)")
             }
         }
     }

@@ -176,7 +176,11 @@ struct MonitorRendererTests {
     @Test("without UTF-8 the graphs use ASCII; --once prints every pod without key hints")
     func asciiAndReport() {
         let lines = Renderer(width: 80, height: 24).frame(snapshot(), view: ViewState(unicode: false, color: false))
-        #expect(lines.allSatisfy { $0.text.unicodeScalars.allSatisfy { $0.isASCII } || $0.text.contains("POD") == false })
+        for line in lines {
+            let ascii = line.text.unicodeScalars.allSatisfy { $0.isASCII }
+            #expect(ascii, "not ASCII: \(line.text)")
+        }
+        #expect(TextWidth.ascii("日本 ü…") == "???? ?~", "columns kept: a wide character is two '?'")
         let report = snapshot(pods: 40).textReport(width: 100)
         #expect(report.split(separator: "\n").filter { $0.hasPrefix(" processor-") }.count == 40)
         #expect(!report.contains("q quit"))

@@ -31,7 +31,10 @@ public struct Renderer: Sendable {
         }
         if view.showHelp { lines.append(footer(s, view: view)) }
         while lines.count < height { lines.insert(StyledLine(), at: lines.count - 1) }
-        return Array(lines.prefix(height))
+        let frame = Array(lines.prefix(height))
+        // A terminal that is not UTF-8 gets ASCII only: item names and "…" included.
+        guard !view.unicode else { return frame }
+        return frame.map { StyledLine($0.spans.map { Span(TextWidth.ascii($0.text), $0.style) }) }
     }
 
     /// A frame with every pod and no key hints, for `--once` and logs.

@@ -88,6 +88,23 @@ public enum TextWidth {
         return String(out) + "…"
     }
 
+    /// `text` for a terminal that is not UTF-8: "…" becomes "~", anything else beyond ASCII one
+    /// "?" per column it took, so columns stay aligned.
+    public static func ascii(_ text: String) -> String {
+        guard !text.unicodeScalars.allSatisfy(\.isASCII) else { return text }
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            if s.isASCII {
+                out.append(s)
+            } else if s == "…" {
+                out.append("~")
+            } else {
+                out.append(contentsOf: String(repeating: "?", count: of(s)).unicodeScalars)
+            }
+        }
+        return String(out)
+    }
+
     /// `text` cut or padded with spaces to exactly `width` columns.
     public static func pad(_ text: String, to width: Int, right: Bool = false) -> String {
         let cut = truncate(text, to: width)
