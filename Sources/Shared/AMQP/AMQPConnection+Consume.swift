@@ -70,13 +70,6 @@ extension AMQPConnection {
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.ack") }
     }
 
-    /// Rejects a delivery; with `requeue` it goes back to the queue unchanged.
-    public func reject(_ tag: UInt64, requeue: Bool) throws {
-        let state = try live("basic.reject")
-        let status = amqp_basic_reject(state, Self.workChannel, tag, requeue ? 1 : 0)
-        if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.reject") }
-    }
-
     /// Waits up to `timeout` seconds (0: only what is already here) for the next event on the
     /// work channel, servicing heartbeats meanwhile. Returns nil when nothing arrived.
     public func nextEvent(timeout: Double) throws -> ConsumerEvent? {
