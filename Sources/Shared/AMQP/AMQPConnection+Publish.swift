@@ -140,10 +140,15 @@ extension AMQPConnection {
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             confirms[Self.publishChannel]?.acknowledge(tag: ack.delivery_tag, multiple: ack.multiple != 0)
         case AMQP_BASIC_NACK_METHOD:
+            // The broker could not store it: a quorum queue electing a new leader after a node
+            // died nacks for a moment. Given up like a lost connection, so the caller reconnects
+            // (with backoff, within --reconnect-timeout) and publishes the unconfirmed again.
             let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
             confirms[Self.publishChannel]?.fail()
-            throw WorkQueueError.failure(
-                "basic.publish: the broker refused message #\(nack.delivery_tag) (nack); \(confirmTracker.confirmedCount) were confirmed")
+            let error = WorkQueueError(.connectionLost,
+                "basic.publish: the broker at \(endpoint) could not store message #\(nack.delivery_tag) (nack; a quorum queue without a leader for a moment?); \(confirmTracker.confirmedCount) were confirmed")
+            abandon()
+            throw error
         case AMQP_BASIC_RETURN_METHOD:
             let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             returnedMessage =
