@@ -42,6 +42,11 @@ public enum Executables {
             self.errURL = errURL
         }
 
+        /// A test that failed half-way must not leave its processes running.
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
         public var pid: Int32 { process.processIdentifier }
 
         /// Waits up to `timeout` seconds; kills the process and fails when it takes longer.
