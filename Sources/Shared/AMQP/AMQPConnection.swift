@@ -62,6 +62,10 @@ public final class AMQPConnection {
     /// "host:port" of the broker this connection went to, for messages.
     public var endpoint: String { address.description }
 
+    /// Where a reconnect after losing this connection starts: the next broker address (the lost
+    /// one may be down).
+    public var nextAddressIndex: Int { (addressIndex + 1) % settings.addresses.count }
+
     /// Seconds an RPC (declare, consume, qos, ...) may wait for its answer before the
     /// connection is given up as lost: a broker that keeps TCP open but never answers.
     public static let rpcTimeout = 30.0

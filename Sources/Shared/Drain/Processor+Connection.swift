@@ -30,8 +30,7 @@ extension Processor {
     /// old connection are requeued by the broker; a command still running finishes, but its
     /// result is not acknowledged. Returns false when a stop signal ended the wait.
     func reconnect(after error: WorkQueueError) throws -> Bool {
-        // A cluster's next node first: the lost one may be down.
-        if config.connection.addresses.count > 1, let lost = connection { nextAddress = lost.addressIndex + 1 }
+        if let lost = connection { nextAddress = lost.nextAddressIndex }
         dropConnections()
         consumerTag = nil
         // The originals of copies on their way are back in the queue with the old connection.

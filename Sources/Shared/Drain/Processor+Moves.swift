@@ -54,7 +54,11 @@ extension Processor {
     /// confirmed and their originals acknowledged, so that the queue does not get both back.
     func settleMoves(within seconds: Double) {
         let deadline = MonotonicClock.now() + seconds
-        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil {
+        // Not when the broker blocks publishing, nor after a copy was refused (nothing more is
+        // confirmed on that channel then).
+        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil
+            && publisher?.confirmTracker.failed == false
+        {
             do { try pumpMoves() } catch { return }
             if !moves.isEmpty { Sleep.seconds(0.01) }
         }

@@ -163,7 +163,13 @@ public final class Processor {
     /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
     private func waitForEvents(until deadline: Double) -> Readiness {
         guard let connection else { return Readiness() }
-        if connection.hasBufferedInput || publisher?.hasBufferedInput == true { return Readiness() }
+        if connection.hasBufferedInput || publisher?.hasBufferedInput == true {
+            // Not polled: the publisher counts as readable only with bytes already read, so a
+            // busy consumer does not cost a look at the publisher on every pass.
+            var ready = Readiness()
+            ready.publisher = publisher?.hasBufferedInput == true
+            return ready
+        }
         // With enough delivered items waiting, the socket is not watched: each acknowledgement
         // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
         // batch once the waiting items run low (and at least once a second).

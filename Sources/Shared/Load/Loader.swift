@@ -123,7 +123,7 @@ public final class Loader {
             do {
                 return try body()
             } catch let error as WorkQueueError where error.kind == .connectionLost {
-                if config.connection.addresses.count > 1, let lost = connection { nextAddress = lost.addressIndex + 1 }
+                if let lost = connection { nextAddress = lost.nextAddressIndex }
                 connection?.abandon()
                 connection = nil
                 if backoff == nil { backoff = Backoff(limit: config.reconnectTimeout) }
