@@ -1,6 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Layers, each using only those below it (ARCHITECTURE.md):
+//   executables  loader, processor, wqtop   (flags, phrasing of errors, exit codes, curses)
+//   CommandLineOptions                      (the connection flags and environment all three share)
+//   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal)
+//   AMQPClient, ProcessRunner               (the broker; child processes and signals)
+//   Core                                    (work-queue logic and values, no I/O of its own)
+//   CRabbitMQ, CNCurses                     (C modules, imported by one target each)
+let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "work-queue",
     products: [
@@ -17,41 +26,36 @@ let package = Package(
         // No pkgConfig: ncursesw.pc only adds -D_DEFAULT_SOURCE/-D_XOPEN_SOURCE, which SwiftPM
         // rejects with a warning; the header is in /usr/include (apt: libncurses-dev).
         .systemLibrary(name: "CNCurses"),
-        .target(
-            name: "Shared",
-            dependencies: ["CRabbitMQ"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+        .target(name: "Core", swiftSettings: v6),
+        .target(name: "AMQPClient", dependencies: ["Core", "CRabbitMQ"], swiftSettings: v6),
+        .target(name: "ProcessRunner", dependencies: ["Core"], swiftSettings: v6),
+        .target(name: "Load", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
+        .target(name: "Drain", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
+        .target(name: "Monitor", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
+        .target(name: "CommandLineOptions", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
+        .executableTarget(name: "loader", dependencies: ["Core", "Load", "CommandLineOptions"], swiftSettings: v6),
         .executableTarget(
-            name: "loader",
-            dependencies: ["Shared"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+            name: "processor", dependencies: ["Core", "ProcessRunner", "Drain", "CommandLineOptions"], swiftSettings: v6),
         .executableTarget(
-            name: "processor",
-            dependencies: ["Shared"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
-        .executableTarget(
-            name: "wqtop",
-            dependencies: ["Shared", "CNCurses"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+            name: "wqtop", dependencies: ["Core", "Monitor", "CommandLineOptions", "CNCurses"], swiftSettings: v6),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared"],
+            dependencies: ["Core", "AMQPClient"],
             path: "Tests/TestSupport",
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: v6
         ),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: v6),
+        .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
+        .testTarget(name: "LoadTests", dependencies: ["Core", "Load"], swiftSettings: v6),
+        .testTarget(name: "DrainTests", dependencies: ["Core", "Drain", "ProcessRunner"], swiftSettings: v6),
+        .testTarget(name: "MonitorTests", dependencies: ["Core", "Monitor"], swiftSettings: v6),
         .testTarget(
-            name: "SharedTests",
-            dependencies: ["Shared"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+            name: "CommandLineTests", dependencies: ["Core", "CommandLineOptions", "loader", "processor", "wqtop"],
+            swiftSettings: v6),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "TestSupport"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            dependencies: ["Core", "AMQPClient", "TestSupport"],
+            swiftSettings: v6
         ),
     ]
 )

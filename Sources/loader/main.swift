@@ -1,8 +1,9 @@
-import Shared
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Core
+import Load
 
 /// `loader`: parses, hands over to `Loader`, maps errors to exit codes.
 signal(SIGPIPE, SIG_IGN)

@@ -1,8 +1,9 @@
-import Shared
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Core
+import Drain
 
 /// `processor`: parses, hands over to `Processor`, maps errors to exit codes.
 let environment = ProcessEnvironment.current()

@@ -1,9 +1,10 @@
-import CNCurses
-import Shared
+internal import CNCurses
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Core
+import Monitor
 
 /// The full-screen display: the only code that talks to curses. Draws the renderer's lines,
 /// decodes keys into `ViewState` changes and restores the terminal on `close()`.

@@ -1,8 +1,9 @@
-import Shared
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Core
+import Monitor
 
 /// `wqtop`: parses, picks a display, runs the session, maps errors to exit codes.
 let environment = ProcessEnvironment.current()

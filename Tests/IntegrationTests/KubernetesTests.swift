@@ -1,7 +1,8 @@
 import Foundation
-import Shared
+import Core
 import TestSupport
 import Testing
+import AMQPClient
 
 /// The manifests, the Dockerfile and a local run of the Jobs from their own manifests.
 /// Tools come from `WQ_TOOLS_BIN` (a virtual environment scripts/test fills from PyPI).

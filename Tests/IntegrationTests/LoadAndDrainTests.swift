@@ -1,7 +1,8 @@
 import Foundation
-import Shared
+import Core
 import TestSupport
 import Testing
+import AMQPClient
 
 @Suite("Loading and draining against a real RabbitMQ", .serialized)
 struct LoadAndDrainTests {

@@ -1,7 +1,8 @@
 import Foundation
-import Shared
+import Core
 import TestSupport
 import Testing
+import AMQPClient
 
 /// One `wqtop --json` line, the fields the tests read.
 struct MonitorLine: Decodable {

@@ -1,7 +1,8 @@
 import Foundation
-import Shared
 import TestSupport
 import Testing
+import Core
+import AMQPClient
 
 /// Faults a real cluster brings every week: a pod stopped while its item outlives the grace, an
 /// item that kills its pod, and the ways out of a processor that must leave nothing behind.

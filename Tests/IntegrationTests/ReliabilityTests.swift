@@ -1,7 +1,8 @@
 import Foundation
-import Shared
 import TestSupport
 import Testing
+import Core
+import AMQPClient
 
 /// Issue "a processor that never loses work": real broker, real processes, real kills.
 @Suite("Never losing work and never quitting early", .serialized)

@@ -2,27 +2,27 @@ import Foundation
 
 /// Runs the built executables the way a user does: a real process, an environment, pipes and
 /// an exit status.
-public enum Executables {
+package enum Executables {
     /// The folder holding `loader` and `processor`: `WQ_BIN`, else this package's debug build.
-    public static var binDirectory: URL {
+    package static var binDirectory: URL {
         if let bin = ProcessInfo.processInfo.environment["WQ_BIN"], !bin.isEmpty {
             return URL(fileURLWithPath: bin)
         }
         return packageRoot.appendingPathComponent(".build/debug")
     }
 
-    public static var packageRoot: URL {
+    package static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// The result of a finished run.
-    public struct Result: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
-        public var output: String { stdout + stderr }
+    package struct Result: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
+        package var output: String { stdout + stderr }
 
-        public init(status: Int32, stdout: String, stderr: String) {
+        package init(status: Int32, stdout: String, stderr: String) {
             self.status = status
             self.stdout = stdout
             self.stderr = stderr
@@ -30,9 +30,9 @@ public enum Executables {
     }
 
     /// A started process whose output is collected in temporary files.
-    public final class Running: @unchecked Sendable {
+    package final class Running: @unchecked Sendable {
         // @unchecked: `Process` is not Sendable; each Running is used by one test at a time.
-        public let process: Process
+        package let process: Process
         let outURL: URL
         let errURL: URL
 
@@ -47,10 +47,10 @@ public enum Executables {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
 
-        public var pid: Int32 { process.processIdentifier }
+        package var pid: Int32 { process.processIdentifier }
 
         /// Waits up to `timeout` seconds; kills the process and fails when it takes longer.
-        public func wait(timeout: Double = 60) throws -> Result {
+        package func wait(timeout: Double = 60) throws -> Result {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
@@ -66,15 +66,15 @@ public enum Executables {
         }
 
         /// The output so far.
-        public func collected() -> String {
+        package func collected() -> String {
             ((try? String(contentsOf: outURL, encoding: .utf8)) ?? "") + ((try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
         }
 
-        public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+        package func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
     }
 
     /// Starts `name` with `arguments`; `environment` is added to a clean base (PATH, HOME).
-    public static func start(
+    package static func start(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil
     ) throws -> Running {
         let process = Process()
@@ -103,7 +103,7 @@ public enum Executables {
     }
 
     /// Runs `name` to completion.
-    public static func run(
+    package static func run(
         _ name: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
         timeout: Double = 60
     ) throws -> Result {
@@ -112,7 +112,7 @@ public enum Executables {
 }
 
 /// A failure raised by test support code.
-public struct TestFailure: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -9,10 +9,10 @@ import Glibc
 /// closes nothing (a partition without RST: only heartbeats can tell), and connections accepted
 /// meanwhile are not passed on (their handshake gets no answer); `resetAll()` closes every
 /// connection at once with RST (a restarted load balancer, a dropped NAT entry).
-public final class FaultProxy: @unchecked Sendable {
+package final class FaultProxy: @unchecked Sendable {
     // @unchecked: the mode and the connection list are guarded by `lock`; each copier thread
     // owns its two descriptors' direction.
-    public enum Mode: Sendable {
+    package enum Mode: Sendable {
         case forward
         case blackhole
     }
@@ -31,7 +31,7 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    public let port: Int
+    package let port: Int
     private let target: Int
     private let listener: Int32
     private let lock = NSLock()
@@ -42,7 +42,7 @@ public final class FaultProxy: @unchecked Sendable {
     private var stopped = false
 
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to 127.0.0.1:`target`.
-    public init(target: Int) throws {
+    package init(target: Int) throws {
         self.target = target
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("proxy: socket() failed: errno \(errno)") }
@@ -68,16 +68,16 @@ public final class FaultProxy: @unchecked Sendable {
     deinit { stop() }
 
     /// What the proxy does with bytes now.
-    public var mode: Mode {
+    package var mode: Mode {
         get { lock.withLock { currentMode } }
         set { lock.withLock { currentMode = newValue } }
     }
 
     /// Connections open now.
-    public var openConnections: Int { lock.withLock { pairs.count } }
+    package var openConnections: Int { lock.withLock { pairs.count } }
 
     /// Closes every open connection with RST, both sides; the proxy keeps listening.
-    public func resetAll() {
+    package func resetAll() {
         let (all, waiting) = lock.withLock { () -> ([Pair], Set<Int32>) in
             for pair in pairs { pair.reset = true }
             defer { waitingClients.removeAll() }
@@ -100,7 +100,7 @@ public final class FaultProxy: @unchecked Sendable {
     }
 
     /// Stops listening and resets every connection.
-    public func stop() {
+    package func stop() {
         let first = lock.withLock { () -> Bool in
             defer { stopped = true }
             return !stopped

@@ -8,11 +8,11 @@ import Glibc
 /// waitpid: Foundation's Process sometimes never noticed a child that exited in a moment, and the
 /// test hung on a zombie. The child gets an empty signal mask (servers it starts would otherwise
 /// inherit the test runner's blocked signals), stdin from /dev/null, and is killed after `timeout`.
-public enum Spawn {
+package enum Spawn {
     /// Runs `program` (searched in PATH unless it holds a slash); returns its exit status
     /// (128+signal when killed by one). `output` and `errors` are files or /dev/null; `adding`
     /// is set in the child's environment over this process's.
-    public static func run(
+    package static func run(
         _ program: String, _ arguments: [String], output: String = "/dev/null", errors: String = "/dev/null",
         adding: [String: String] = [:], timeout: Double = 120
     ) throws -> Int32 {

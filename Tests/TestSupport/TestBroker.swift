@@ -1,15 +1,16 @@
 import Foundation
-import Shared
+import Core
+import AMQPClient
 
 /// The RabbitMQ the integration tests use: started by `scripts/test` (scripts/broker) on
 /// `WQ_TEST_PORT` (5679). A test that cannot reach it fails loudly; none is ever skipped.
-public enum TestBroker {
-    public static var port: Int {
+package enum TestBroker {
+    package static var port: Int {
         Int(ProcessInfo.processInfo.environment["WQ_TEST_PORT"] ?? "") ?? 5679
     }
 
     /// Connection settings for `queue` on the test broker.
-    public static func settings(queue: String, type: QueueType = .classic, port: Int = port) -> ConnectionSettings {
+    package static func settings(queue: String, type: QueueType = .classic, port: Int = port) -> ConnectionSettings {
         var s = ConnectionSettings()
         s.host = "127.0.0.1"
         s.port = port
@@ -19,19 +20,19 @@ public enum TestBroker {
     }
 
     /// A fresh queue name, so tests never share work.
-    public static func uniqueQueue(_ label: String) -> String {
+    package static func uniqueQueue(_ label: String) -> String {
         "test-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// The environment the executables need to use `queue` on the test broker.
-    public static func environment(queue: String, extra: [String: String] = [:]) -> [String: String] {
+    package static func environment(queue: String, extra: [String: String] = [:]) -> [String: String] {
         var env = ["WORK_QUEUE_HOST": "127.0.0.1", "WORK_QUEUE_PORT": String(port), "WORK_QUEUE_NAME": queue]
         for (k, v) in extra { env[k] = v }
         return env
     }
 
     /// A connection to the test broker, or a loud failure explaining how to start it.
-    public static func connect(queue: String, type: QueueType = .classic, port: Int = port) throws -> AMQPConnection {
+    package static func connect(queue: String, type: QueueType = .classic, port: Int = port) throws -> AMQPConnection {
         do {
             return try AMQPConnection(settings: settings(queue: queue, type: type, port: port))
         } catch {
@@ -41,14 +42,14 @@ public enum TestBroker {
     }
 
     /// Ready and consumer counts of a queue (nil when it does not exist).
-    public static func counts(_ queue: String, port: Int = port) throws -> QueueCounts? {
+    package static func counts(_ queue: String, port: Int = port) throws -> QueueCounts? {
         let connection = try connect(queue: queue, port: port)
         defer { connection.close() }
         return try connection.inspectQueue(queue)
     }
 
     /// Deletes a test's queues.
-    public static func cleanUp(_ queue: String, port: Int = port) {
+    package static func cleanUp(_ queue: String, port: Int = port) {
         guard let connection = try? connect(queue: queue, port: port) else { return }
         try? connection.deleteQueue(queue)
         try? connection.deleteQueue(queue + ".failed")
@@ -57,7 +58,7 @@ public enum TestBroker {
     }
 
     /// Takes every message of `queue` (acknowledging them) and returns bodies and headers.
-    public static func drain(_ queue: String, port: Int = port) throws -> [Delivery] {
+    package static func drain(_ queue: String, port: Int = port) throws -> [Delivery] {
         let connection = try connect(queue: queue, port: port)
         defer { connection.close() }
         guard let counts = try connection.inspectQueue(queue), counts.ready > 0 else { return [] }

@@ -1,26 +1,25 @@
 import Foundation
-import Shared
 
 /// The 3-node RabbitMQ cluster the cluster tests use: started by `scripts/test` (scripts/cluster)
 /// on `WQ_CLUSTER_PORTS` (5701,5702,5703). A test that cannot reach it fails loudly.
-public enum TestCluster {
-    public static var ports: [Int] {
+package enum TestCluster {
+    package static var ports: [Int] {
         let text = ProcessInfo.processInfo.environment["WQ_CLUSTER_PORTS"] ?? "5701,5702,5703"
         return text.split(separator: ",").compactMap { Int($0) }
     }
 
     /// `WORK_QUEUE_URL` naming every node, so clients try them in turn.
-    public static var url: String { ports.map { "amqp://guest:guest@127.0.0.1:\($0)/" }.joined(separator: ",") }
+    package static var url: String { ports.map { "amqp://guest:guest@127.0.0.1:\($0)/" }.joined(separator: ",") }
 
     /// The environment for `queue` (a quorum queue) on the cluster, every node given.
-    public static func environment(queue: String, extra: [String: String] = [:]) -> [String: String] {
+    package static func environment(queue: String, extra: [String: String] = [:]) -> [String: String] {
         var env = ["WORK_QUEUE_URL": url, "WORK_QUEUE_NAME": queue, "WORK_QUEUE_TYPE": "quorum"]
         for (k, v) in extra { env[k] = v }
         return env
     }
 
     /// Runs `scripts/cluster` with `arguments`; fails when it does.
-    public static func control(_ arguments: [String]) throws {
+    package static func control(_ arguments: [String]) throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let status = try Spawn.run(
@@ -32,7 +31,7 @@ public enum TestCluster {
     }
 
     /// Makes sure all three nodes run as one cluster (restarting killed ones), or fails loudly.
-    public static func ensureRunning() throws {
+    package static func ensureRunning() throws {
         do {
             try control(["start"])
         } catch {
@@ -41,5 +40,5 @@ public enum TestCluster {
     }
 
     /// kill -9 of node `n` (1-3).
-    public static func kill(node n: Int) throws { try control(["kill", String(n)]) }
+    package static func kill(node n: Int) throws { try control(["kill", String(n)]) }
 }

@@ -1,0 +1,46 @@
+internal import CRabbitMQ
+import Core
+
+/// Builds deliveries of the work channel from raw frames (basic.deliver, content header, body
+/// frames) when they arrive while the connection waits for something else, such as publisher
+/// confirms; rabbitmq-c 0.11 offers no public way to put such frames back.
+struct DeliveryAssembler {
+    private var partial: Delivery?
+    private var remaining: UInt64 = 0
+    private var expectingHeader = false
+
+    /// Feeds one frame of the work channel; returns a delivery when it is complete.
+    mutating func feed(_ frame: amqp_frame_t) -> Delivery? {
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD where frame.payload.method.id == AMQP_BASIC_DELIVER_METHOD:
+            let deliver = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            partial = Delivery(tag: deliver.delivery_tag, body: [], redelivered: deliver.redelivered != 0, headers: [:])
+            expectingHeader = true
+            return nil
+        case AMQP_FRAME_HEADER where expectingHeader:
+            expectingHeader = false
+            remaining = frame.payload.properties.body_size
+            let properties = frame.payload.properties.decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee
+            if properties._flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 {
+                partial?.headers = AMQPTable.read(properties.headers)
+            }
+            if properties._flags != amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG) {
+                partial?.properties = MessageProperties(properties)
+            }
+            partial?.body.reserveCapacity(Int(remaining))
+            return remaining == 0 ? take() : nil
+        case AMQP_FRAME_BODY where partial != nil && !expectingHeader:
+            let fragment = frame.payload.body_fragment
+            partial?.body.append(contentsOf: AMQPBytes.array(fragment))
+            remaining -= min(remaining, UInt64(fragment.len))
+            return remaining == 0 ? take() : nil
+        default:
+            return nil
+        }
+    }
+
+    private mutating func take() -> Delivery? {
+        defer { partial = nil }
+        return partial
+    }
+}

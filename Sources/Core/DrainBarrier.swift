@@ -1,0 +1,57 @@
+/// Decides, from passive-declare samples taken while this processor holds nothing and does not
+/// consume, whether to consume again, keep waiting, or exit because the work is done for everyone.
+///
+/// A processor holding items stays a consumer, so `consumers > 0` means someone may still hold
+/// work that could come back; `ready > 0` means there is work to take. Exit needs `ready == 0`
+/// and `consumers == 0` on `requiredEmptyPolls` samples in a row (and, with `--wait-for-work`,
+/// some work seen, by this processor or as others holding items, or the wait over).
+package struct DrainBarrier: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
+        case consume
+        case wait
+        case exit
+    }
+
+    package let requiredEmptyPolls: Int
+    private let waitForWorkUntil: Double
+    private var emptyPolls = 0
+    private var busySamples = 0
+    package private(set) var sawWork = false
+
+    package init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double) {
+        self.requiredEmptyPolls = requiredEmptyPolls
+        self.waitForWorkUntil = startedAt + waitForWork
+    }
+
+    /// Records that work was seen (an item was delivered).
+    package mutating func workSeen() {
+        sawWork = true
+    }
+
+    /// Takes one sample.
+    package mutating func observe(_ counts: QueueCounts, now: Double) -> Decision {
+        if counts.ready > 0 {
+            emptyPolls = 0
+            sawWork = true
+            return .consume
+        }
+        if counts.consumers > 0 {
+            emptyPolls = 0
+            // Consumers seen on two samples in a row hold work (idle ones leave within 0.25 s),
+            // so a processor that started while others drained does not wait for a first item.
+            busySamples += 1
+            if busySamples >= 2 { sawWork = true }
+            return .wait
+        }
+        busySamples = 0
+        emptyPolls += 1
+        guard emptyPolls >= requiredEmptyPolls else { return .wait }
+        if !sawWork && now < waitForWorkUntil { return .wait }
+        return .exit
+    }
+
+    /// Starts a new run of samples (after consuming again).
+    package mutating func reset() {
+        emptyPolls = 0
+    }
+}

@@ -1,0 +1,92 @@
+import FoundationEssentials
+
+/// What a processor is doing, as its progress events say.
+package enum ProcessorState: String, Codable, Sendable, CaseIterable {
+    case starting
+    case working
+    case idle
+    case waitingForOthers = "waiting-for-others"
+    case stopping
+    case finished
+}
+
+/// One progress event, version 1: a processor's cumulative counts and state. Counts are
+/// cumulative since the processor started, so a lost event loses nothing.
+package struct ProgressEvent: Codable, Sendable, Equatable {
+    package static let version = 1
+
+    /// The format version (1).
+    package var v: Int = ProgressEvent.version
+    /// The work queue the processor drains.
+    package var queue: String
+    /// POD_NAME, else HOSTNAME, else the host name.
+    package var pod: String
+    /// Unique per processor run, so two processors with one pod name do not merge.
+    package var instance: String
+    package var state: ProcessorState
+    /// Set once `state` is `finished`.
+    package var exitCode: Int32?
+    package var processed: Int
+    /// Failed attempts (each retry and each dead letter).
+    package var failed: Int
+    package var retried: Int
+    package var deadLettered: Int
+    /// Items delivered to the processor and not yet settled (running or waiting).
+    package var inHand: Int
+    /// The item being worked on, shortened; nil when none.
+    package var current: String?
+    /// Unix seconds (wall clock) when the processor started and when this event was sent.
+    package var startedAt: Double
+    package var sentAt: Double
+    /// Items per second over about the last ten seconds.
+    package var rate: Double
+    /// Events this instance sent before this one, to spot losses.
+    package var seq: Int
+
+    package init(
+        queue: String, pod: String, instance: String, state: ProcessorState, exitCode: Int32? = nil,
+        processed: Int = 0, failed: Int = 0, retried: Int = 0, deadLettered: Int = 0, inHand: Int = 0,
+        current: String? = nil, startedAt: Double = 0, sentAt: Double = 0, rate: Double = 0, seq: Int = 0
+    ) {
+        self.queue = queue
+        self.pod = pod
+        self.instance = instance
+        self.state = state
+        self.exitCode = exitCode
+        self.processed = processed
+        self.failed = failed
+        self.retried = retried
+        self.deadLettered = deadLettered
+        self.inHand = inHand
+        self.current = current
+        self.startedAt = startedAt
+        self.sentAt = sentAt
+        self.rate = rate
+        self.seq = seq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq
+        case exitCode = "exit_code"
+        case deadLettered = "dead_lettered"
+        case inHand = "in_hand"
+        case startedAt = "started_at"
+        case sentAt = "sent_at"
+    }
+
+    /// The event as one line of JSON.
+    package func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? Array(encoder.encode(self))) ?? []
+    }
+
+    /// Decodes an event; nil for anything that is not a version-1 event (other tools may
+    /// publish to the exchange too).
+    package static func decode(_ bytes: [UInt8]) -> ProgressEvent? {
+        guard let event = try? JSONDecoder().decode(ProgressEvent.self, from: Data(bytes)), event.v == version else {
+            return nil
+        }
+        return event
+    }
+}

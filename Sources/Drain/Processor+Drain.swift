@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import AMQPClient
+
+extension Processor {
+    /// While holding nothing: leaves the queue when it looks empty, then samples it until the
+    /// drain barrier says to consume again or that the work is done for everyone.
+    /// Returns true when the processor should exit.
+    func drainCheck(now: Double) throws -> Bool {
+        guard let connection else { return false }
+        if let tag = consumerTag {
+            guard now - lastActivity >= Self.idleCheckDelay else { return false }
+            guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+            if counts.ready > 0 {
+                lastActivity = now
+                return false
+            }
+            try connection.cancel(consumerTag: tag)
+            consumerTag = nil
+            barrier.reset()
+            nextPoll = now
+            return false
+        }
+        guard now >= nextPoll else { return false }
+        guard var counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        if counts.ready == 0 && counts.consumers == 0 {
+            // Processors stopping while they still hold items stand on QUEUE.stopping; what
+            // they hold comes back to the work queue before they leave it.
+            counts.consumers += try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
+        }
+        switch barrier.observe(counts, now: now) {
+        case .consume:
+            consumerTag = try connection.consume(queue: topology.queue)
+            lastActivity = now
+        case .wait:
+            nextPoll = now + Self.pollInterval
+        case .exit:
+            return true
+        }
+        return false
+    }
+
+    private func queueMissing() -> WorkQueueError {
+        .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
+    }
+
+    /// Asks all work to end on its own: SIGTERM to every command's process group, end of file to
+    /// every `--stdio` worker (it finishes the item in hand first).
+    func askWorkToStop() {
+        for item in running { item.child?.signalGroup(SIGTERM) }
+        for worker in workers { worker.closeInput() }
+        stoppingWorkers = true
+    }
+
+    /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
+    ///
+    /// It stands as a consumer on `QUEUE.stopping` (registered before its work consumer is
+    /// cancelled, left only by exiting), so idle peers wait for what it may return instead of
+    /// taking the work for done.
+    func handleStop(now: Double) throws -> Bool? {
+        guard let sig = stopSignal else { return nil }
+        if graceDeadline == 0 {
+            graceDeadline = now + config.grace
+            let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
+            log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
+            // First, so that a connection lost below does not skip it.
+            askWorkToStop()
+            if let connection {
+                // Whatever it holds (running, prefetched, copies on their way, deliveries still in
+                // flight behind the cancel) keeps idle peers waiting until it is settled.
+                try standAsStopping(on: connection)
+                if let tag = consumerTag { try? connection.cancel(consumerTag: tag) }
+            }
+            consumerTag = nil
+            try returnToQueue(waiting.map { ($0, FailurePolicy.attempt(of: $0)) })
+            waiting.removeAll()
+        }
+        try flushAcks()
+        if now >= graceDeadline {
+            for i in running.indices where running[i].killedFor != .stop {
+                running[i].killedFor = .stop
+                running[i].signal(SIGKILL)
+            }
+            // A process that SIGKILL does not end (stuck in the kernel) is given up on; its item
+            // goes back to the queue as if it had ended.
+            if now >= graceDeadline + Self.killWait {
+                for item in running {
+                    log.always("the work on item \(item.label) did not end within \(Format.seconds(Self.killWait)) s of SIGKILL; leaving it")
+                    try settle(item, .returned)
+                }
+                running.removeAll()
+            }
+        }
+        guard running.isEmpty else { return nil }
+        // Deliveries sent before the cancel took effect may still be buffered: back with them.
+        for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
+        try pumpMoves()
+        guard !moves.isEmpty else { return true }
+        // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
+        // when the broker blocks publishing); then leave, and the broker returns the originals
+        // when the connection closes.
+        if now < graceDeadline || (publishingBlockedFor == nil && now < graceDeadline + Self.returnWait) { return nil }
+        log.always("\(moves.count) items could not be returned within the grace period (\(publishingBlockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
+        return true
+    }
+
+    /// Seconds after the grace to wait for the confirms of items returned at its end.
+    static let returnWait = 5.0
+
+    /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
+    /// the work for done while this processor still holds items: said in one line, not fatal.
+    private func standAsStopping(on connection: AMQPConnection) throws {
+        do {
+            _ = try connection.standAsConsumer(of: topology.stoppingQueue)
+        } catch let error as WorkQueueError where error.kind != .connectionLost {
+            log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(error.message)); idle processors may exit before the items this one holds come back")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Core
+import AMQPClient
+extension Processor {
+    /// Queues copies of deliveries for `queue` (see `PendingMoves`) and sends what it can now.
+    func move(_ list: [(Delivery, [(String, HeaderValue)])], to queue: String) throws {
+        for (delivery, headers) in list { moves.add(delivery, to: queue, headers: headers) }
+        try pumpMoves()
+    }
+
+    /// Reads the publishing connection (confirms, connection.blocked) when `read` says it has
+    /// something, copies wait, or a second passed (its heartbeats), publishes waiting copies
+    /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies.
+    func pumpMoves(read: Bool = true) throws {
+        guard let publisher, let connection else { return }
+        let now = MonotonicClock.now()
+        let service = now - lastPublisherService >= 1
+        guard read || service || !moves.isEmpty else { return }
+        if service { lastPublisherService = now }
+        try publisher.readAvailable(heartbeats: service)
+        if let reason = publisher.blockedReason {
+            moves.restartClocks(now: now)
+            if publishingBlockedFor == nil {
+                publishingBlockedFor = reason
+                log.always("the broker blocks publishing (connection.blocked: \(reason)); work goes on, and the \(moves.unpublished) items to retry, dead-letter or return wait until it resumes")
+            }
+        } else {
+            if let reason = publishingBlockedFor {
+                publishingBlockedFor = nil
+                log.always("the broker accepts publishing again (it blocked for: \(reason)); \(moves.unpublished) waiting items are moved now")
+            }
+            try moves.publishWaiting(now: now) { move in
+                // One at a time, looking for connection.blocked in between: a publish into a
+                // blocked connection waits in the kernel once its buffers are full.
+                try publisher.readAvailable()
+                guard publisher.blockedReason == nil else { return nil }
+                try move.delivery.body.withUnsafeBytes {
+                    try publisher.publish(
+                        routingKey: move.queue, body: $0, properties: move.delivery.properties, headers: move.headers,
+                        dropping: FailurePolicy.staleOnCopy)
+                }
+                return publisher.confirmTracker.published
+            }
+        }
+        for move in moves.takeConfirmed({ publisher.confirmTracker.isConfirmed($0) }) {
+            try connection.ack(move.delivery.tag)
+            acks.settledElsewhere(move.delivery.tag)
+        }
+        // A broker that takes copies but never confirms them (and does not say it blocks):
+        // given up like a lost connection; the originals come back with it.
+        if publisher.blockedReason == nil, let oldest = moves.oldestUnconfirmed, now - oldest > AMQPConnection.confirmTimeout {
+            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout)) s for an item's copy")
+        }
+    }
+
+    /// Before leaving on an error: gives copies already on their way up to `seconds` to be
+    /// confirmed and their originals acknowledged, so that the queue does not get both back.
+    func settleMoves(within seconds: Double) {
+        let deadline = MonotonicClock.now() + seconds
+        // Not when the broker blocks publishing, nor after a copy was refused (nothing more is
+        // confirmed on that channel then).
+        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil
+            && publisher?.confirmTracker.failed == false
+        {
+            do { try pumpMoves() } catch { return }
+            if !moves.isEmpty { Sleep.seconds(0.01) }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Core
+extension Processor {
+    /// What the progress events call this processor's state now.
+    var progressState: ProcessorState {
+        if stopSignal != nil { return .stopping }
+        if itemsInHand > 0 { return .working }
+        if consumerTag == nil { return .waitingForOthers }
+        // Between two items the processor holds nothing for a moment: still working.
+        return MonotonicClock.now() - lastActivity < Self.idleCheckDelay && stats.processed > 0 ? .working : .idle
+    }
+
+    /// Items delivered and not yet settled.
+    var itemsInHand: Int { waiting.count + running.count + moves.count }
+
+    /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
+    func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
+        let state = state ?? (exitCode == nil ? progressState : .finished)
+        // Never into a connection the broker blocks (it would stall the loop once its buffers fill).
+        let target = publisher?.blockedReason == nil ? publisher : nil
+        try? progress.update(
+            state: state, stats: stats, inHand: itemsInHand, now: now, on: target, force: force, exitCode: exitCode,
+            current: { state == .working ? self.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
+    }
+}

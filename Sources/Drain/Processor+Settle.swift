@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import AMQPClient
+import ProcessRunner
+
+extension Processor {
+    /// Acknowledges, retries, dead-letters or returns an item whose work ended.
+    func settle(_ item: RunningItem, _ result: WorkResult) throws {
+        lastActivity = MonotonicClock.now()
+        guard item.generation == generation, connection != nil else {
+            log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
+            return
+        }
+        switch result {
+        case .succeeded:
+            // Acknowledged in batches (flushAcks), at the latest before the loop waits; counted
+            // as processed once acknowledged.
+            acks.succeeded(item.delivery.tag)
+            if acks.pending >= Self.ackBatch { try flushAcks() }
+        case .returned:
+            try returnToQueue([(item.delivery, item.attempt)])
+            let how = item.killedFor == .stop ? "was killed after the \(Format.seconds(config.grace)) s grace period" : "ended on the stop signal"
+            log.always("item \(item.label) returned to the queue: its work \(how)")
+        case .failed(let reason, let exit, let final):
+            try fail(item, reason: reason, exit: exit, final: final)
+        }
+    }
+
+    /// A failed attempt: publish the item again with the next attempt number, or move it to the
+    /// dead-letter queue.
+    private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool) throws {
+        stats.failedAttempts += 1
+        switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
+        case .retry(let next):
+            try move(item.delivery, to: topology.queue,
+                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
+            stats.retried += 1
+            log.always("item \(item.label) failed (\(reason)); attempt \(item.attempt) of \(config.maxAttempts), queued again")
+        case .deadLetter(let attempts):
+            try deadLetter(item, reason: reason, exit: exit, attempts: final ? nil : attempts)
+        }
+    }
+
+    /// Moves an item to `QUEUE.failed` with why; `attempts` is said in the log when it matters.
+    func deadLetter(_ item: RunningItem, reason: String, exit: ChildExit?, attempts: Int?) throws {
+        var headers: [(String, HeaderValue)] = [
+            (FailurePolicy.attemptsHeader, .int(Int64(item.attempt))),
+            ("x-failure-reason", .string(reason)),
+            ("x-failed-by", .string(config.podName)),
+        ]
+        if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
+        try move(item.delivery, to: topology.deadLetterQueue, headers: headers)
+        stats.deadLettered += 1
+        let tries = attempts.map { " after \($0) attempts" } ?? ""
+        log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
+    }
+
+    /// A classic queue said only `redelivered`: the processor holding this item died. Publish
+    /// it again with that death counted in `x-attempts`; the copy is worked on when it comes.
+    func restamp(_ delivery: Delivery, attempt: Int, died: Int) throws {
+        try move(delivery, to: topology.queue,
+            headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(FailurePolicy.diedReason(died)))])
+        log.always(
+            "item \(ItemLabel.short(delivery.body)): its processor died while working on it; attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
+    }
+
+    /// Returns items to the work queue without spending an attempt: copies that carry their
+    /// attempt number (and arrive without `redelivered`, so nobody counts a death), then the
+    /// originals are acknowledged. A `basic.reject` would mark them redelivered.
+    func returnToQueue(_ items: [(delivery: Delivery, attempt: Int)]) throws {
+        guard !items.isEmpty else { return }
+        try move(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
+    }
+
+    private func move(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)]) throws {
+        try move([(delivery, headers)], to: queue)
+    }
+
+    /// Successes acknowledged at once at most.
+    static let ackBatch = 64
+
+    /// Acknowledges finished items as the batcher says (never past an unsettled one).
+    func flushAcks() throws {
+        guard acks.pending > 0, let connection else { return }
+        let count = acks.pending
+        for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
+        stats.processed += count
+    }
+}

@@ -1,0 +1,265 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import AMQPClient
+import ProcessRunner
+
+/// The processor's event loop: one thread waits with `poll(2)` on the broker's socket, the signal
+/// pipe and the running command's stdin, so heartbeats are serviced however long the work runs.
+package final class Processor {
+    package let config: ProcessorConfiguration
+    let log: Log
+    let topology: Topology
+    let policy: FailurePolicy
+    let signals: SignalPipe
+    let baseEnvironment: [[UInt8]]
+
+    /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
+    var connection: AMQPConnection?
+    /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
+    var publisher: AMQPConnection?
+    /// Copies on their way, their originals still held.
+    var moves = PendingMoves()
+    /// Why the broker blocks publishing, once said in the log.
+    var publishingBlockedFor: String?
+    /// When the publishing connection was last read without cause (its heartbeats).
+    var lastPublisherService = 0.0
+    /// poll(2) found the publishing connection readable in the last pass.
+    var publisherReadable = true
+    /// The broker address to try first on the next connect (the one after the last lost).
+    var nextAddress = 0
+    /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
+    var generation = 0
+    var consumerTag: String?
+    /// Delivered but not started (prefetch above 1).
+    var waiting: [Delivery] = []
+    /// Every unsettled delivery of this connection and the finished ones to acknowledge.
+    var acks = AckBatcher()
+    /// Items being worked on (at most `config.concurrency`).
+    var running: [RunningItem] = []
+    /// The long-lived workers of `--stdio`, one per slot.
+    var workers: [StdioWorker] = []
+    /// Set while workers are shut down on purpose (their exits are not news).
+    var stoppingWorkers = false
+    var barrier: DrainBarrier
+    var lastActivity = MonotonicClock.now()
+    var lastReap = 0.0
+    var lastReceive = 0.0
+    var nextPoll = 0.0
+    var stopSignal: Int32?
+    var graceDeadline = 0.0
+    package internal(set) var stats = ProcessorStats()
+    var progress: ProgressPublisher
+    /// The last item started, shown as current between two items.
+    var lastItem: [UInt8]?
+    let startedAt = MonotonicClock.now()
+
+    /// Seconds without deliveries, holding nothing, before checking whether the queue is empty.
+    static let idleCheckDelay = 0.25
+    /// Seconds between passive declares while idle.
+    static let pollInterval = 0.5
+
+    package init(config: ProcessorConfiguration, log: Log) throws {
+        self.config = config
+        self.log = log
+        self.topology = Topology(config.connection)
+        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
+        self.signals = try SignalPipe()
+        self.baseEnvironment = ProcessEnvironment.current()
+            .filter { $0.key != "WORK_ITEM" }
+            .map { Array("\($0.key)=\($0.value)".utf8) }
+        self.barrier = DrainBarrier(startedAt: startedAt, waitForWork: config.waitForWork)
+        self.progress = ProgressPublisher(
+            exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        if config.stdio != nil, let command = config.command {
+            workers = (0..<config.concurrency).map { _ in
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
+            }
+        }
+    }
+
+    /// Drains the queue; returns the exit code.
+    package func run() throws -> Int32 {
+        let s = config.connection
+        log.info("connecting to work queue \(s.host) \(s.port)")
+        try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) {
+            do {
+                try connect()
+            } catch {
+                dropConnections()
+                throw error
+            }
+        }
+        log.info("connected to work queue")
+        do {
+            while true {
+                do {
+                    if try step() { break }
+                } catch let error as WorkQueueError where error.kind == .connectionLost {
+                    if !(try reconnect(after: error)) { break }
+                }
+            }
+        } catch let error as WorkQueueError {
+            settleMoves(within: 2)
+            // Safe: the batcher never covers an item whose move failed.
+            try? flushAcks()
+            // Commands and workers must not outlive the processor: their items come back from
+            // the broker when the connection closes and would run twice at once.
+            endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
+            reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
+            closeConnections()
+            throw error
+        }
+        endAllWork(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
+        do {
+            try flushAcks()
+        } catch let error as WorkQueueError {
+            closeConnections()
+            throw error
+        }
+        let code = finish()
+        reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
+        closeConnections()
+        return code
+    }
+
+    /// One pass of the loop; true when the processor should stop.
+    private func step() throws -> Bool {
+        let now = MonotonicClock.now()
+        if let stopped = try handleStop(now: now) { return stopped }
+        try startWaiting(now: now)
+        try pumpMoves(read: publisherReadable)
+        publisherReadable = false
+        try flushAcks()
+        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
+            if try drainCheck(now: now) { return true }
+        }
+        // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
+        reportProgress(now: now)
+        let ready = waitForEvents(until: nextDeadline(now: now))
+        // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
+        let reap = ready.signals || now - lastReap >= 1
+        if ready.signals {
+            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
+                if stopSignal == nil { stopSignal = sig }
+            }
+        }
+        if reap { lastReap = now }
+        try checkRunning(reap: reap, readWorkers: reap || ready.workers)
+        publisherReadable = ready.publisher
+        if ready.socket || now - lastReceive >= 1 {
+            lastReceive = now
+            try receive()
+        }
+        return false
+    }
+
+    /// Which descriptors `poll(2)` found ready; everything counts as ready when it was not asked.
+    struct Readiness {
+        var socket = true
+        var signals = true
+        var publisher = true
+        var workers = true
+    }
+
+    /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
+    private func waitForEvents(until deadline: Double) -> Readiness {
+        guard let connection else { return Readiness() }
+        if connection.hasBufferedInput || publisher?.hasBufferedInput == true {
+            // Not polled: the publisher counts as readable only with bytes already read, so a
+            // busy consumer does not cost a look at the publisher on every pass.
+            var ready = Readiness()
+            ready.publisher = publisher?.hasBufferedInput == true
+            return ready
+        }
+        // With enough delivered items waiting, the socket is not watched: each acknowledgement
+        // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
+        // batch once the waiting items run low (and at least once a second).
+        let watchSocket = waiting.count < max(1, config.prefetch / 2) || stopSignal != nil
+        var fds = [
+            pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
+            // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
+            pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+        ]
+        for item in running {
+            if let fd = item.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
+        }
+        let firstWorkerFD = fds.count
+        for worker in workers {
+            if worker.outputFD >= 0 { fds.append(pollfd(fd: worker.outputFD, events: Int16(POLLIN), revents: 0)) }
+            if worker.pendingInputFD >= 0 { fds.append(pollfd(fd: worker.pendingInputFD, events: Int16(POLLOUT), revents: 0)) }
+        }
+        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        if poll(&fds, nfds_t(fds.count), timeout) < 0 {
+            // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
+            guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
+        }
+        return Readiness(
+            socket: fds[0].revents != 0, signals: fds[1].revents != 0, publisher: fds[2].revents != 0,
+            workers: fds[firstWorkerFD...].contains { $0.revents != 0 })
+    }
+
+    /// The next moment something must be checked without any descriptor becoming ready.
+    private func nextDeadline(now: Double) -> Double {
+        // Items already delivered wait for no descriptor: take the next one at once.
+        if canStartNow(now: now) { return now }
+        var deadline = now + 1
+        if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
+        if stopSignal != nil, !running.isEmpty || !moves.isEmpty {
+            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
+        }
+        for item in running { if let timeoutAt = item.timeoutAt { deadline = min(deadline, timeoutAt) } }
+        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
+            deadline = min(deadline, consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll)
+        }
+        if let heartbeat = connection?.heartbeat, heartbeat > 0 {
+            deadline = min(deadline, now + Double(heartbeat) / 4)
+        }
+        return deadline
+    }
+
+    /// Reads what the broker sent: deliveries and consumer cancels.
+    func receive() throws {
+        guard let connection else { return }
+        var budget = 256
+        while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+            budget -= 1
+            // More only when already buffered: poll tells about the socket without an EAGAIN read.
+            if !connection.hasBufferedInput { budget = 0 }
+            switch event {
+            case .delivery(let delivery):
+                lastActivity = MonotonicClock.now()
+                barrier.workSeen()
+                acks.delivered(delivery.tag)
+                if stopSignal != nil {
+                    // Sent before the consumer was cancelled: straight back, spending nothing.
+                    try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
+                } else {
+                    waiting.append(delivery)
+                }
+            case .cancelledByBroker:
+                log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
+                consumerTag = nil
+                nextPoll = 0
+            }
+        }
+    }
+
+    private func finish() -> Int32 {
+        let elapsed = MonotonicClock.now() - startedAt
+        if let sig = stopSignal {
+            log.always(
+                "stopped by \(sig == SIGINT ? "SIGINT" : "SIGTERM") after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
+            return sig == SIGINT ? ExitCode.interrupted : ExitCode.terminated
+        }
+        var line = "processed all work: \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s"
+        if stats.retried > 0 || stats.deadLettered > 0 {
+            line += "; \(stats.retried) retried, \(stats.deadLettered) moved to \(topology.deadLetterQueue)"
+        }
+        log.always(line)
+        if config.failOnDeadLetters && stats.deadLettered > 0 { return ExitCode.failure }
+        return ExitCode.success
+    }
+}

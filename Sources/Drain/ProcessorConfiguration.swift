@@ -1,0 +1,30 @@
+import Core
+import ProcessRunner
+
+/// Everything `processor` needs, from its flags and environment.
+package struct ProcessorConfiguration: Sendable, Equatable {
+    package var connection: ConnectionSettings
+    /// The work command; nil runs the original's demo work.
+    package var command: WorkCommand?
+    package var prefetch = 1
+    /// Items worked on at once (commands, or `--stdio` workers).
+    package var concurrency = 1
+    /// Set for `--stdio`: one long-lived worker per slot, fed items in this format.
+    package var stdio: StdioFormat?
+    package var maxAttempts = 3
+    package var itemTimeout: Double?
+    package var grace: Double = 20
+    package var waitForWork: Double = 0
+    package var reconnectTimeout: Double = 300
+    package var failOnDeadLetters = false
+    package var quiet = false
+    /// The fanout exchange for progress events (QUEUE.progress); nil with --no-progress.
+    package var progressExchange: String?
+    /// Names this processor in logs and dead letters: POD_NAME, else HOSTNAME.
+    package var podName: String
+
+    package init(connection: ConnectionSettings, podName: String) {
+        self.connection = connection
+        self.podName = podName
+    }
+}

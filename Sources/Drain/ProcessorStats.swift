@@ -1,0 +1,13 @@
+/// The processor's cumulative counts.
+package struct ProcessorStats: Sendable, Equatable {
+    /// Items whose work succeeded and were acknowledged.
+    package var processed = 0
+    /// Failed attempts (each retry or dead letter is one).
+    package var failedAttempts = 0
+    /// Failed items put back in the queue for another attempt.
+    package var retried = 0
+    /// Items moved to the dead-letter queue after their last attempt.
+    package var deadLettered = 0
+
+    package init() {}
+}

@@ -1,0 +1,72 @@
+import Core
+import AMQPClient
+/// Publishes a processor's progress events: on start, on a state change (at most five a
+/// second) and once a second while alive. Publishing never waits for the broker and never
+/// fails the work: when the exchange cannot be declared, events are off for that connection.
+package struct ProgressPublisher {
+    /// The fanout exchange; nil when progress events are switched off.
+    package let exchange: String?
+    private var event: ProgressEvent
+    private var meter = RateMeter(window: 10)
+    private var lastSent = -Double.infinity
+    private var warned = false
+    /// The most items held at once since the last event.
+    private var peakInHand = 0
+
+    /// Seconds between events while nothing changes, and the least between two events.
+    static let period = 1.0
+    static let minimumGap = 0.2
+
+    package init(exchange: String?, queue: String, pod: String) {
+        self.exchange = exchange
+        var generator = SystemRandomNumberGenerator()
+        let instance = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
+        self.event = ProgressEvent(queue: queue, pod: pod, instance: instance, state: .starting, startedAt: WallClock.now())
+    }
+
+    /// Declares the exchange on a new connection; returns a warning to log when events are off.
+    package mutating func prepare(on connection: AMQPConnection) -> String? {
+        guard let exchange else { return nil }
+        do {
+            try connection.declareFanoutExchange(exchange)
+            return nil
+        } catch let error as WorkQueueError where error.kind != .connectionLost {
+            // An exchange made elsewhere with other settings is still fine to publish to.
+            if (try? connection.declareFanoutExchange(exchange, passive: true)) != nil { return nil }
+            defer { warned = true }
+            return warned ? nil : "progress events are off on this connection: \(error.message)"
+        } catch {
+            return nil
+        }
+    }
+
+    /// Sends an event when one is due (or `force`). Only a lost connection is thrown.
+    package mutating func update(
+        state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
+        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, current: () -> String?
+    ) throws {
+        guard let exchange else { return }  // --no-progress: nothing to keep either
+        meter.record(stats.processed, at: now)
+        peakInHand = max(peakInHand, inHand)
+        guard let connection else { return }
+        let changed = state != event.state
+        let due = now - lastSent >= Self.period || changed && now - lastSent >= Self.minimumGap
+        guard force || due else { return }
+        event.state = state
+        event.exitCode = exitCode
+        event.processed = stats.processed
+        event.failed = stats.failedAttempts
+        event.retried = stats.retried
+        event.deadLettered = stats.deadLettered
+        // While working, the most held since the last event: a snapshot would mostly catch the
+        // instant between two items. Otherwise what is held now (nothing, once it finished).
+        event.inHand = state == .working ? peakInHand : inHand
+        event.current = current()
+        event.rate = (meter.rate * 10).rounded() / 10
+        event.sentAt = WallClock.now()
+        try connection.publishProgress(exchange: exchange, body: event.encoded())
+        event.seq += 1
+        lastSent = now
+        peakInHand = inHand
+    }
+}

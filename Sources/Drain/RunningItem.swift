@@ -1,0 +1,50 @@
+import Core
+import AMQPClient
+import ProcessRunner
+/// An item being worked on: its delivery, what works on it (a command of its own, a `--stdio`
+/// worker, or nothing for demo work) and its deadlines.
+struct RunningItem {
+    let delivery: Delivery
+    /// The connection generation the delivery came on; only that connection can acknowledge it.
+    let generation: Int
+    /// Which attempt this is (see `FailurePolicy`).
+    let attempt: Int
+    var child: ChildProcess? = nil
+    var worker: StdioWorker? = nil
+    var timeoutAt: Double? = nil
+    /// Why the processor killed the command or worker, if it did.
+    var killedFor: KillReason?
+
+    enum KillReason {
+        case timeout
+        case stop
+    }
+
+    /// The item as text for log lines, shortened.
+    var label: String { ItemLabel.short(delivery.body) }
+
+    /// Signals whatever works on the item (its process group).
+    func signal(_ sig: Int32) {
+        child?.signalGroup(sig)
+        worker?.signal(sig)
+    }
+}
+
+/// How the work on an item ended.
+enum WorkResult {
+    case succeeded
+    /// A failed attempt; `final` skips the remaining attempts (the item can never succeed).
+    case failed(reason: String, exit: ChildExit?, final: Bool = false)
+    /// Killed after the grace period: back to the queue without spending an attempt.
+    case returned
+}
+
+/// Shortens items for log lines.
+package enum ItemLabel {
+    package static func short(_ bytes: [UInt8], limit: Int = 60) -> String {
+        let text = String(decoding: bytes.prefix(limit * 4), as: UTF8.self)
+            .map { $0.isNewline ? "⏎" : String($0) }.joined()
+        guard text.count > limit || bytes.count > limit * 4 else { return text }
+        return String(text.prefix(limit)) + "…(\(bytes.count) bytes)"
+    }
+}

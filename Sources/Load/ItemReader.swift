@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+
+/// Reads work items from a file descriptor, one per line: each item is the line exactly as
+/// written without its `\n` or `\r\n`; empty lines are skipped. Reads in chunks, so a load of
+/// millions of lines never sits in memory whole.
+package struct ItemReader {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+
+    package init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// The next item, nil at the end. Throws when reading fails.
+    package mutating func next() throws -> [UInt8]? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                var line = Array(buffer[start..<newline])
+                start = newline + 1
+                if line.last == 0x0D { line.removeLast() }
+                if line.isEmpty { continue }
+                return line
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                var line = Array(buffer[start...])
+                start = buffer.count
+                if line.last == 0x0D { line.removeLast() }
+                return line.isEmpty ? nil : line
+            }
+            try fill()
+        }
+    }
+
+    private mutating func fill() throws {
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else {
+                throw WorkQueueError.failure("reading items: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { atEnd = true } else { buffer.append(contentsOf: chunk[0..<n]) }
+            return
+        }
+    }
+}

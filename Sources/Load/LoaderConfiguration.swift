@@ -1,0 +1,14 @@
+import Core
+
+/// Everything `loader` needs, from its flags and environment.
+package struct LoaderConfiguration: Sendable, Equatable {
+    package var connection: ConnectionSettings
+    package var source: ItemSource = .count(100)
+    package var quiet = false
+    package var fromFailed = false
+    package var reconnectTimeout: Double = 300
+
+    package init(connection: ConnectionSettings) {
+        self.connection = connection
+    }
+}

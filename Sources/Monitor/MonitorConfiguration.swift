@@ -1,0 +1,27 @@
+import Core
+
+/// Everything `wqtop` needs, from its flags and environment.
+package struct MonitorConfiguration: Sendable, Equatable {
+    /// Where frames go.
+    package enum Output: Sendable, Equatable {
+        /// The full-screen monitor.
+        case terminal
+        /// One text frame after one interval.
+        case once
+        /// One JSON object per interval.
+        case json
+    }
+
+    package var connection: ConnectionSettings
+    package var interval: Double = 1
+    package var output: Output = .terminal
+    package var exitWhenDrained = false
+    package var progressExchange: String
+    /// Colours unless NO_COLOR is set or --no-color given.
+    package var color = true
+
+    package init(connection: ConnectionSettings) {
+        self.connection = connection
+        self.progressExchange = Topology(connection).progressExchange
+    }
+}

@@ -1,0 +1,85 @@
+import FoundationEssentials
+
+/// One `--json` line: the snapshot in stable snake_case fields.
+struct MonitorJSON: Encodable {
+    struct Pod: Encodable {
+        var pod: String
+        var instance: String
+        var state: String
+        var exitCode: Int32?
+        var processed: Int
+        var failed: Int
+        var deadLettered: Int
+        var inHand: Int
+        var rate: Double
+        var current: String?
+        var lastSeenSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case pod, instance, state, processed, failed, rate, current
+            case exitCode = "exit_code"
+            case deadLettered = "dead_lettered"
+            case inHand = "in_hand"
+            case lastSeenSeconds = "last_seen_seconds"
+        }
+    }
+
+    var time: Double
+    var queue: String
+    var state: String
+    var connected: Bool
+    /// Present while the broker blocks publishers (connection.blocked reason).
+    var alarm: String?
+    var ready: Int
+    var consumers: Int
+    var inFlight: Int
+    var processed: Int
+    var failed: Int
+    var deadLettered: Int
+    var rate: Double
+    var rateMinute: Double
+    var etaSeconds: Double?
+    var elapsedSeconds: Double
+    var finished: Bool
+    var pods: [Pod]
+
+    enum CodingKeys: String, CodingKey {
+        case time, queue, state, connected, alarm, ready, consumers, processed, failed, rate, finished, pods
+        case inFlight = "in_flight"
+        case deadLettered = "dead_lettered"
+        case rateMinute = "rate_minute"
+        case etaSeconds = "eta_seconds"
+        case elapsedSeconds = "elapsed_seconds"
+    }
+}
+
+extension MonitorSnapshot {
+    /// The snapshot as one line of JSON (`wqtop --json`).
+    package func jsonLine(time: Double) -> String {
+        let round: (Double) -> Double = { ($0 * 10).rounded() / 10 }
+        let value = MonitorJSON(
+            time: (time * 1000).rounded() / 1000, queue: queue, state: finished ? "finished" : state.rawValue,
+            connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
+            processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
+            rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
+            pods: pods.map {
+                MonitorJSON.Pod(
+                    pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
+                    processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,
+                    rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen))
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The `--once` frame as plain text, trailing spaces trimmed.
+    package func textReport(width: Int = 100) -> String {
+        Renderer(width: width, height: 0).report(self).map { line in
+            var text = line.text
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }.joined(separator: "\n")
+    }
+}

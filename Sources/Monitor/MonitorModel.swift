@@ -1,0 +1,130 @@
+import Core
+import AMQPClient
+/// The monitor's memory: the latest event of every processor and the queue's depth samples.
+/// Pure: events and samples go in with their time, snapshots come out.
+package struct MonitorModel: Sendable {
+    package let queue: String
+    package let endpoint: String
+    package let interval: Double
+    private var pods: [String: (event: ProgressEvent, seenAt: Double)] = [:]
+    private var startedAt: Double?
+    private var counts: QueueCounts?
+    private var sampled = false
+    private var previousReady: Int?
+    private var rising = false
+    private var workSeen = false
+    /// Items that left the queue, judged by depth alone, for queues whose consumers send no events.
+    private var drainedByDepth = 0
+    private var lastProgress = (time: 0.0, processed: 0, ready: 0)
+    private var now = RateMeter(window: 5)
+    private var minute = RateMeter(window: 60)
+    private var depthHistory: [Int] = []
+    private var rateHistory: [Double] = []
+    package var connectionProblem: String?
+    /// Why the broker blocks publishers (a resource alarm, e.g. "low on disk"), while it does.
+    package var brokerAlarm: String?
+
+    /// Samples kept for the history graphs.
+    package static let historyLength = 400
+
+    package init(queue: String, endpoint: String, interval: Double) {
+        self.queue = queue
+        self.endpoint = endpoint
+        self.interval = interval
+    }
+
+    /// Seconds without an event before a pod that has not finished counts as lost.
+    package var lostAfter: Double { max(3 * interval, 3) }
+    /// Seconds without progress, with work left and nobody working, before the queue is stalled.
+    package var stalledAfter: Double { max(3 * interval, 5) }
+
+    /// Records a progress event. Events of other queues and older events are ignored.
+    package mutating func receive(_ event: ProgressEvent, at time: Double) {
+        guard event.queue == queue else { return }
+        if let known = pods[event.instance], known.event.seq > event.seq { return }
+        pods[event.instance] = (event, time)
+        if event.processed > 0 || event.inHand > 0 { workSeen = true }
+    }
+
+    /// Records a depth sample; nil when the queue does not exist.
+    package mutating func sample(_ counts: QueueCounts?, at time: Double) {
+        if startedAt == nil { startedAt = time }
+        let hadSample = sampled
+        sampled = true
+        self.counts = counts
+        let ready = counts?.ready ?? 0
+        if let previous = previousReady {
+            rising = ready > previous
+            if ready < previous { drainedByDepth += previous - ready }
+        }
+        previousReady = counts == nil ? nil : ready
+        if ready > 0 { workSeen = true }
+        let done = totalProcessed
+        now.record(done, at: time)
+        minute.record(done, at: time)
+        if done != lastProgress.processed || ready != lastProgress.ready || !hadSample {
+            lastProgress = (time, done, ready)
+        }
+        depthHistory.append(ready)
+        rateHistory.append(now.rate)
+        if depthHistory.count > Self.historyLength {
+            depthHistory.removeFirst(depthHistory.count - Self.historyLength)
+            rateHistory.removeFirst(rateHistory.count - Self.historyLength)
+        }
+    }
+
+    /// Items done: the pods' counts when any pod reports, else what left the queue.
+    private var totalProcessed: Int {
+        pods.isEmpty ? drainedByDepth : pods.values.reduce(0) { $0 + $1.event.processed }
+    }
+
+    /// The frame at monotonic `time`; `wallTime` (Unix seconds) dates the pods' own clocks.
+    package func snapshot(at time: Double, wallTime: Double = WallClock.now()) -> MonitorSnapshot {
+        var s = MonitorSnapshot(queue: queue, endpoint: endpoint)
+        s.connectionProblem = connectionProblem
+        s.brokerAlarm = brokerAlarm
+        s.elapsed = startedAt.map { time - $0 } ?? 0
+        s.pods = pods.values.map { entry in
+            let e = entry.event
+            let silent = time - entry.seenAt
+            // During an alarm processors cannot publish events: silence is not loss then.
+            let lost = e.state != .finished && silent > lostAfter && brokerAlarm == nil
+            return PodRow(
+                pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
+                processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
+                inHand: lost ? 0 : e.inHand, rate: lost || e.state == .finished ? 0 : e.rate,
+                current: lost ? nil : e.current, lastSeen: silent)
+        }.sorted { ($0.pod, $0.instance) < ($1.pod, $1.instance) }
+        s.ready = counts?.ready ?? 0
+        s.consumers = counts?.consumers ?? 0
+        s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
+        s.processed = totalProcessed
+        s.failed = s.pods.reduce(0) { $0 + $1.failed }
+        s.deadLettered = s.pods.reduce(0) { $0 + $1.deadLettered }
+        s.rateNow = now.rate
+        s.rateMinute = minute.rate
+        let remaining = s.ready + s.inFlight
+        s.eta = remaining == 0 ? 0 : (s.rateNow > 0 ? Double(remaining) / s.rateNow : nil)
+        s.depthHistory = depthHistory
+        s.rateHistory = rateHistory
+        s.state = state(s, at: time)
+        let podsEnded = s.pods.allSatisfy { !$0.live }
+        s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0)
+        // The Job's own elapsed time: from the first pod's start to now, or to the last finish.
+        if let firstStart = pods.values.map(\.event.startedAt).min() {
+            let end = s.finished ? pods.values.map(\.event.sentAt).max() ?? wallTime : wallTime
+            s.elapsed = max(0, end - firstStart)
+        }
+        return s
+    }
+
+    private func state(_ s: MonitorSnapshot, at time: Double) -> QueueState {
+        guard sampled else { return .connecting }
+        guard counts != nil else { return .queueMissing }
+        if s.ready == 0 && s.inFlight == 0 { return workSeen ? .drained : .waitingForWork }
+        if rising { return .loading }
+        let someoneWorking = s.pods.contains { $0.live && $0.state == .working }
+        if time - lastProgress.time >= stalledAfter && (s.consumers == 0 || !someoneWorking) { return .stalled }
+        return .draining
+    }
+}

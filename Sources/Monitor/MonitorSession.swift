@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import AMQPClient
+import ProcessRunner
+
+/// Where frames go: the terminal, or text / JSON lines on standard output.
+package protocol MonitorDisplay: AnyObject {
+    /// A descriptor to watch for key presses, or nil.
+    var inputDescriptor: Int32? { get }
+    /// Shows the latest snapshot (called every interval and after keys).
+    func show(_ snapshot: MonitorSnapshot, time: Double)
+    /// Handles pending input without blocking (`latest`: the last frame sampled, shown again
+    /// when the screen is unpaused); false when the user asked to quit.
+    func handleInput(latest: MonitorSnapshot?) -> Bool
+}
+
+/// wqtop's loop: one connection that samples the queue with passive declares and listens to
+/// the progress exchange through its own exclusive queue; reconnects with backoff, forever.
+package final class MonitorSession {
+    package let config: MonitorConfiguration
+    private var model: MonitorModel
+    private var connection: AMQPConnection?
+    private let signals: SignalPipe
+    private var backoff: Backoff?
+    private var nextConnect = 0.0
+    private var connectedOnce = false
+    private lazy var probe = AlarmProbe(settings: config.connection)
+    /// When the first connection was first tried.
+    private var firstTry: Double?
+    /// The last frame shown, for a summary after the terminal is restored.
+    package private(set) var lastSnapshot: MonitorSnapshot?
+
+    /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
+    static let monitorQueueLength = 10_000
+
+    package init(config: MonitorConfiguration) throws {
+        self.config = config
+        self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
+        self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
+    }
+
+    /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
+    /// Without a terminal, a first connection that fails is an error (exit 69/77).
+    package func run(display: MonitorDisplay) throws -> Int32 {
+        var nextSample = MonotonicClock.now()
+        while true {
+            let now = MonotonicClock.now()
+            if connection == nil && now >= nextConnect {
+                try connect(now: now)
+                if connection != nil { sample(now: now) }
+                nextSample = now + config.interval
+            }
+            let terminalGone = waitForEvents(until: min(nextSample, connection == nil ? nextConnect : nextSample), display: display)
+            for sig in signals.drain() {
+                return sig == SIGINT ? ExitCode.interrupted : sig == SIGTERM ? ExitCode.terminated : ExitCode.hangUp
+            }
+            // The terminal closed (its window or tmux session went away): nobody is watching.
+            if terminalGone { return ExitCode.hangUp }
+            readEvents()
+            if display.inputDescriptor != nil, !display.handleInput(latest: lastSnapshot) {
+                return ExitCode.success
+            }
+            let time = MonotonicClock.now()
+            guard time >= nextSample else { continue }
+            nextSample += config.interval
+            if nextSample < time { nextSample = time + config.interval }
+            if connection != nil { sample(now: time) }
+            // Without a terminal nothing is printed before a first connection (or its error).
+            if !connectedOnce && config.output != .terminal { continue }
+            let snapshot = model.snapshot(at: time)
+            lastSnapshot = snapshot
+            // --once with --exit-when-drained prints its one frame at the end.
+            if config.output == .once && config.exitWhenDrained && !snapshot.finished { continue }
+            display.show(snapshot, time: WallClock.now())
+            if config.output == .once { return ExitCode.success }
+            if config.exitWhenDrained && snapshot.finished { return ExitCode.success }
+        }
+    }
+
+    private func connect(now: Double) throws {
+        do {
+            let connection = try AMQPConnection(settings: config.connection)
+            do {
+                try connection.declareFanoutExchange(config.progressExchange)
+            } catch let error as WorkQueueError where error.kind != .connectionLost {
+                try connection.declareFanoutExchange(config.progressExchange, passive: true)
+            }
+            let queue = try connection.declareMonitorQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
+            _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
+            self.connection = connection
+            model.connectionProblem = nil
+            backoff = nil
+            connectedOnce = true
+        } catch let error as WorkQueueError {
+            // Without a terminal, a first connection is tried again only while --connect-timeout
+            // lasts and the failure may pass; then it is an error (exit 69/77).
+            if firstTry == nil { firstTry = now }
+            let mayPass = error.kind == .unavailable || error.kind == .connectionLost
+            let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
+            if !connectedOnce && (error.kind == .usage || (config.output != .terminal && (!mayPass || spent))) {
+                throw WorkQueueError(mayPass ? .unavailable : error.kind, error.message)
+            }
+            lost(error, now: now)
+        }
+    }
+
+    private func lost(_ error: WorkQueueError, now: Double) {
+        connection?.abandon()
+        connection = nil
+        // Its word on alarms is as old as the lost connection's: asked again once reconnected.
+        probe.close()
+        if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
+        let delay = backoff?.nextDelay(now: now) ?? 10
+        nextConnect = now + delay
+        model.connectionProblem = "\(error.message) (next try in \(NumberFormat.duration(delay)))"
+    }
+
+    private func sample(now: Double) {
+        guard let connection else { return }
+        probe.poll(now: now)
+        model.brokerAlarm = probe.alarm
+        do {
+            model.sample(try connection.inspectQueue(config.connection.queue), at: now)
+        } catch let error as WorkQueueError {
+            lost(error, now: now)
+        } catch {}
+    }
+
+    /// Reads every progress event that has arrived.
+    private func readEvents() {
+        guard let connection else { return }
+        do {
+            var budget = 5000
+            while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+                budget -= 1
+                if case .delivery(let delivery) = event, let progress = ProgressEvent.decode(delivery.body) {
+                    model.receive(progress, at: MonotonicClock.now())
+                }
+            }
+        } catch let error as WorkQueueError {
+            lost(error, now: MonotonicClock.now())
+        } catch {}
+    }
+
+    /// Waits for the broker, keys or a signal; true when the terminal hung up.
+    private func waitForEvents(until deadline: Double, display: MonitorDisplay) -> Bool {
+        if connection?.hasBufferedInput == true { return false }
+        var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
+        if let connection { fds.append(pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)) }
+        if let input = display.inputDescriptor { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
+        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        guard poll(&fds, nfds_t(fds.count), timeout) > 0, let input = display.inputDescriptor else { return false }
+        return fds.contains { $0.fd == input && $0.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
+    }
+}

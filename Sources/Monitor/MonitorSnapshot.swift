@@ -1,0 +1,87 @@
+import Core
+/// What the queue looks like to the monitor, from the depth samples and the pods' counts.
+package enum QueueState: String, Sendable, Equatable, Codable {
+    case connecting
+    case queueMissing = "queue missing"
+    case waitingForWork = "waiting for work"
+    case loading
+    case draining
+    case stalled
+    case drained
+}
+
+/// One processor as the monitor last heard of it.
+package struct PodRow: Sendable, Equatable {
+    package var pod: String
+    package var instance: String
+    package var state: ProcessorState
+    /// Silent for the lost timeout without having finished.
+    package var lost: Bool
+    package var exitCode: Int32?
+    package var processed: Int
+    package var failed: Int
+    package var deadLettered: Int
+    package var inHand: Int
+    package var rate: Double
+    package var current: String?
+    /// Seconds since the last event.
+    package var lastSeen: Double
+
+    package init(
+        pod: String, instance: String = "", state: ProcessorState, lost: Bool = false, exitCode: Int32? = nil,
+        processed: Int = 0, failed: Int = 0, deadLettered: Int = 0, inHand: Int = 0, rate: Double = 0,
+        current: String? = nil, lastSeen: Double = 0
+    ) {
+        self.pod = pod
+        self.instance = instance
+        self.state = state
+        self.lost = lost
+        self.exitCode = exitCode
+        self.processed = processed
+        self.failed = failed
+        self.deadLettered = deadLettered
+        self.inHand = inHand
+        self.rate = rate
+        self.current = current
+        self.lastSeen = lastSeen
+    }
+
+    /// Still expected to do or hold work.
+    package var live: Bool { !lost && state != .finished }
+}
+
+/// Everything one frame shows: a plain value the renderers turn into text.
+package struct MonitorSnapshot: Sendable, Equatable {
+    package var queue: String
+    package var endpoint: String
+    /// "reconnecting..." and why, while the broker is unreachable.
+    package var connectionProblem: String?
+    /// Why the broker blocks publishers (connection.blocked), while it does.
+    package var brokerAlarm: String?
+    package var state: QueueState = .connecting
+    package var ready = 0
+    package var consumers = 0
+    package var inFlight = 0
+    package var processed = 0
+    package var failed = 0
+    package var deadLettered = 0
+    package var rateNow = 0.0
+    package var rateMinute = 0.0
+    package var eta: Double?
+    package var elapsed = 0.0
+    /// Oldest first, one per sample.
+    package var depthHistory: [Int] = []
+    package var rateHistory: [Double] = []
+    package var pods: [PodRow] = []
+    /// Work was seen, the queue is empty, nothing is in flight and every pod seen has ended.
+    package var finished = false
+
+    package init(queue: String, endpoint: String) {
+        self.queue = queue
+        self.endpoint = endpoint
+    }
+
+    package var lostPods: Int { pods.filter(\.lost).count }
+    package var workingPods: Int { pods.filter { $0.live && $0.state == .working }.count }
+    package var finishedPods: Int { pods.filter { $0.state == .finished && !$0.lost }.count }
+}

@@ -1,0 +1,278 @@
+/// Turns a snapshot into screen lines: a pure function of the snapshot, the view and the size.
+package struct Renderer: Sendable {
+    package var width: Int
+    package var height: Int
+
+    package init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Rows per history graph: taller terminals get finer graphs.
+    var graphRows: Int { height >= 36 ? 3 : height >= 30 ? 2 : 1 }
+
+    /// Pod rows that fit on screen (for paging): all but the header, table heading and footer.
+    package var podRows: Int { max(1, height - (5 + 2 * graphRows) - 2) }
+
+    /// The full-screen frame: exactly `height` lines (fewer on a tiny terminal).
+    package func frame(_ s: MonitorSnapshot, view: ViewState) -> [StyledLine] {
+        guard width >= 40, height >= 10 else {
+            var line = StyledLine()
+            line.append("wqtop: \(s.state.rawValue), ready \(s.ready) (window too small)", .bold, limit: width)
+            return [line]
+        }
+        var lines = header(s, view: view, graphRows: graphRows)
+        let bodyRows = height - lines.count - 1
+        if view.showHelp {
+            lines += help(rows: bodyRows)
+        } else {
+            lines += podTable(s, view: view, rows: bodyRows)
+            lines.append(footer(s, view: view))
+        }
+        if view.showHelp { lines.append(footer(s, view: view)) }
+        while lines.count < height { lines.insert(StyledLine(), at: lines.count - 1) }
+        let frame = Array(lines.prefix(height))
+        // A terminal that is not UTF-8 gets ASCII only: item names and "…" included.
+        guard !view.unicode else { return frame }
+        return frame.map { StyledLine($0.spans.map { Span(TextWidth.ascii($0.text), $0.style) }) }
+    }
+
+    /// A frame with every pod and no key hints, for `--once` and logs.
+    package func report(_ s: MonitorSnapshot) -> [StyledLine] {
+        var view = ViewState(unicode: false, color: false)
+        view.sort = .pod
+        var lines = header(s, view: view, graphRows: 1)
+        lines += podTable(s, view: view, rows: s.pods.count + 1)
+        lines.append(summary(s))
+        return lines
+    }
+
+    // MARK: header
+
+    private func header(_ s: MonitorSnapshot, view: ViewState, graphRows: Int) -> [StyledLine] {
+        var lines: [StyledLine] = []
+        let stateText = s.finished ? "finished" : s.state.rawValue
+        let right = " \(stateText)  elapsed \(NumberFormat.duration(s.elapsed)) "
+        let left = " wqtop  \(s.queue) @ \(s.endpoint)"
+        var title = StyledLine()
+        title.append(TextWidth.pad(left, to: max(0, width - TextWidth.of(right))), .title, limit: width)
+        title.append(right, .title, limit: width)
+        lines.append(title)
+
+        var counts = StyledLine()
+        field(&counts, "Ready", NumberFormat.count(s.ready), .bold)
+        field(&counts, "In flight", NumberFormat.count(s.inFlight), .bold)
+        field(&counts, "Consumers", NumberFormat.count(s.consumers), s.consumers == 0 && s.ready > 0 ? .warning : .bold)
+        field(&counts, "Processed", NumberFormat.count(s.processed), .good)
+        lines.append(counts)
+
+        var rates = StyledLine()
+        field(&rates, "Failed", NumberFormat.count(s.failed), s.failed > 0 ? .warning : .bold)
+        field(&rates, "Dead-lettered", NumberFormat.count(s.deadLettered), s.deadLettered > 0 ? .bad : .bold)
+        if s.finished {
+            field(&rates, "Average", "\(NumberFormat.rate(s.elapsed > 0 ? Double(s.processed) / s.elapsed : 0))/s", .accent)
+        } else {
+            field(&rates, "Rate", "\(NumberFormat.rate(s.rateNow))/s", .accent)
+            field(&rates, "1 min", "\(NumberFormat.rate(s.rateMinute))/s", .plain)
+        }
+        field(&rates, "ETA", s.finished || s.state == .drained ? "done" : NumberFormat.duration(s.eta), .bold)
+        lines.append(rates)
+        lines.append(banner(s, view: view))
+
+        lines += graph("Depth", s.depthHistory.map(Double.init), rows: graphRows, view: view, style: .accent) {
+            NumberFormat.count(Int($0))
+        }
+        lines += graph("Rate/s", s.rateHistory, rows: graphRows, view: view, style: .good) { NumberFormat.rate($0) }
+        lines.append(StyledLine())
+        return lines
+    }
+
+    private func field(_ line: inout StyledLine, _ label: String, _ value: String, _ style: TextStyle) {
+        line.append(" \(label) ", .dim, limit: width)
+        line.append(value, style, limit: width)
+        line.append("  ", .plain, limit: width)
+    }
+
+    /// The one line that says what matters most now.
+    private func banner(_ s: MonitorSnapshot, view: ViewState) -> StyledLine {
+        var line = StyledLine()
+        if let problem = s.connectionProblem {
+            line.append(" reconnecting... \(problem)", .bad, limit: width)
+        } else if let alarm = s.brokerAlarm {
+            line.append(" Broker alarm: publishing blocked (\(alarm)); processors go on draining, retries and events wait", .bad, limit: width)
+        } else if s.finished {
+            let failedExits = s.pods.filter { !$0.lost && $0.exitCode != nil && $0.exitCode != 0 }.count
+            let lost = s.lostPods
+            var text = " Job finished: \(NumberFormat.count(s.processed)) processed"
+            if !s.pods.isEmpty {
+                text += "; \(s.finishedPods) of \(s.pods.count) pods exited"
+                text += failedExits == 0 ? " 0" : " (\(failedExits) with an error)"
+                if lost > 0 { text += ", \(lost) lost" }
+            }
+            if s.deadLettered > 0 { text += "; \(s.deadLettered) dead-lettered in \(s.queue).failed" }
+            line.append(text, failedExits > 0 || s.deadLettered > 0 || lost > 0 ? .bad : .good, limit: width)
+        } else if s.state == .queueMissing {
+            line.append(" The queue '\(s.queue)' does not exist (yet): waiting for a loader to declare it.", .warning, limit: width)
+        } else if s.state == .stalled {
+            let why = s.consumers == 0 ? "no consumers" : "no pod is working"
+            line.append(" Stalled: \(NumberFormat.count(s.ready)) ready, \(why).", .bad, limit: width)
+        } else if view.paused {
+            line.append(" Paused: the screen is frozen, sampling goes on. Press p to resume.", .warning, limit: width)
+        } else if s.state == .drained {
+            let live = s.pods.filter(\.live).count
+            line.append(" Queue drained; waiting for \(live) pod\(live == 1 ? "" : "s") to finish.", .accent, limit: width)
+        }
+        return line
+    }
+
+    /// A sparkline `rows` high over the last samples that fit, scaled to their maximum.
+    private func graph(
+        _ label: String, _ values: [Double], rows: Int, view: ViewState, style: TextStyle, format: (Double) -> String
+    ) -> [StyledLine] {
+        let labelWidth = 8
+        let top = values.suffix(max(1, width - labelWidth - 12)).max() ?? 0
+        let scale = " max \(format(top))"
+        let plotWidth = max(1, width - labelWidth - max(12, TextWidth.of(scale)))
+        let shown = Array(values.suffix(plotWidth))
+        let blocks: [String] = view.unicode ? [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] : [" ", ".", ".", ":", ":", "|", "|", "#", "#"]
+        var lines: [StyledLine] = []
+        for row in (0..<rows).reversed() {
+            var text = ""
+            for v in shown {
+                let level = top > 0 ? Int((v / top * Double(8 * rows)).rounded(.up)) : 0
+                text += blocks[min(8, max(0, level - 8 * row))]
+            }
+            var line = StyledLine()
+            line.append(TextWidth.pad(row == rows - 1 ? " \(label)" : "", to: labelWidth), .dim, limit: width)
+            line.append(TextWidth.pad(text, to: plotWidth, right: true), style, limit: width)
+            if row == rows - 1 { line.append(scale, .dim, limit: width) }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    // MARK: pods
+
+    private struct Columns {
+        var pod: Int
+        var current: Int
+        static let state = 18, processed = 10, failed = 7, rate = 8, seen = 7
+        static var fixed: Int { state + processed + failed + rate + seen + 6 }
+    }
+
+    private func columns(_ pods: [PodRow]) -> Columns {
+        let flexible = max(10, width - Columns.fixed)
+        let longest = pods.map { TextWidth.of($0.pod) }.max() ?? 3
+        let pod = min(max(longest, 8), max(16, flexible / 2), 40)
+        return Columns(pod: pod, current: max(0, flexible - pod))
+    }
+
+    /// The heading (with the range shown when not all fit) and the rows that fit.
+    private func podTable(_ s: MonitorSnapshot, view: ViewState, rows: Int) -> [StyledLine] {
+        let c = columns(s.pods)
+        var heading = StyledLine()
+        let sortMark: (ViewState.Sort) -> String = { view.sort == $0 && view.unicode ? "▼" : "" }
+        let headingText =
+            " " + TextWidth.pad("POD" + sortMark(.pod), to: c.pod) + " " + TextWidth.pad("STATE" + sortMark(.state), to: Columns.state)
+            + " " + TextWidth.pad(sortMark(.processed) + "PROCESSED", to: Columns.processed, right: true)
+            + " " + TextWidth.pad("FAILED", to: Columns.failed, right: true)
+            + " " + TextWidth.pad(sortMark(.rate) + "RATE/s", to: Columns.rate, right: true)
+            + " " + TextWidth.pad(sortMark(.lastSeen) + "SEEN", to: Columns.seen, right: true)
+            + "  CURRENT"
+        let ordered = view.sorted(s.pods)
+        let visible = max(1, rows - 1)
+        let first = min(view.scroll, max(0, ordered.count - visible))
+        let range = ordered.count > visible ? "\(first + 1)-\(min(ordered.count, first + visible)) of \(ordered.count) " : ""
+        heading.append(TextWidth.pad(headingText, to: max(0, width - TextWidth.of(range))), .heading, limit: width)
+        heading.append(range, .heading, limit: width)
+        guard !s.pods.isEmpty else {
+            var none = StyledLine()
+            none.append(
+                s.consumers > 0
+                    ? " \(s.consumers) consumer(s) on the queue send no progress events (started with --no-progress, or another tool)."
+                    : " No processor has reported yet (they publish to the progress exchange once started).",
+                .dim, limit: width)
+            return [heading, none]
+        }
+        var lines = [heading]
+        for pod in ordered.dropFirst(first).prefix(visible) {
+            lines.append(row(pod, c))
+        }
+        return lines
+    }
+
+    private func row(_ p: PodRow, _ c: Columns) -> StyledLine {
+        var line = StyledLine()
+        let (stateText, stateStyle) = stateLabel(p)
+        let dim = p.lost || p.state == .finished
+        line.append(" " + TextWidth.pad(p.pod, to: c.pod) + " ", dim ? .dim : .bold, limit: width)
+        line.append(TextWidth.pad(stateText, to: Columns.state), stateStyle, limit: width)
+        line.append(" " + TextWidth.pad(NumberFormat.count(p.processed), to: Columns.processed, right: true), .plain, limit: width)
+        line.append(" " + TextWidth.pad(NumberFormat.count(p.failed), to: Columns.failed, right: true), p.failed > 0 ? .warning : .plain, limit: width)
+        line.append(" " + TextWidth.pad(NumberFormat.rate(p.rate), to: Columns.rate, right: true), .accent, limit: width)
+        line.append(" " + TextWidth.pad(NumberFormat.ago(p.lastSeen), to: Columns.seen, right: true), p.lost ? .bad : .dim, limit: width)
+        if c.current > 2, let current = p.current {
+            line.append("  " + TextWidth.truncate(current, to: c.current - 2), .plain, limit: width)
+        }
+        return line
+    }
+
+    private func stateLabel(_ p: PodRow) -> (String, TextStyle) {
+        if p.lost { return ("lost", .bad) }
+        switch p.state {
+        case .finished:
+            let code = p.exitCode ?? 0
+            return ("finished (exit \(code))", code == 0 ? .dim : .bad)
+        case .working: return ("working", .good)
+        case .idle: return ("idle", .plain)
+        case .waitingForOthers: return ("waiting-for-others", .plain)
+        case .starting: return ("starting", .accent)
+        case .stopping: return ("stopping", .warning)
+        }
+    }
+
+    private func footer(_ s: MonitorSnapshot, view: ViewState) -> StyledLine {
+        var line = StyledLine()
+        for (key, label) in [("q", "quit"), ("?", view.showHelp ? "close help" : "help"), ("s", "sort: \(view.sort.rawValue)"), ("p", view.paused ? "resume" : "pause")] {
+            line.append(" \(key)", .title, limit: width)
+            line.append(" \(label) ", .plain, limit: width)
+        }
+        line.append(TextWidth.pad(podCounts(s) + " ", to: max(0, width - line.width), right: true), .dim, limit: width)
+        return line
+    }
+
+    private func summary(_ s: MonitorSnapshot) -> StyledLine {
+        var line = StyledLine()
+        line.append(" " + podCounts(s), .dim, limit: width)
+        return line
+    }
+
+    /// "pods 5: 3 working, 1 finished, 1 lost"
+    private func podCounts(_ s: MonitorSnapshot) -> String {
+        "pods \(s.pods.count): \(s.workingPods) working, \(s.finishedPods) finished, \(s.lostPods) lost"
+    }
+
+    private func help(rows: Int) -> [StyledLine] {
+        let text = [
+            ("wqtop keys", TextStyle.heading),
+            ("  q          quit (the terminal is restored)", .plain),
+            ("  ? h Esc    show or hide this help", .plain),
+            ("  s          cycle the sort: pod, processed, rate, state (lost first), last seen", .plain),
+            ("  p space    pause the screen; sampling goes on", .plain),
+            ("  ↑ ↓ j k    scroll one pod; PgUp PgDn a page; Home g / End G first / last", .plain),
+            ("", .plain),
+            ("States of the queue", TextStyle.heading),
+            ("  waiting for work   empty and nothing seen yet     loading   ready is rising", .plain),
+            ("  draining           work left and being done       stalled   work left, nobody working", .plain),
+            ("  drained            empty, nothing in flight       finished  drained and every pod ended", .plain),
+            ("", .plain),
+            ("A pod silent for 3 intervals (at least 3 s) is lost: its items go back to the queue.", .dim),
+            ("Counts come from the processors' progress events (exchange QUEUE.progress).", .dim),
+        ]
+        return text.prefix(rows).map { entry in
+            var line = StyledLine()
+            line.append(" " + entry.0, entry.1, limit: width)
+            return line
+        }
+    }
+}

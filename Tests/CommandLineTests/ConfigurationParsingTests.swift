@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+
+import Core
+import Load
+import Drain
+import Monitor
+import CommandLineOptions
+@testable import loader
+@testable import processor
+@testable import wqtop
+
+@Suite("Configuration: flag, then environment, then default")
+struct ConnectionOptionsTests {
+    func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConnectionSettings {
+        guard case .run(let config) = try LoaderConfiguration.parse(arguments: arguments, environment: environment) else {
+            throw TestFailureLocal("expected a run")
+        }
+        return config.connection
+    }
+
+    @Test("defaults match the original: localhost 5672 guest / work-queue")
+    func defaults() throws {
+        let s = try resolve([])
+        #expect(s.host == "localhost")
+        #expect(s.port == 5672)
+        #expect(s.user == "guest")
+        #expect(s.password.value == "guest")
+        #expect(s.vhost == "/")
+        #expect(s.queue == "work-queue")
+        #expect(s.queueType == .classic)
+        #expect(s.useTLS == false)
+    }
+
+    @Test("environment variables override defaults")
+    func environment() throws {
+        let s = try resolve([], [
+            "WORK_QUEUE_HOST": "rabbit", "WORK_QUEUE_PORT": "5673", "WORK_QUEUE_USER": "u",
+            "WORK_QUEUE_PASSWORD": "p", "WORK_QUEUE_VHOST": "v", "WORK_QUEUE_NAME": "q", "WORK_QUEUE_TYPE": "quorum",
+        ])
+        #expect(s.host == "rabbit")
+        #expect(s.port == 5673)
+        #expect(s.user == "u")
+        #expect(s.password.value == "p")
+        #expect(s.vhost == "v")
+        #expect(s.queue == "q")
+        #expect(s.queueType == .quorum)
+    }
+
+    @Test("flags override environment variables")
+    func flagsWin() throws {
+        let s = try resolve(
+            ["--host", "flaghost", "--port=6000", "--queue", "fq", "--vhost", "fv", "--user", "fu"],
+            ["WORK_QUEUE_HOST": "envhost", "WORK_QUEUE_PORT": "5673", "WORK_QUEUE_NAME": "eq"])
+        #expect(s.host == "flaghost")
+        #expect(s.port == 6000)
+        #expect(s.queue == "fq")
+        #expect(s.vhost == "fv")
+        #expect(s.user == "fu")
+    }
+
+    @Test("a URL supplies host, port, credentials and vhost; single settings of the same level override it")
+    func urlThenSingles() throws {
+        let s = try resolve([], ["WORK_QUEUE_URL": "amqp://alice:s3cret@broker:5700/jobs", "WORK_QUEUE_PORT": "5800"])
+        #expect(s.host == "broker")
+        #expect(s.port == 5800)
+        #expect(s.user == "alice")
+        #expect(s.password.value == "s3cret")
+        #expect(s.vhost == "jobs")
+    }
+
+    @Test("--url beats the environment's host; amqps turns TLS on with port 5671")
+    func flagURLBeatsEnvironment() throws {
+        let s = try resolve(["--url", "amqps://bob:pw@secure.example/%2f"], ["WORK_QUEUE_HOST": "envhost"])
+        #expect(s.host == "secure.example")
+        #expect(s.port == 5671)
+        #expect(s.useTLS)
+        #expect(s.vhost == "/")
+        #expect(s.verifyPeer)
+        let insecure = try resolve(["--url", "amqps://h", "--insecure"])
+        #expect(insecure.verifyPeer == false)
+    }
+
+    @Test("a bad URL is a usage error that never shows the password")
+    func badURLHidesPassword() throws {
+        for url in ["http://user:hunter2@host/", "amqp://user:hunter2@host:notaport/"] {
+            do {
+                _ = try resolve(["--url", url])
+                Issue.record("accepted \(url)")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage)
+                #expect(!error.message.contains("hunter2"))
+                #expect(error.exitCode == 64)
+            }
+        }
+    }
+
+    @Test("--password-file reads the first line without its line ending")
+    func passwordFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID())").path
+        try "top secret\r\nignored\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let s = try resolve(["--password-file", path], ["WORK_QUEUE_PASSWORD": "env"])
+        #expect(s.password.value == "top secret")
+        #expect("\(s.password)" == "<redacted>")
+    }
+
+    @Test("--password is refused, a missing password file and bad numbers are usage errors")
+    func usageErrors() {
+        let cases: [([String], [String: String])] = [
+            (["--password", "x"], [:]),
+            (["--password-file", "/nonexistent/pw"], [:]),
+            (["--port", "0"], [:]),
+            (["--port", "http"], [:]),
+            (["--queue-type", "stream"], [:]),
+            ([], ["WORK_QUEUE_PORT": "abc"]),
+            (["--count", "-1"], [:]),
+            (["--count", "3", "item"], [:]),
+            (["--nope"], [:]),
+            (["--host"], [:]),
+        ]
+        for (arguments, environment) in cases {
+            do {
+                _ = try LoaderConfiguration.parse(arguments: arguments, environment: environment)
+                Issue.record("accepted \(arguments) \(environment)")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage, "\(arguments) \(environment): \(error.kind) \(error.message)")
+            } catch {
+                Issue.record("\(arguments) \(environment): not a WorkQueueError: \(error)")
+            }
+        }
+    }
+
+    @Test("the loader's item sources: default 0..99, items, --count, --file")
+    func loaderSources() throws {
+        func source(_ arguments: [String]) throws -> ItemSource {
+            guard case .run(let c) = try LoaderConfiguration.parse(arguments: arguments, environment: [:]) else {
+                throw TestFailureLocal("help")
+            }
+            return c.source
+        }
+        #expect(try source([]) == .count(100))
+        #expect(try source(["a", "b"]) == .arguments(["a", "b"]))
+        #expect(try source(["--", "--not-an-option"]) == .arguments(["--not-an-option"]))
+        #expect(try source(["--count", "7"]) == .count(7))
+        #expect(try source(["--file", "-"]) == .file("-"))
+    }
+
+    @Test("processor options and the command after --")
+    func processorOptions() throws {
+        guard
+            case .run(let c) = try ProcessorConfiguration.parse(
+                arguments: ["--prefetch", "10", "--max-attempts", "5", "--grace", "3", "--", "sh", "-c", "echo {}"],
+                environment: ["POD_NAME": "pod-1", "PATH": "/usr/bin:/bin"])
+        else { throw TestFailureLocal("help") }
+        #expect(c.prefetch == 10)
+        #expect(c.maxAttempts == 5)
+        #expect(c.grace == 3)
+        #expect(c.command?.arguments == ["sh", "-c", "echo {}"])
+        #expect(c.command?.executable == "/usr/bin/sh", "found in PATH once, at start")
+        #expect(c.podName == "pod-1")
+        #expect(throws: WorkQueueError.self) {
+            _ = try ProcessorConfiguration.parse(arguments: ["--", "no-such-command-xyz"], environment: ["PATH": "/usr/bin"])
+        }
+        #expect(throws: WorkQueueError.self) {
+            _ = try ProcessorConfiguration.parse(arguments: ["sh"], environment: [:])
+        }
+    }
+
+    @Test("worker modes: --concurrency raises the prefetch, --stdio needs a worker, formats are checked")
+    func workerModeOptions() throws {
+        let env = ["PATH": "/usr/bin:/bin"]
+        guard case .run(let c) = try ProcessorConfiguration.parse(arguments: ["--concurrency", "4", "--stdio", "--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(c.concurrency == 4 && c.prefetch == 4 && c.stdio == .lines)
+        guard case .run(let j) = try ProcessorConfiguration.parse(
+            arguments: ["--prefetch", "50", "--stdio", "--stdio-format", "json", "--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(j.prefetch == 50 && j.stdio == .json && j.progressExchange == "work-queue.progress")
+        let failures: [([String], String)] = [
+            (["--stdio"], "--stdio needs a worker command after --"),
+            (["--stdio-format", "json", "--", "cat"], "--stdio-format needs --stdio"),
+            (["--stdio", "--stdio-format", "xml", "--", "cat"], "--stdio-format must be lines or json, got 'xml'"),
+            (["--concurrency", "0"], "--concurrency"),
+        ]
+        for (arguments, message) in failures {
+            do {
+                _ = try ProcessorConfiguration.parse(arguments: arguments, environment: env)
+                Issue.record("\(arguments) was accepted")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
+            }
+        }
+        guard case .run(let quiet) = try ProcessorConfiguration.parse(arguments: ["--no-progress"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(quiet.progressExchange == nil)
+    }
+
+    @Test("wqtop's options: interval, modes, exchange, NO_COLOR")
+    func monitorOptions() throws {
+        guard case .run(let c) = try MonitorConfiguration.parse(
+            arguments: ["--interval", "0.5", "--json", "--exit-when-drained", "--queue", "jobs"], environment: ["NO_COLOR": "1"])
+        else { throw TestFailureLocal("help") }
+        #expect(c.interval == 0.5 && c.output == .json && c.exitWhenDrained && !c.color)
+        #expect(c.progressExchange == "jobs.progress")
+        #expect(throws: WorkQueueError.self) { _ = try MonitorConfiguration.parse(arguments: ["--interval", "0"], environment: [:]) }
+    }
+}
+
+struct TestFailureLocal: Error {
+    let text: String
+    init(_ text: String) { self.text = text }
+}
+
+@Suite("Several broker addresses")
+struct SeveralAddressesTests {
+    func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConnectionSettings {
+        try ConnectionOptionsTests().resolve(arguments, environment)
+    }
+
+    @Test("--url given several times lists a cluster's nodes in order; the first sets the login")
+    func severalFlags() throws {
+        let s = try resolve(["--url", "amqp://u:p@node-1:5701/v", "--url", "amqp://u:p@node-2:5702/v", "--url", "amqp://u:p@node-3/v"])
+        #expect(s.addresses.map(\.description) == ["node-1:5701", "node-2:5702", "node-3:5672"])
+        #expect(s.user == "u" && s.password.value == "p" && s.vhost == "v")
+        #expect(s.endpoint == "node-1:5701,node-2:5702,node-3:5672")
+    }
+
+    @Test("WORK_QUEUE_URL holds several URLs separated by commas; --url replaces them all")
+    func environmentList() throws {
+        let env = ["WORK_QUEUE_URL": "amqp://u:p@a:1/v, amqp://u:p@b:2/v"]
+        #expect(try resolve([], env).addresses.map(\.description) == ["a:1", "b:2"])
+        #expect(try resolve(["--url", "amqp://u:p@c:3/v"], env).addresses.map(\.description) == ["c:3"])
+        #expect(try resolve(["--host", "h"], env).addresses.map(\.description) == ["h:1", "b:2"], "--host overrides the first only")
+    }
+
+    @Test("URLs that log in differently are a usage error that shows no password")
+    func mismatch() throws {
+        do {
+            _ = try resolve(["--url", "amqp://u:secret1@a/v", "--url", "amqp://u:secret2@b/v"])
+            Issue.record("accepted URLs with two passwords")
+        } catch let error as WorkQueueError {
+            #expect(error.kind == .usage)
+            #expect(error.message.contains("URL 2") && !error.message.contains("secret"), "\(error.message)")
+        }
+        do {
+            _ = try resolve(["--url", "amqp://u:p@a/v", "--url", "not a url :secret@"])
+            Issue.record("accepted a bad second URL")
+        } catch let error as WorkQueueError {
+            #expect(error.kind == .usage && error.message.contains("URL 2") && !error.message.contains("secret"), "\(error.message)")
+        }
+    }
+}
