@@ -3,6 +3,7 @@
 import Glibc
 #endif
 import Core
+import CommandLineOptions
 import Load
 
 /// `loader`: parses, hands over to `Loader`, maps errors to exit codes.
@@ -22,6 +23,6 @@ do {
     }
     exit(ExitCode.success)
 } catch let error as WorkQueueError {
-    Log.write("loader: \(error.message)", to: STDERR_FILENO)
+    Log.write(ErrorReport.line(tool: "loader", error), to: STDERR_FILENO)
     exit(error.exitCode)
 }

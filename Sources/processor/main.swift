@@ -3,6 +3,7 @@
 import Glibc
 #endif
 import Core
+import CommandLineOptions
 import Drain
 
 /// `processor`: parses, hands over to `Processor`, maps errors to exit codes.
@@ -17,6 +18,6 @@ do {
         exit(try processor.run())
     }
 } catch let error as WorkQueueError {
-    Log.write("processor: \(error.message)", to: STDERR_FILENO)
+    Log.write(ErrorReport.line(tool: "processor", error), to: STDERR_FILENO)
     exit(error.exitCode)
 }

@@ -3,6 +3,7 @@
 import Glibc
 #endif
 import Core
+import CommandLineOptions
 import Monitor
 
 /// `wqtop`: parses, picks a display, runs the session, maps errors to exit codes.
@@ -38,6 +39,6 @@ do {
         }
     }
 } catch let error as WorkQueueError {
-    Log.write("wqtop: \(error.message)", to: STDERR_FILENO)
+    Log.write(ErrorReport.line(tool: "wqtop", error), to: STDERR_FILENO)
     exit(error.exitCode)
 }
