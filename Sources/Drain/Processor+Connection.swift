@@ -9,22 +9,14 @@ extension Processor {
     /// resource alarm, which blocks connections that publish, never stops the work), declares the
     /// topology and starts consuming.
     func connect() throws {
-        var settings = config.connection
-        settings.clientName = "processor \(config.podName) (consume)"
-        let connection = try AMQPConnection(settings: settings, firstAddress: nextAddress)
-        nextAddress = connection.addressIndex
-        self.connection = connection
+        try links.open(config.connection, podName: config.podName)
+        guard let connection, let publisher else { return }
         try topology.declare(using: connection.declareQueue)
         try connection.setPrefetch(config.prefetch)
-        settings.clientName = "processor \(config.podName) (publish)"
-        let publisher = try AMQPConnection(settings: settings, firstAddress: connection.addressIndex)
-        self.publisher = publisher
-        try publisher.enableConfirms()
         if let warning = progress.prepare(on: publisher) { log.always(warning) }
-        if generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
-        if stopSignal == nil {
-            consumerTag = try connection.consume(queue: topology.queue)
-            lastActivity = MonotonicClock.now()
+        if links.generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
+        if !stop.isRequested {
+            intake.consuming(tag: try connection.consume(queue: topology.queue), now: MonotonicClock.now())
         }
     }
 
@@ -32,16 +24,13 @@ extension Processor {
     /// old connection are requeued by the broker; a command still running finishes, but its
     /// result is not acknowledged. Returns false when a stop signal ended the wait.
     func reconnect(after error: WorkQueueError) throws -> Bool {
-        if let lost = connection { nextAddress = lost.nextAddressIndex }
-        dropConnections()
-        consumerTag = nil
+        links.lost()
+        intake.reconnected()
         // The originals of copies on their way are back in the queue with the old connection.
         moves.removeAll()
         publishingBlockedFor = nil
-        waiting.removeAll()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
         acks.reset()
-        generation += 1
         var backoff = Backoff(limit: config.reconnectTimeout)
         var lastError = error
         while true {
@@ -56,7 +45,6 @@ extension Processor {
             }
             do {
                 try connect()
-                barrier.reset()
                 log.always("reconnected to work queue \(connection?.endpoint ?? config.connection.endpoint)")
                 return true
             } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
@@ -73,34 +61,23 @@ extension Processor {
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
             let timeout = Int32(max(1, (until - MonotonicClock.now()) * 1000))
             _ = poll(&fds, 1, timeout)
-            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
-                if stopSignal == nil { stopSignal = sig }
-            }
+            for sig in signals.drain() { stop.note(sig) }
             // Work that ends now cannot be acknowledged: `settle` logs and drops it.
             try? checkRunning()
-            if stopSignal != nil { return true }
+            if stop.isRequested { return true }
         }
         return false
     }
 
     /// Stops while disconnected: running work gets the grace period, then is killed.
     private func stopWithoutConnection() {
-        let until = MonotonicClock.now() + config.grace
-        endAllWork(until: until)
-        graceDeadline = until
+        _ = stop.begin(now: MonotonicClock.now(), grace: config.grace)
+        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now())
     }
 
     /// Forgets both connections without a goodbye (lost, or half made).
-    func dropConnections() {
-        connection?.abandon()
-        connection = nil
-        publisher?.abandon()
-        publisher = nil
-    }
+    func dropConnections() { links.drop() }
 
     /// Closes both connections politely.
-    func closeConnections() {
-        publisher?.close()
-        connection?.close()
-    }
+    func closeConnections() { links.close() }
 }

@@ -10,32 +10,32 @@ extension Processor {
     /// Returns true when the processor should exit.
     func drainCheck(now: Double) throws -> Bool {
         guard let connection else { return false }
-        if let tag = consumerTag {
-            guard now - lastActivity >= Self.idleCheckDelay else { return false }
+        switch intake.idleStep(now: now) {
+        case .none:
+            return false
+        case .checkWhileConsuming:
             guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
             if counts.ready > 0 {
-                lastActivity = now
-                return false
+                intake.touched(now: now)
+            } else if let tag = intake.consumerTag {
+                try connection.cancel(consumerTag: tag)
+                intake.leftEmptyQueue(now: now)
             }
-            try connection.cancel(consumerTag: tag)
-            consumerTag = nil
-            barrier.reset()
-            nextPoll = now
             return false
+        case .sample:
+            break
         }
-        guard now >= nextPoll else { return false }
         guard var counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
         if counts.ready == 0 && counts.consumers == 0 {
             // Processors stopping while they still hold items stand on QUEUE.stopping; what
             // they hold comes back to the work queue before they leave it.
             counts.consumers += try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
         }
-        switch barrier.observe(counts, now: now) {
+        switch intake.observe(counts, now: now) {
         case .consume:
-            consumerTag = try connection.consume(queue: topology.queue)
-            lastActivity = now
+            intake.consuming(tag: try connection.consume(queue: topology.queue), now: now)
         case .wait:
-            nextPoll = now + Self.pollInterval
+            break
         case .exit:
             return true
         }
@@ -60,34 +60,32 @@ extension Processor {
     /// cancelled, left only by exiting), so idle peers wait for what it may return instead of
     /// taking the work for done.
     func handleStop(now: Double) throws -> Bool? {
-        guard let sig = stopSignal else { return nil }
-        if graceDeadline == 0 {
-            graceDeadline = now + config.grace
+        guard stop.isRequested else { return nil }
+        if stop.begin(now: now, grace: config.grace) {
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
-            log.always("got \(sig == SIGINT ? "SIGINT" : "SIGTERM"): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
+            log.always("got \(stop.signalName): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
             // First, so that a connection lost below does not skip it.
             askWorkToStop()
             if let connection {
                 // Whatever it holds (running, prefetched, copies on their way, deliveries still in
                 // flight behind the cancel) keeps idle peers waiting until it is settled.
                 try standAsStopping(on: connection)
-                if let tag = consumerTag { try? connection.cancel(consumerTag: tag) }
+                if let tag = intake.consumerTag { try? connection.cancel(consumerTag: tag) }
             }
-            consumerTag = nil
-            try returnToQueue(waiting.map { ($0, FailurePolicy.attempt(of: $0)) })
-            waiting.removeAll()
+            intake.stoppedConsuming()
+            try returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) })
         }
         try flushAcks()
-        if now >= graceDeadline {
+        if stop.graceOver(now: now) {
             for i in running.indices where running[i].killedFor != .stop {
                 running[i].killedFor = .stop
                 running[i].signal(SIGKILL)
             }
             // A process that SIGKILL does not end (stuck in the kernel) is given up on; its item
             // goes back to the queue as if it had ended.
-            if now >= graceDeadline + Self.killWait {
+            if stop.killWaitOver(now: now) {
                 for item in running {
-                    log.always("the work on item \(item.label) did not end within \(Format.seconds(Self.killWait)) s of SIGKILL; leaving it")
+                    log.always("the work on item \(item.label) did not end within \(Format.seconds(StopRequest.killWait)) s of SIGKILL; leaving it")
                     try settle(item, .returned)
                 }
                 running.removeAll()
@@ -101,13 +99,10 @@ extension Processor {
         // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
         // when the broker blocks publishing); then leave, and the broker returns the originals
         // when the connection closes.
-        if now < graceDeadline || (publishingBlockedFor == nil && now < graceDeadline + Self.returnWait) { return nil }
+        if stop.mayWaitForReturns(now: now, publishingBlocked: publishingBlockedFor != nil) { return nil }
         log.always("\(moves.count) items could not be returned within the grace period (\(publishingBlockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
         return true
     }
-
-    /// Seconds after the grace to wait for the confirms of items returned at its end.
-    static let returnWait = 5.0
 
     /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
     /// the work for done while this processor still holds items: said in one line, not fatal.

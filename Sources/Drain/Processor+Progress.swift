@@ -2,15 +2,15 @@ import Core
 extension Processor {
     /// What the progress events call this processor's state now.
     var progressState: ProcessorState {
-        if stopSignal != nil { return .stopping }
+        if stop.isRequested { return .stopping }
         if itemsInHand > 0 { return .working }
-        if consumerTag == nil { return .waitingForOthers }
+        if intake.consumerTag == nil { return .waitingForOthers }
         // Between two items the processor holds nothing for a moment: still working.
-        return MonotonicClock.now() - lastActivity < Self.idleCheckDelay && stats.processed > 0 ? .working : .idle
+        return MonotonicClock.now() - intake.lastActivity < Intake.idleCheckDelay && stats.processed > 0 ? .working : .idle
     }
 
     /// Items delivered and not yet settled.
-    var itemsInHand: Int { waiting.count + running.count + moves.count }
+    var itemsInHand: Int { intake.waiting.count + running.count + moves.count }
 
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
     func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {

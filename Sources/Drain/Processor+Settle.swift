@@ -8,8 +8,8 @@ import ProcessRunner
 extension Processor {
     /// Acknowledges, retries, dead-letters or returns an item whose work ended.
     func settle(_ item: RunningItem, _ result: WorkResult) throws {
-        lastActivity = MonotonicClock.now()
-        guard item.generation == generation, connection != nil else {
+        intake.touched(now: MonotonicClock.now())
+        guard item.generation == links.generation, connection != nil else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
             return
         }

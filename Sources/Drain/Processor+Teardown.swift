@@ -4,10 +4,6 @@ import Glibc
 import Core
 
 extension Processor {
-    /// Seconds to wait for a SIGKILLed process to be reaped before giving up on it (a process
-    /// stuck in the kernel, or reaped by someone else, must not hang the exit).
-    static let killWait = 2.0
-
     /// Ends every command and `--stdio` worker, on every way out: asks them to stop (SIGTERM to
     /// each command's process group, end of file to each worker), waits until `deadline`, kills
     /// what is left (SIGKILL to the group) and waits at most `killWait` for it to be reaped.
@@ -32,16 +28,16 @@ extension Processor {
         }
         for child in left { child.signalGroup(SIGKILL) }
         for worker in workers where worker.isRunning { worker.signal(SIGKILL) }
-        let killDeadline = MonotonicClock.now() + Self.killWait
+        let killDeadline = MonotonicClock.now() + StopRequest.killWait
         while !done() && MonotonicClock.now() < killDeadline {
             reap()
             if !done() { Sleep.seconds(0.005) }
         }
         for child in left {
-            log.always("process \(child.pid) did not end within \(Format.seconds(Self.killWait)) s of SIGKILL; leaving it")
+            log.always("process \(child.pid) did not end within \(Format.seconds(StopRequest.killWait)) s of SIGKILL; leaving it")
         }
         for worker in workers where worker.isRunning {
-            log.always("the --stdio worker (pid \(worker.child?.pid ?? -1)) did not end within \(Format.seconds(Self.killWait)) s of SIGKILL; leaving it")
+            log.always("the --stdio worker (pid \(worker.child?.pid ?? -1)) did not end within \(Format.seconds(StopRequest.killWait)) s of SIGKILL; leaving it")
         }
         running.removeAll()
     }

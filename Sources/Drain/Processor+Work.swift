@@ -10,40 +10,40 @@ extension Processor {
     /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
     /// the broker does not count (a classic queue) is published again with the count first.
     func startWaiting(now: Double) throws {
-        while stopSignal == nil, running.count < config.concurrency, !waiting.isEmpty {
+        while !stop.isRequested, running.count < config.concurrency, !intake.waiting.isEmpty {
             let attempt: Int
-            switch policy.admit(headers: waiting[0].headers, redelivered: waiting[0].redelivered) {
+            switch policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
             case .run(let number):
                 attempt = number
             case .restamp(let number, let died):
-                try restamp(waiting.removeFirst(), attempt: number, died: died)
+                try restamp(intake.takeNext(), attempt: number, died: died)
                 continue
             case .deadLetter(let attempts, let died):
-                let delivery = waiting.removeFirst()
+                let delivery = intake.takeNext()
                 lastItem = delivery.body
-                try deadLetter(RunningItem(delivery: delivery, generation: generation, attempt: attempts),
+                try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
                     reason: FailurePolicy.diedReason(died), exit: nil, attempts: attempts)
                 continue
             }
             if config.stdio != nil {
                 guard let worker = try freeWorker(now: now) else { return }
-                try start(waiting.removeFirst(), attempt: attempt, on: worker)
+                try start(intake.takeNext(), attempt: attempt, on: worker)
             } else {
-                try start(waiting.removeFirst(), attempt: attempt)
+                try start(intake.takeNext(), attempt: attempt)
             }
         }
     }
 
     /// True when an item could start now (used to not sleep while one could).
     func canStartNow(now: Double) -> Bool {
-        guard stopSignal == nil, running.count < config.concurrency, !waiting.isEmpty else { return false }
+        guard !stop.isRequested, running.count < config.concurrency, !intake.waiting.isEmpty else { return false }
         guard config.stdio != nil else { return true }
         return workers.contains { w in !running.contains { $0.worker === w } && (w.isRunning || now >= w.restartAt) }
     }
 
     /// The earliest moment a worker in backoff may start again, if items wait for one.
     func nextWorkerStart(now: Double) -> Double? {
-        guard config.stdio != nil, stopSignal == nil, !waiting.isEmpty, running.count < config.concurrency else { return nil }
+        guard config.stdio != nil, !stop.isRequested, !intake.waiting.isEmpty, running.count < config.concurrency else { return nil }
         return workers.filter { !$0.isRunning }.map(\.restartAt).min()
     }
 
@@ -58,7 +58,7 @@ extension Processor {
     /// Starts a one-shot command for a delivery (demo work finishes at once).
     private func start(_ delivery: Delivery, attempt: Int) throws {
         lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
-        let item = RunningItem(delivery: delivery, generation: generation, attempt: attempt)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
         guard let command = config.command else {
             if !log.quiet {
                 let text = String(decoding: delivery.body, as: UTF8.self)
@@ -89,7 +89,7 @@ extension Processor {
     /// Hands a delivery to a `--stdio` worker as one line.
     private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker) throws {
         lastItem = delivery.body
-        let item = RunningItem(delivery: delivery, generation: generation, attempt: attempt)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
             try settle(item, .failed(reason: error.reason, exit: nil, final: true))
@@ -161,7 +161,7 @@ extension Processor {
                 let item = running.remove(at: index)
                 if item.killedFor != nil { worker.forgiveLastExit() }
                 try settle(item, result(of: item, exit: exit, worker: true))
-            } else if stopSignal == nil && !stoppingWorkers {
+            } else if !stop.isRequested && !stoppingWorkers {
                 log.always("the --stdio worker exited (\(exit.description)) between items; restarting it")
             }
         }
@@ -175,7 +175,7 @@ extension Processor {
         case nil where exit.succeeded: return .succeeded
         // Stopped by the SIGTERM the processor passed on (or the convention's 143/130): the
         // pod was stopped, the item did not fail.
-        case nil where stopSignal != nil && exit.endedBy([SIGTERM, SIGINT]): return .returned
+        case nil where stop.isRequested && exit.endedBy([SIGTERM, SIGINT]): return .returned
         case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
         }

@@ -15,10 +15,12 @@ package final class Processor {
     let signals: SignalPipe
     let baseEnvironment: [[UInt8]]
 
+    /// The consuming and the publishing connection.
+    var links = BrokerLinks()
     /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
-    var connection: AMQPConnection?
+    var connection: AMQPConnection? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
-    var publisher: AMQPConnection?
+    var publisher: AMQPConnection? { links.publish }
     /// Copies on their way, their originals still held.
     var moves = PendingMoves()
     /// Why the broker blocks publishing, once said in the log.
@@ -27,13 +29,8 @@ package final class Processor {
     var lastPublisherService = 0.0
     /// poll(2) found the publishing connection readable in the last pass.
     var publisherReadable = true
-    /// The broker address to try first on the next connect (the one after the last lost).
-    var nextAddress = 0
-    /// Bumped on every reconnect; deliveries from an older connection cannot be acknowledged.
-    var generation = 0
-    var consumerTag: String?
-    /// Delivered but not started (prefetch above 1).
-    var waiting: [Delivery] = []
+    /// The consumer, the delivered items waiting for a slot, and the drain barrier.
+    var intake: Intake
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
     var acks = AckBatcher()
     /// Items being worked on (at most `config.concurrency`).
@@ -42,23 +39,15 @@ package final class Processor {
     var workers: [StdioWorker] = []
     /// Set while workers are shut down on purpose (their exits are not news).
     var stoppingWorkers = false
-    var barrier: DrainBarrier
-    var lastActivity = MonotonicClock.now()
     var lastReap = 0.0
     var lastReceive = 0.0
-    var nextPoll = 0.0
-    var stopSignal: Int32?
-    var graceDeadline = 0.0
+    /// SIGTERM/SIGINT and the deadlines of the stop that follows.
+    var stop = StopRequest()
     package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
     /// The last item started, shown as current between two items.
     var lastItem: [UInt8]?
     let startedAt = MonotonicClock.now()
-
-    /// Seconds without deliveries, holding nothing, before checking whether the queue is empty.
-    static let idleCheckDelay = 0.25
-    /// Seconds between passive declares while idle.
-    static let pollInterval = 0.5
 
     package init(config: ProcessorConfiguration, log: Log) throws {
         self.config = config
@@ -69,7 +58,7 @@ package final class Processor {
         self.baseEnvironment = ProcessEnvironment.current()
             .filter { $0.key != "WORK_ITEM" }
             .map { Array("\($0.key)=\($0.value)".utf8) }
-        self.barrier = DrainBarrier(startedAt: startedAt, waitForWork: config.waitForWork)
+        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
         if config.stdio != nil, let command = config.command {
@@ -111,7 +100,7 @@ package final class Processor {
             closeConnections()
             throw error
         }
-        endAllWork(until: stopSignal != nil ? graceDeadline : MonotonicClock.now() + config.grace)
+        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now() + config.grace)
         do {
             try flushAcks()
         } catch let error as WorkQueueError {
@@ -132,7 +121,7 @@ package final class Processor {
         try pumpMoves(read: publisherReadable)
         publisherReadable = false
         try flushAcks()
-        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
+        if running.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
@@ -141,9 +130,7 @@ package final class Processor {
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
         let reap = ready.signals || now - lastReap >= 1
         if ready.signals {
-            for sig in signals.drain() where sig == SIGTERM || sig == SIGINT {
-                if stopSignal == nil { stopSignal = sig }
-            }
+            for sig in signals.drain() { stop.note(sig) }
         }
         if reap { lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
@@ -176,7 +163,7 @@ package final class Processor {
         // With enough delivered items waiting, the socket is not watched: each acknowledgement
         // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
         // batch once the waiting items run low (and at least once a second).
-        let watchSocket = waiting.count < max(1, config.prefetch / 2) || stopSignal != nil
+        let watchSocket = intake.waiting.count < max(1, config.prefetch / 2) || stop.isRequested
         var fds = [
             pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
@@ -207,12 +194,12 @@ package final class Processor {
         if canStartNow(now: now) { return now }
         var deadline = now + 1
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
-        if stopSignal != nil, !running.isEmpty || !moves.isEmpty {
+        if let graceDeadline = stop.graceDeadline, !running.isEmpty || !moves.isEmpty {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
         for item in running { if let timeoutAt = item.timeoutAt { deadline = min(deadline, timeoutAt) } }
-        if running.isEmpty, waiting.isEmpty, moves.isEmpty, stopSignal == nil {
-            deadline = min(deadline, consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll)
+        if running.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+            deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {
             deadline = min(deadline, now + Double(heartbeat) / 4)
@@ -230,29 +217,27 @@ package final class Processor {
             if !connection.hasBufferedInput { budget = 0 }
             switch event {
             case .delivery(let delivery):
-                lastActivity = MonotonicClock.now()
-                barrier.workSeen()
                 acks.delivered(delivery.tag)
-                if stopSignal != nil {
+                if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
+                    intake.arrived(now: MonotonicClock.now())
                     try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
                 } else {
-                    waiting.append(delivery)
+                    intake.delivered(delivery, now: MonotonicClock.now())
                 }
             case .cancelledByBroker:
                 log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
-                consumerTag = nil
-                nextPoll = 0
+                intake.cancelledByBroker()
             }
         }
     }
 
     private func finish() -> Int32 {
         let elapsed = MonotonicClock.now() - startedAt
-        if let sig = stopSignal {
+        if let code = stop.exitCode {
             log.always(
-                "stopped by \(sig == SIGINT ? "SIGINT" : "SIGTERM") after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
-            return sig == SIGINT ? ExitCode.interrupted : ExitCode.terminated
+                "stopped by \(stop.signalName) after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
+            return code
         }
         var line = "processed all work: \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s"
         if stats.retried > 0 || stats.deadLettered > 0 {

@@ -1,0 +1,109 @@
+import Core
+
+/// The processor's side of the work queue: whether it consumes, the items delivered but not yet
+/// started, and — while it holds nothing — when to look at the queue and what the drain barrier
+/// makes of what it sees. Pure: the processor asks the broker and tells this the answers.
+struct Intake {
+    /// The consumer on the work queue, nil while not consuming (idle, stopping, reconnecting).
+    private(set) var consumerTag: String?
+    /// Delivered but not started (prefetch above 1), oldest first.
+    private(set) var waiting: [Delivery] = []
+    /// The last delivery or settlement: an idle consumer looks at the queue `idleCheckDelay` after.
+    private(set) var lastActivity: Double
+    /// When the next passive declare is due while not consuming.
+    private(set) var nextPoll = 0.0
+    private var barrier: DrainBarrier
+
+    /// Seconds without deliveries, holding nothing, before checking whether the queue is empty.
+    static let idleCheckDelay = 0.25
+    /// Seconds between passive declares while idle.
+    static let pollInterval = 0.5
+
+    init(startedAt: Double, waitForWork: Double) {
+        lastActivity = startedAt
+        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork)
+    }
+
+    /// What to do next about the queue while this processor holds nothing.
+    enum IdleStep: Equatable {
+        /// Nothing yet.
+        case none
+        /// Consuming but quiet: see whether the queue still has ready items.
+        case checkWhileConsuming
+        /// Not consuming: take a drain-barrier sample.
+        case sample
+    }
+
+    func idleStep(now: Double) -> IdleStep {
+        if consumerTag != nil { return now - lastActivity >= Self.idleCheckDelay ? .checkWhileConsuming : .none }
+        return now >= nextPoll ? .sample : .none
+    }
+
+    /// When `idleStep` may next say something other than `.none`.
+    var nextIdleCheck: Double { consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll }
+
+    /// A consumer was registered on the work queue.
+    mutating func consuming(tag: String, now: Double) {
+        consumerTag = tag
+        lastActivity = now
+    }
+
+    /// The consumer was cancelled by us (stopping) or is gone with its connection.
+    mutating func stoppedConsuming() {
+        consumerTag = nil
+    }
+
+    /// The consumer was cancelled because the queue looked empty: samples start now, afresh.
+    mutating func leftEmptyQueue(now: Double) {
+        consumerTag = nil
+        barrier.reset()
+        nextPoll = now
+    }
+
+    /// The broker cancelled the consumer (queue deleted, leader lost): look at the queue at once.
+    mutating func cancelledByBroker() {
+        consumerTag = nil
+        nextPoll = 0
+    }
+
+    /// A delivery arrived for the work; it waits for a slot.
+    mutating func delivered(_ delivery: Delivery, now: Double) {
+        arrived(now: now)
+        waiting.append(delivery)
+    }
+
+    /// A delivery arrived (kept here or returned at once): work was seen.
+    mutating func arrived(now: Double) {
+        lastActivity = now
+        barrier.workSeen()
+    }
+
+    /// Work ended or was consulted: the queue is not idle.
+    mutating func touched(now: Double) {
+        lastActivity = now
+    }
+
+    /// The oldest waiting delivery, taken.
+    mutating func takeNext() -> Delivery { waiting.removeFirst() }
+
+    /// Every waiting delivery, taken (stopping: they go back to the queue).
+    mutating func takeAll() -> [Delivery] {
+        defer { waiting.removeAll() }
+        return waiting
+    }
+
+    /// One drain-barrier sample taken while not consuming; schedules the next.
+    mutating func observe(_ counts: QueueCounts, now: Double) -> DrainBarrier.Decision {
+        let decision = barrier.observe(counts, now: now)
+        if decision == .wait { nextPoll = now + Self.pollInterval }
+        return decision
+    }
+
+    /// After a reconnect: the old consumer and its deliveries are gone (the broker requeued
+    /// them), and the samples start afresh.
+    mutating func reconnected() {
+        consumerTag = nil
+        waiting.removeAll()
+        barrier.reset()
+    }
+}

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+import Core
+@testable import Drain
+
+@Suite("A stop asked for by a signal: grace, kill, give up, wait for returns")
+struct StopRequestTests {
+    @Test("only SIGTERM and SIGINT ask for a stop, and the first one counts")
+    func firstSignalCounts() {
+        var stop = StopRequest()
+        stop.note(SIGCHLD)
+        #expect(!stop.isRequested)
+        stop.note(SIGINT)
+        stop.note(SIGTERM)
+        #expect(stop.signalName == "SIGINT")
+        #expect(stop.exitCode == ExitCode.interrupted)
+    }
+
+    @Test("the grace starts once; the kill and the giving up follow at their deadlines")
+    func deadlines() {
+        var stop = StopRequest()
+        let early = stop.begin(now: 1, grace: 20)
+        #expect(!early, "no stop asked for")
+        stop.note(SIGTERM)
+        let first = stop.begin(now: 1, grace: 20)
+        let second = stop.begin(now: 5, grace: 20)
+        #expect(first)
+        #expect(!second, "a second begin moves nothing")
+        #expect(stop.graceDeadline == 21)
+        #expect(!stop.graceOver(now: 20.9))
+        #expect(stop.graceOver(now: 21))
+        #expect(!stop.killWaitOver(now: 22.9))
+        #expect(stop.killWaitOver(now: 23))
+        #expect(stop.exitCode == ExitCode.terminated)
+    }
+
+    @Test("returned copies are waited for during the grace and 5 s after, unless the broker blocks publishing")
+    func returnWait() {
+        var stop = StopRequest()
+        stop.note(SIGTERM)
+        _ = stop.begin(now: 0, grace: 10)
+        #expect(stop.mayWaitForReturns(now: 9, publishingBlocked: true))
+        #expect(!stop.mayWaitForReturns(now: 10, publishingBlocked: true))
+        #expect(stop.mayWaitForReturns(now: 14.9, publishingBlocked: false))
+        #expect(!stop.mayWaitForReturns(now: 15, publishingBlocked: false))
+    }
+}
