@@ -28,7 +28,7 @@ extension Processor {
         intake.reconnected()
         // The originals of copies on their way are back in the queue with the old connection.
         moves.removeAll()
-        publishingBlockedFor = nil
+        publishing.reset()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
         acks.reset()
         var backoff = Backoff(limit: config.reconnectTimeout)

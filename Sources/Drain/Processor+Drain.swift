@@ -99,8 +99,8 @@ extension Processor {
         // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
         // when the broker blocks publishing); then leave, and the broker returns the originals
         // when the connection closes.
-        if stop.mayWaitForReturns(now: now, publishingBlocked: publishingBlockedFor != nil) { return nil }
-        log.always("\(moves.count) items could not be returned within the grace period (\(publishingBlockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
+        if stop.mayWaitForReturns(now: now, publishingBlocked: publishing.blockedFor != nil) { return nil }
+        log.always("\(moves.count) items could not be returned within the grace period (\(publishing.blockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
         return true
     }
 

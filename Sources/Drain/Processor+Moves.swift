@@ -13,21 +13,20 @@ extension Processor {
     func pumpMoves(read: Bool = true) throws {
         guard let publisher, let connection else { return }
         let now = MonotonicClock.now()
-        let service = now - lastPublisherService >= 1
+        let service = publishing.serviceDue(now: now)
         guard read || service || !moves.isEmpty else { return }
-        if service { lastPublisherService = now }
         try publisher.readAvailable(heartbeats: service)
-        if let reason = publisher.blockedReason {
+        switch publishing.observe(blockedReason: publisher.blockedReason) {
+        case .blocked(let reason):
+            log.always("the broker blocks publishing (connection.blocked: \(reason)); work goes on, and the \(moves.unpublished) items to retry, dead-letter or return wait until it resumes")
+        case .resumed(let reason):
+            log.always("the broker accepts publishing again (it blocked for: \(reason)); \(moves.unpublished) waiting items are moved now")
+        case nil:
+            break
+        }
+        if publishing.blockedFor != nil {
             moves.restartClocks(now: now)
-            if publishingBlockedFor == nil {
-                publishingBlockedFor = reason
-                log.always("the broker blocks publishing (connection.blocked: \(reason)); work goes on, and the \(moves.unpublished) items to retry, dead-letter or return wait until it resumes")
-            }
         } else {
-            if let reason = publishingBlockedFor {
-                publishingBlockedFor = nil
-                log.always("the broker accepts publishing again (it blocked for: \(reason)); \(moves.unpublished) waiting items are moved now")
-            }
             try moves.publishWaiting(now: now) { move in
                 // One at a time, looking for connection.blocked in between: a publish into a
                 // blocked connection waits in the kernel once its buffers are full.

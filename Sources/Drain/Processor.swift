@@ -23,12 +23,8 @@ package final class Processor {
     var publisher: AMQPConnection? { links.publish }
     /// Copies on their way, their originals still held.
     var moves = PendingMoves()
-    /// Why the broker blocks publishing, once said in the log.
-    var publishingBlockedFor: String?
-    /// When the publishing connection was last read without cause (its heartbeats).
-    var lastPublisherService = 0.0
-    /// poll(2) found the publishing connection readable in the last pass.
-    var publisherReadable = true
+    /// Whether the broker blocks publishing, and when the publishing connection is due a read.
+    var publishing = PublishingWatch()
     /// The consumer, the delivered items waiting for a slot, and the drain barrier.
     var intake: Intake
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
@@ -118,8 +114,8 @@ package final class Processor {
         let now = MonotonicClock.now()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: publisherReadable)
-        publisherReadable = false
+        try pumpMoves(read: publishing.readable)
+        publishing.readable = false
         try flushAcks()
         if running.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
@@ -134,7 +130,7 @@ package final class Processor {
         }
         if reap { lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
-        publisherReadable = ready.publisher
+        publishing.readable = ready.publisher
         if ready.socket || now - lastReceive >= 1 {
             lastReceive = now
             try receive()
