@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, each using only those below it (ARCHITECTURE.md):
 //   executables  loader, processor, wqtop   (flags, phrasing of errors, exit codes, curses)
-//   CommandLineOptions                      (the connection flags and environment all three share)
+//   CommandLineOptions                      (the connection flags all three share; ArgumentParser glue)
 //   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal)
 //   AMQPClient, ProcessRunner               (the broker; child processes and signals)
 //   Core                                    (work-queue logic and values, no I/O of its own)

@@ -146,6 +146,7 @@ struct ConnectionOptionsTests {
         #expect(try source(["--", "--not-an-option"]) == .arguments(["--not-an-option"]))
         #expect(try source(["--count", "7"]) == .count(7))
         #expect(try source(["--file", "-"]) == .file("-"))
+        #expect(try source(["--", "--help", "--version", "--password"]) == .arguments(["--help", "--version", "--password"]))
     }
 
     @Test("processor options and the command after --")
@@ -161,6 +162,13 @@ struct ConnectionOptionsTests {
         #expect(c.command?.arguments == ["sh", "-c", "echo {}"])
         #expect(c.command?.executable == "/usr/bin/sh", "found in PATH once, at start")
         #expect(c.podName == "pod-1")
+        guard case .run(let after) = try ProcessorConfiguration.parse(
+            arguments: ["-q", "--", "sh", "--help", "--version", "-q"], environment: ["PATH": "/usr/bin:/bin"])
+        else { throw TestFailureLocal("help") }
+        #expect(after.command?.arguments == ["sh", "--help", "--version", "-q"], "after -- every word is the command's")
+        #expect(throws: WorkQueueError.usage("no command after --; see processor --help")) {
+            _ = try ProcessorConfiguration.parse(arguments: ["--"], environment: [:])
+        }
         #expect(throws: WorkQueueError.self) {
             _ = try ProcessorConfiguration.parse(arguments: ["--", "no-such-command-xyz"], environment: ["PATH": "/usr/bin"])
         }
