@@ -3,12 +3,14 @@ import PackageDescription
 
 // Layers, each using only those below it (ARCHITECTURE.md):
 //   executables  loader, processor, wqtop   (flags, phrasing of errors, exit codes, curses)
-//   CommandLineOptions                      (the connection flags and environment all three share)
+//   CommandLineOptions                      (the connection flags all three share; ArgumentParser glue)
 //   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal)
 //   AMQPClient, ProcessRunner               (the broker; child processes and signals)
 //   Core                                    (work-queue logic and values, no I/O of its own)
 //   CRabbitMQ, CNCurses                     (C modules, imported by one target each)
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Only CommandLineOptions and the three executables link ArgumentParser.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "work-queue",
@@ -16,6 +18,9 @@ let package = Package(
         .executable(name: "loader", targets: ["loader"]),
         .executable(name: "processor", targets: ["processor"]),
         .executable(name: "wqtop", targets: ["wqtop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -32,12 +37,15 @@ let package = Package(
         .target(name: "Load", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
         .target(name: "Drain", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
         .target(name: "Monitor", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
-        .target(name: "CommandLineOptions", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
-        .executableTarget(name: "loader", dependencies: ["Core", "Load", "CommandLineOptions"], swiftSettings: v6),
+        .target(name: "CommandLineOptions", dependencies: ["Core", "AMQPClient", argumentParser], swiftSettings: v6),
         .executableTarget(
-            name: "processor", dependencies: ["Core", "ProcessRunner", "Drain", "CommandLineOptions"], swiftSettings: v6),
+            name: "loader", dependencies: ["Core", "Load", "CommandLineOptions", argumentParser], swiftSettings: v6),
         .executableTarget(
-            name: "wqtop", dependencies: ["Core", "Monitor", "CommandLineOptions", "CNCurses"], swiftSettings: v6),
+            name: "processor", dependencies: ["Core", "ProcessRunner", "Drain", "CommandLineOptions", argumentParser],
+            swiftSettings: v6),
+        .executableTarget(
+            name: "wqtop", dependencies: ["Core", "Monitor", "CommandLineOptions", "CNCurses", argumentParser],
+            swiftSettings: v6),
         .target(
             name: "TestSupport",
             dependencies: ["Core", "AMQPClient"],

@@ -3,69 +3,81 @@ import Glibc
 #endif
 import Core
 import AMQPClient
+import ArgumentParser
 
-/// Turns the environment and the shared connection flags into `ConnectionSettings`.
+/// The connection flags all three tools share (one option group), and their resolution into
+/// `ConnectionSettings`.
 ///
 /// Precedence, written down once: a flag beats an environment variable, which beats the default.
 /// Within each of the two levels the URL is applied first and the single settings (host, port,
-/// user, password, vhost) then override its parts.
-package struct ConnectionOptions {
-    private var flagURLs: [String] = []
-    private var flagHost: String?
-    private var flagPort: Int?
-    private var flagUser: String?
-    private var flagPasswordFile: String?
-    private var flagVhost: String?
-    private var flagQueue: String?
-    private var flagQueueType: QueueType?
-    private var flagCACert: String?
-    private var flagInsecure = false
-    private var flagConnectTimeout: Double?
-    private var flagHeartbeat: Int?
+/// user, password, vhost) then override its parts. Every option is read as text and checked in
+/// `resolve(environment:)`, which says what range is allowed.
+package struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .customLong("url"),
+        help: .flag(
+            "amqp[s]://user:pass@host:port/vhost; several (--url again, or commas in WORK_QUEUE_URL) are a cluster's nodes, tried in turn",
+            environment: "WORK_QUEUE_URL", default: "none", valueName: "URL"))
+    var urls: [String] = []
+
+    @Option(help: .flag("Broker host", environment: "WORK_QUEUE_HOST", default: "localhost", valueName: "HOST"))
+    var host: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: .flag("Broker port", environment: "WORK_QUEUE_PORT", default: "5672, 5671 for amqps", valueName: "PORT"))
+    var port: String?
+
+    @Option(help: .flag("User name", environment: "WORK_QUEUE_USER", default: "guest", valueName: "USER"))
+    var user: String?
+
+    @Option(
+        help: .flag(
+            "File whose first line is the password (no flag takes a password itself)",
+            environment: "WORK_QUEUE_PASSWORD", default: "guest", valueName: "PATH"),
+        completion: .file())
+    var passwordFile: String?
+
+    @Option(help: .flag("Virtual host", environment: "WORK_QUEUE_VHOST", default: "/", valueName: "VHOST"))
+    var vhost: String?
+
+    @Option(help: .flag("Work queue name", environment: "WORK_QUEUE_NAME", default: "work-queue", valueName: "NAME"))
+    var queue: String?
+
+    @Option(
+        help: .flag("classic or quorum", environment: "WORK_QUEUE_TYPE", default: "classic", valueName: "TYPE"),
+        completion: .list(["classic", "quorum"]))
+    var queueType: String?
+
+    @Option(
+        name: .customLong("cacert"),
+        help: .flag("CA certificates to verify an amqps:// broker with", default: "the system's", valueName: "PATH"),
+        completion: .file())
+    var caCert: String?
+
+    @Flag(help: .flag("Do not verify the amqps:// broker's certificate", default: "verify"))
+    var insecure = false
+
+    @Option(
+        parsing: .unconditional,
+        help: .flag("Give up connecting after this long, 0.1 to 3600", default: "10", valueName: "SECS"))
+    var connectTimeout: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: .flag("AMQP heartbeat, 0 to 3600; 0 turns heartbeats off", default: "30", valueName: "SECS"))
+    var heartbeat: String?
 
     package init() {}
 
-    /// The environment variables read, for `--help` and the README.
-    package static let helpText = """
-        Connection (flag, then environment variable, then default):
-          --url URL               WORK_QUEUE_URL       amqp[s]://user:pass@host:port/vhost; several
-                                                       (--url again, or commas in WORK_QUEUE_URL) are
-                                                       a cluster's nodes, tried in turn
-          --host HOST             WORK_QUEUE_HOST      localhost
-          --port PORT             WORK_QUEUE_PORT      5672 (5671 for amqps)
-          --user USER             WORK_QUEUE_USER      guest
-          --password-file PATH    WORK_QUEUE_PASSWORD  guest (no flag takes a password itself)
-          --vhost VHOST           WORK_QUEUE_VHOST     /
-          --queue NAME            WORK_QUEUE_NAME      work-queue
-          --queue-type TYPE       WORK_QUEUE_TYPE      classic (or quorum)
-          --cacert PATH           CA certificates to verify an amqps:// broker with
-          --insecure              do not verify the amqps:// broker's certificate
-          --connect-timeout SECS  10
-          --heartbeat SECS        30 (0 turns heartbeats off)
-        A URL is applied first; single settings override its parts.
-        """
-
-    /// Consumes `option` if it is a connection flag; returns false for any other option.
-    package mutating func consume(_ option: String, from scanner: inout ArgumentScanner) throws -> Bool {
-        switch option {
-        case "--url": flagURLs.append(try scanner.value(for: option))
-        case "--host": flagHost = try nonEmpty(scanner.value(for: option), option)
-        case "--port": flagPort = try scanner.integer(for: option, in: 1...65535)
-        case "--user": flagUser = try nonEmpty(scanner.value(for: option), option)
-        case "--password-file": flagPasswordFile = try scanner.value(for: option)
-        case "--vhost": flagVhost = try nonEmpty(scanner.value(for: option), option)
-        case "--queue": flagQueue = try nonEmpty(scanner.value(for: option), option)
-        case "--queue-type": flagQueueType = try Self.queueType(scanner.value(for: option), source: option)
-        case "--cacert": flagCACert = try scanner.value(for: option)
-        case "--insecure": flagInsecure = true
-        case "--connect-timeout": flagConnectTimeout = try scanner.seconds(for: option, in: 0.1...3600)
-        case "--heartbeat": flagHeartbeat = try scanner.integer(for: option, in: 0...3600)
-        case "--password":
+    /// Refuses `--password` before anything else is parsed: a password on the command line would
+    /// show in `ps`. Only arguments before `--` are options.
+    package static func refusePassword(in arguments: [String]) throws {
+        let options = arguments.prefix { $0 != "--" }
+        if options.contains(where: { $0 == "--password" || $0.hasPrefix("--password=") }) {
             throw WorkQueueError.usage(
                 "--password is not accepted (it would show in 'ps'); use --password-file PATH or WORK_QUEUE_PASSWORD")
-        default: return false
         }
-        return true
     }
 
     /// Applies environment, then flags, over the defaults.
@@ -90,23 +102,23 @@ package struct ConnectionOptions {
             s.queueType = try Self.queueType(type, source: "WORK_QUEUE_TYPE")
         }
         // Level 2: flags.
-        if !flagURLs.isEmpty { try apply(urls: flagURLs, source: "--url", to: &s) }
-        if let host = flagHost { s.host = host }
-        if let port = flagPort { s.port = port }
-        if let user = flagUser { s.user = user }
-        if let path = flagPasswordFile { s.password = try Self.readPasswordFile(path) }
-        if let vhost = flagVhost { s.vhost = vhost }
-        if let queue = flagQueue { s.queue = queue }
-        if let type = flagQueueType { s.queueType = type }
-        if let path = flagCACert {
+        if !urls.isEmpty { try apply(urls: urls, source: "--url", to: &s) }
+        if let host = try OptionValue.nonEmpty(host, "--host") { s.host = host }
+        if let port = try OptionValue.integer(port, "--port", in: 1...65535) { s.port = port }
+        if let user = try OptionValue.nonEmpty(user, "--user") { s.user = user }
+        if let path = passwordFile { s.password = try Self.readPasswordFile(path) }
+        if let vhost = try OptionValue.nonEmpty(vhost, "--vhost") { s.vhost = vhost }
+        if let queue = try OptionValue.nonEmpty(queue, "--queue") { s.queue = queue }
+        if let type = queueType { s.queueType = try Self.queueType(type, source: "--queue-type") }
+        if let path = caCert {
             guard access(path, R_OK) == 0 else {
                 throw WorkQueueError.usage("--cacert \(path): cannot read the file; check the path")
             }
             s.caCertPath = path
         }
-        if flagInsecure { s.verifyPeer = false }
-        if let timeout = flagConnectTimeout { s.connectTimeout = timeout }
-        if let heartbeat = flagHeartbeat { s.heartbeat = heartbeat }
+        if insecure { s.verifyPeer = false }
+        if let timeout = try OptionValue.seconds(connectTimeout, "--connect-timeout", in: 0.1...3600) { s.connectTimeout = timeout }
+        if let heartbeat = try OptionValue.integer(heartbeat, "--heartbeat", in: 0...3600) { s.heartbeat = heartbeat }
         return s
     }
 
@@ -131,11 +143,6 @@ package struct ConnectionOptions {
             }
             s.otherAddresses.append(BrokerAddress(host: other.host, port: other.port))
         }
-    }
-
-    private func nonEmpty(_ value: String, _ option: String) throws -> String {
-        guard !value.isEmpty else { throw WorkQueueError.usage("\(option) must not be empty") }
-        return value
     }
 
     static func queueType(_ text: String, source: String) throws -> QueueType {

@@ -117,6 +117,9 @@ struct ConnectionOptionsTests {
             (["--count", "3", "item"], [:]),
             (["--nope"], [:]),
             (["--host"], [:]),
+            (["--password"], [:]),
+            (["--password=x"], [:]),
+            (["--port", "1", "--password", "--host", "h"], [:]),
         ]
         for (arguments, environment) in cases {
             do {
@@ -143,6 +146,7 @@ struct ConnectionOptionsTests {
         #expect(try source(["--", "--not-an-option"]) == .arguments(["--not-an-option"]))
         #expect(try source(["--count", "7"]) == .count(7))
         #expect(try source(["--file", "-"]) == .file("-"))
+        #expect(try source(["--", "--help", "--version", "--password"]) == .arguments(["--help", "--version", "--password"]))
     }
 
     @Test("processor options and the command after --")
@@ -158,6 +162,13 @@ struct ConnectionOptionsTests {
         #expect(c.command?.arguments == ["sh", "-c", "echo {}"])
         #expect(c.command?.executable == "/usr/bin/sh", "found in PATH once, at start")
         #expect(c.podName == "pod-1")
+        guard case .run(let after) = try ProcessorConfiguration.parse(
+            arguments: ["-q", "--", "sh", "--help", "--version", "-q"], environment: ["PATH": "/usr/bin:/bin"])
+        else { throw TestFailureLocal("help") }
+        #expect(after.command?.arguments == ["sh", "--help", "--version", "-q"], "after -- every word is the command's")
+        #expect(throws: WorkQueueError.usage("no command after --; see processor --help")) {
+            _ = try ProcessorConfiguration.parse(arguments: ["--"], environment: [:])
+        }
         #expect(throws: WorkQueueError.self) {
             _ = try ProcessorConfiguration.parse(arguments: ["--", "no-such-command-xyz"], environment: ["PATH": "/usr/bin"])
         }
@@ -203,6 +214,109 @@ struct ConnectionOptionsTests {
         #expect(c.interval == 0.5 && c.output == .json && c.exitWhenDrained && !c.color)
         #expect(c.progressExchange == "jobs.progress")
         #expect(throws: WorkQueueError.self) { _ = try MonitorConfiguration.parse(arguments: ["--interval", "0"], environment: [:]) }
+        guard case .run(let last) = try MonitorConfiguration.parse(arguments: ["--json", "--once"], environment: [:])
+        else { throw TestFailureLocal("help") }
+        #expect(last.output == .once && last.color, "the last of --once and --json wins")
+        for arguments in [["x"], ["--", "x"], ["--"]] {
+            #expect(throws: WorkQueueError.usage("wqtop takes no arguments; see wqtop --help")) {
+                _ = try MonitorConfiguration.parse(arguments: arguments, environment: [:])
+            }
+        }
+    }
+}
+
+/// What each tool's command line prints instead of running: help, version, completion scripts.
+@Suite("Help, version and shell completion")
+struct CommandLineOutputTests {
+    /// The three tools' parsers, as text-or-run, by name.
+    static let tools: [(name: String, parse: @Sendable ([String]) throws -> String?)] = [
+        ("loader", { arguments in
+            if case .output(let text) = try LoaderConfiguration.parse(arguments: arguments, environment: [:]) { return text }
+            return nil
+        }),
+        ("processor", { arguments in
+            if case .output(let text) = try ProcessorConfiguration.parse(arguments: arguments, environment: [:]) { return text }
+            return nil
+        }),
+        ("wqtop", { arguments in
+            if case .output(let text) = try MonitorConfiguration.parse(arguments: arguments, environment: [:]) { return text }
+            return nil
+        }),
+    ]
+
+    @Test("--version prints the one version string of all three tools")
+    func version() throws {
+        for tool in Self.tools {
+            #expect(try tool.parse(["--version"]) == ToolVersion.current, "\(tool.name)")
+        }
+        #expect(ToolVersion.current == "0.4.0")
+    }
+
+    @Test("--help and -h list every flag with its environment variable, default and the exit codes")
+    func help() throws {
+        for tool in Self.tools {
+            let text = try #require(try tool.parse(["--help"]), "\(tool.name)")
+            #expect(try tool.parse(["-h"]) == text)
+            for word in [
+                "--url", "WORK_QUEUE_URL", "--host", "WORK_QUEUE_HOST", "localhost", "--port", "WORK_QUEUE_PORT", "5672",
+                "--user", "WORK_QUEUE_USER", "--password-file", "WORK_QUEUE_PASSWORD", "--vhost", "WORK_QUEUE_VHOST",
+                "--queue", "WORK_QUEUE_NAME", "work-queue", "--queue-type", "WORK_QUEUE_TYPE", "--cacert", "--insecure",
+                "--connect-timeout", "--heartbeat", "--version", "Exit codes", "64", "69", "77",
+            ] {
+                #expect(text.contains(word), "\(tool.name) --help lacks \(word)")
+            }
+            #expect(!text.contains("--password <"), "\(tool.name) --help offers --password")
+        }
+        let processor = try #require(try Self.tools[1].parse(["--help"]))
+        for word in ["WORK_ITEM", "POD_NAME", "--stdio", "--stdio-format", "--concurrency", "-q, --quiet", "130", "143"] {
+            #expect(processor.contains(word), "processor --help lacks \(word)")
+        }
+        let wqtop = try #require(try Self.tools[2].parse(["--help"]))
+        for word in ["--interval", "--once", "--json", "--exit-when-drained", "NO_COLOR"] {
+            #expect(wqtop.contains(word), "wqtop --help lacks \(word)")
+        }
+    }
+
+    @Test("--generate-completion-script writes a bash, zsh and fish script for each tool")
+    func completionScripts() throws {
+        for tool in Self.tools {
+            for shell in ["bash", "zsh", "fish"] {
+                let script = try #require(try tool.parse(["--generate-completion-script", shell]), "\(tool.name) \(shell)")
+                #expect(!script.isEmpty && script.contains(tool.name), "\(tool.name) \(shell)")
+                #expect(script.contains("queue-type") && script.contains("quorum"), "\(tool.name) \(shell) completes the connection flags")
+            }
+        }
+    }
+
+    @Test("errors the parser finds itself are one usage line that says where help is")
+    func parserErrorsAreOneLine() {
+        let cases: [(String, [String], String)] = [
+            ("loader", ["--frobnicate"], "unknown option '--frobnicate'"),
+            ("loader", ["--host"], "missing value for '--host <HOST>'"),
+            ("processor", ["a", "b"], "unexpected argument 'b'"),
+            ("wqtop", ["--queue"], "missing value for '--queue <NAME>'"),
+        ]
+        for (name, arguments, text) in cases {
+            let tool = Self.tools.first { $0.name == name }!
+            do {
+                _ = try tool.parse(arguments)
+                Issue.record("\(name) accepted \(arguments)")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage && error.exitCode == 64)
+                #expect(error.message.hasPrefix(text) && error.message.hasSuffix("; see \(name) --help"), "\(error.message)")
+                #expect(!error.message.contains("\n"), "\(error.message)")
+            } catch {
+                Issue.record("\(name) \(arguments): not a WorkQueueError: \(error)")
+            }
+        }
+    }
+
+    @Test("-q is --quiet for loader and processor")
+    func shortQuiet() throws {
+        guard case .run(let loader) = try LoaderConfiguration.parse(arguments: ["-q"], environment: [:]),
+            case .run(let processor) = try ProcessorConfiguration.parse(arguments: ["-q"], environment: [:])
+        else { throw TestFailureLocal("help") }
+        #expect(loader.quiet && processor.quiet)
     }
 }
 

@@ -61,7 +61,7 @@ struct ErrorExitTests {
     @Test("usage errors exit 64: unknown flags, bad numbers, bad URLs, missing files, unknown commands")
     func usageErrors() throws {
         let cases: [(String, [String], String)] = [
-            ("loader", ["--frobnicate"], "unknown option --frobnicate"),
+            ("loader", ["--frobnicate"], "unknown option '--frobnicate'"),
             ("loader", ["--count", "many"], "--count must be a whole number"),
             ("loader", ["--file", "/nonexistent/items"], "/nonexistent/items"),
             ("loader", ["--url", "http://user:hunter2@x/"], "not a valid amqp"),
@@ -76,9 +76,36 @@ struct ErrorExitTests {
         }
     }
 
+    @Test("errors the argument parser finds are one line on stderr and exit 64, without a usage block")
+    func parserErrors() throws {
+        let cases: [(String, [String], String)] = [
+            ("loader", ["--nope"], "loader: unknown option '--nope'"),
+            ("processor", ["--host"], "processor: missing value for '--host <HOST>'; see processor --help"),
+            ("wqtop", ["--once", "--queue"], "wqtop: missing value for '--queue <NAME>'; see wqtop --help"),
+            ("processor", ["a", "b"], "processor: unexpected argument 'b'; see processor --help"),
+        ]
+        for (tool, arguments, line) in cases {
+            let r = try Executables.run(tool, arguments, environment: TestBroker.environment(queue: "unused"), timeout: 15)
+            #expect(r.status == 64, "\(tool) \(arguments): \(r.output)")
+            let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+            #expect(lines.count == 1 && lines.first?.hasPrefix(line) == true, "\(tool) \(arguments): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(tool) \(arguments): \(r.stdout)")
+        }
+    }
+
+    @Test("--version prints the version and --generate-completion-script a script, both exit 0")
+    func versionAndCompletion() throws {
+        for tool in ["loader", "processor", "wqtop"] {
+            let version = try Executables.run(tool, ["--version"])
+            #expect(version.status == 0 && version.stdout == "0.4.0\n", "\(tool): \(version.output)")
+            let script = try Executables.run(tool, ["--generate-completion-script", "bash"])
+            #expect(script.status == 0 && script.stdout.contains("--queue-type") && script.stderr.isEmpty, "\(tool)")
+        }
+    }
+
     @Test("--help documents configuration and exit codes and exits 0")
     func help() throws {
-        for tool in ["loader", "processor"] {
+        for tool in ["loader", "processor", "wqtop"] {
             let r = try Executables.run(tool, ["--help"])
             #expect(r.status == 0)
             for word in ["WORK_QUEUE_URL", "WORK_QUEUE_HOST", "--password-file", "Exit codes", "77"] {
