@@ -40,6 +40,7 @@ final class PipeRecorder: Sendable {
         return fds
     }
 
+    /// `rawPipe` could not make a pipe.
     struct PipeFailed: Error {}
 
     /// True when `fd` no longer refers to the file it was made for (closed, or its number reused).
