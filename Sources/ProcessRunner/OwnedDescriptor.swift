@@ -5,6 +5,7 @@ import Glibc
 /// A file descriptor that this value alone owns: closed exactly once, by `close()` or when the
 /// value goes away, unless it is handed over with `take()`. It cannot be copied, so no second
 /// owner can close it again (or close a number the kernel has since given to another file).
+/// swift-system's `FileDescriptor` is a copyable number that owns nothing, so it is not used.
 package struct OwnedDescriptor: ~Copyable {
     /// The descriptor's number, for calls that only borrow it (`poll`, `read`, `write`).
     package let rawValue: Int32
