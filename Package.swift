@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: v6),
         .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
         .testTarget(name: "LoadTests", dependencies: ["Core", "Load"], swiftSettings: v6),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["Core", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "DrainTests", dependencies: ["Core", "Drain", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "MonitorTests", dependencies: ["Core", "Monitor"], swiftSettings: v6),
         .testTarget(

@@ -81,7 +81,7 @@ extension Processor {
             started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
             started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
             running.append(started)
-        } catch let error as WorkQueueError {
+        } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
         }
     }
@@ -132,7 +132,7 @@ extension Processor {
         for i in running.indices {
             guard let timeoutAt = running[i].timeoutAt, running[i].killedFor == nil, now >= timeoutAt else { continue }
             running[i].killedFor = .timeout
-            running[i].signal(SIGKILL)
+            running[i].process?.beginStop(.killNow, now: now)
         }
     }
 

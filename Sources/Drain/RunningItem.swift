@@ -14,6 +14,8 @@ struct RunningItem {
     var timeoutAt: Double? = nil
     /// Why the processor killed the command or worker, if it did.
     var killedFor: KillReason?
+    /// The stop plan carried out on its work after SIGTERM/SIGINT, stepped by `handleStop`.
+    var stopping: StopSequence?
 
     enum KillReason {
         case timeout
@@ -23,10 +25,13 @@ struct RunningItem {
     /// The item as text for log lines, shortened.
     var label: String { ItemLabel.short(delivery.body) }
 
-    /// Signals whatever works on the item (its process group).
-    func signal(_ sig: Int32) {
-        child?.signalGroup(sig)
-        worker?.signal(sig)
+    /// The process working on the item: its command, or its worker's current process.
+    var process: ChildProcess? { child ?? worker?.child }
+
+    /// How to stop the work on the item after SIGTERM/SIGINT: a command gets SIGTERM, a worker
+    /// end of file, then both the grace, SIGKILL and `StopPlan.killWait`.
+    func stopPlan(grace: Double) -> StopPlan {
+        child != nil ? .command(grace: grace) : .worker(grace: grace)
     }
 }
 

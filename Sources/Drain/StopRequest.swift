@@ -4,17 +4,14 @@ import Glibc
 import Core
 
 /// A stop asked for by SIGTERM or SIGINT and the deadlines of what follows: the work gets the
-/// grace period, then is killed; what cannot be reaped `killWait` after that is given up on; copies
-/// still unconfirmed get `returnWait` more unless the broker blocks publishing.
+/// grace period (each item's `StopPlan` says how it is stopped); copies still unconfirmed get
+/// `returnWait` more unless the broker blocks publishing.
 struct StopRequest {
     /// The first stop signal received; later ones change nothing.
     private(set) var signal: Int32?
     /// When the grace period ends; nil until the stop sequence has begun.
     private(set) var graceDeadline: Double?
 
-    /// Seconds to wait for a SIGKILLed process to be reaped before giving up on it (a process
-    /// stuck in the kernel, or reaped by someone else, must not hang the exit).
-    static let killWait = 2.0
     /// Seconds after the grace to wait for the confirms of items returned at its end.
     static let returnWait = 5.0
 
@@ -31,12 +28,6 @@ struct StopRequest {
         graceDeadline = now + grace
         return true
     }
-
-    /// The grace period is over: what still runs is killed.
-    func graceOver(now: Double) -> Bool { graceDeadline.map { now >= $0 } ?? false }
-
-    /// Killed work that has not ended by now is given up on.
-    func killWaitOver(now: Double) -> Bool { graceDeadline.map { now >= $0 + Self.killWait } ?? false }
 
     /// Whether to go on waiting for the confirms of copies returned to the queue: during the
     /// grace, and `returnWait` after it unless the broker blocks publishing (then nothing comes).

@@ -3,18 +3,34 @@ import Glibc
 #endif
 import Core
 
-/// A pipe whose ends are close-on-exec (pipe2 is not visible to Swift without _GNU_SOURCE;
-/// the processor is single-threaded, so setting the flag afterwards races with no spawn).
-enum PipePair {
-    static func make(what: String, nonBlocking: Bool = false) throws -> (read: Int32, write: Int32) {
+/// Both ends of a pipe, each owned once and close-on-exec (pipe2 is not visible to Swift without
+/// _GNU_SOURCE; the processor is single-threaded, so setting the flag afterwards races with no
+/// spawn). Whatever is not moved out is closed when the pair goes away, on error paths too.
+package struct PipePair: ~Copyable {
+    package var read: OwnedDescriptor
+    package var write: OwnedDescriptor
+
+    /// The `pipe(2)` call: `systemPipe` except in tests that make it fail.
+    package typealias PipeCall = @Sendable (UnsafeMutablePointer<Int32>) -> Int32
+
+    /// `pipe(2)` itself.
+    package static let systemPipe: PipeCall = { Glibc.pipe($0) }
+
+    /// Creates a pipe; `what` names it in the error ("cannot create a pipe for the command: ...").
+    package static func make(what: String, nonBlocking: Bool = false, pipe: PipeCall = systemPipe)
+        throws(WorkQueueError) -> PipePair
+    {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
+        guard fds.withUnsafeMutableBufferPointer({ pipe($0.baseAddress!) }) == 0 else {
             throw WorkQueueError.failure("cannot create \(what): \(String(cString: strerror(errno)))")
         }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        let pair = PipePair(read: OwnedDescriptor(adopting: fds[0]), write: OwnedDescriptor(adopting: fds[1]))
+        pair.read.setCloseOnExec()
+        pair.write.setCloseOnExec()
+        if nonBlocking {
+            pair.read.setNonBlocking()
+            pair.write.setNonBlocking()
         }
-        return (fds[0], fds[1])
+        return pair
     }
 }

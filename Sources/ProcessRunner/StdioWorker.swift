@@ -35,7 +35,7 @@ package final class StdioWorker {
     package var isRunning: Bool { child != nil }
 
     /// Starts the process if it is not running and its backoff allows; true when running.
-    package func startIfDue(now: Double) throws -> Bool {
+    package func startIfDue(now: Double) throws(WorkQueueError) -> Bool {
         if child != nil { return true }
         guard now >= restartAt else { return false }
         child = try ChildProcess(argv: argv, environment: environment, input: [], streaming: true, executable: executable)
@@ -92,11 +92,6 @@ package final class StdioWorker {
     /// Closes the worker's stdin so it finishes on its own.
     package func closeInput() {
         child?.closeInput()
-    }
-
-    /// Signals the worker's process group.
-    package func signal(_ sig: Int32) {
-        child?.signalGroup(sig)
     }
 
     /// Descriptors to wait on: stdout for answers, stdin while input is pending.

@@ -20,7 +20,7 @@ package struct WorkCommand: Sendable, Equatable {
 
     /// Fails unless the program exists and is executable (an absolute or relative path, or a
     /// name found in `PATH`), so a typo stops the processor at once instead of failing every item.
-    package mutating func validate(path: String?) throws {
+    package mutating func validate(path: String?) throws(WorkQueueError) {
         guard let program = arguments.first, !program.isEmpty else {
             throw WorkQueueError.usage("no command after --; see processor --help")
         }
