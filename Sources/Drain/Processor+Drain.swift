@@ -47,17 +47,6 @@ extension Processor {
         .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
     }
 
-    /// Asks all work to end on its own: starts each item's stop plan (SIGTERM to a command's
-    /// process group, end of file to a `--stdio` worker, which finishes the item in hand first),
-    /// and gives idle workers end of file too.
-    func askWorkToStop(now: Double) {
-        for i in running.indices {
-            running[i].stopping = running[i].process?.beginStop(running[i].stopPlan(grace: config.grace), now: now)
-        }
-        for worker in workers { worker.closeInput() }
-        stoppingWorkers = true
-    }
-
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
     ///
     /// It stands as a consumer on `QUEUE.stopping` (registered before its work consumer is
@@ -69,7 +58,7 @@ extension Processor {
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
             log.always("got \(stop.signalName): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
             // First, so that a connection lost below does not skip it.
-            askWorkToStop(now: now)
+            slots.askToStop(grace: config.grace, now: now)
             if let connection {
                 // Whatever it holds (running, prefetched, copies on their way, deliveries still in
                 // flight behind the cancel) keeps idle peers waiting until it is settled.
@@ -80,17 +69,13 @@ extension Processor {
             try returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) })
         }
         try flushAcks()
-        for i in running.indices {
-            if running[i].stopping?.advance(now: now).contains(.signal(SIGKILL)) == true { running[i].killedFor = .stop }
-        }
         // A process that SIGKILL does not end (stuck in the kernel) is given up on once its plan
         // is spent; its item goes back to the queue as if it had ended.
-        for item in running where item.stopping?.isFinished == true {
+        for item in slots.advanceStops(now: now) {
             log.always("the work on item \(item.label) did not end within \(Format.seconds(StopPlan.killWait)) s of SIGKILL; leaving it")
             try settle(item, .returned)
         }
-        running.removeAll { $0.stopping?.isFinished == true }
-        guard running.isEmpty else { return nil }
+        guard slots.isEmpty else { return nil }
         // Deliveries sent before the cancel took effect may still be buffered: back with them.
         for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
         try pumpMoves()

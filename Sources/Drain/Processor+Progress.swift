@@ -10,7 +10,7 @@ extension Processor {
     }
 
     /// Items delivered and not yet settled.
-    var itemsInHand: Int { intake.waiting.count + running.count + moves.count }
+    var itemsInHand: Int { intake.waiting.count + slots.count + moves.count }
 
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
     func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
@@ -19,6 +19,6 @@ extension Processor {
         let target = publisher?.blockedReason == nil ? publisher : nil
         try? progress.update(
             state: state, stats: stats, inHand: itemsInHand, now: now, on: target, force: force, exitCode: exitCode,
-            current: { state == .working ? self.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
+            current: { state == .working ? self.slots.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
     }
 }

@@ -10,7 +10,7 @@ extension Processor {
     /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
     /// the broker does not count (a classic queue) is published again with the count first.
     func startWaiting(now: Double) throws {
-        while !stop.isRequested, running.count < config.concurrency, !intake.waiting.isEmpty {
+        while !stop.isRequested, slots.hasFreeSlot, !intake.waiting.isEmpty {
             let attempt: Int
             switch policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
             case .run(let number):
@@ -20,13 +20,13 @@ extension Processor {
                 continue
             case .deadLetter(let attempts, let died):
                 let delivery = intake.takeNext()
-                lastItem = delivery.body
+                slots.taking(delivery.body)
                 try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
                     reason: FailurePolicy.diedReason(died), exit: nil, attempts: attempts)
                 continue
             }
             if config.stdio != nil {
-                guard let worker = try freeWorker(now: now) else { return }
+                guard let worker = try slots.freeWorker(now: now) else { return }
                 try start(intake.takeNext(), attempt: attempt, on: worker)
             } else {
                 try start(intake.takeNext(), attempt: attempt)
@@ -36,28 +36,18 @@ extension Processor {
 
     /// True when an item could start now (used to not sleep while one could).
     func canStartNow(now: Double) -> Bool {
-        guard !stop.isRequested, running.count < config.concurrency, !intake.waiting.isEmpty else { return false }
-        guard config.stdio != nil else { return true }
-        return workers.contains { w in !running.contains { $0.worker === w } && (w.isRunning || now >= w.restartAt) }
+        !stop.isRequested && !intake.waiting.isEmpty && slots.canStart(now: now)
     }
 
     /// The earliest moment a worker in backoff may start again, if items wait for one.
     func nextWorkerStart(now: Double) -> Double? {
-        guard config.stdio != nil, !stop.isRequested, !intake.waiting.isEmpty, running.count < config.concurrency else { return nil }
-        return workers.filter { !$0.isRunning }.map(\.restartAt).min()
-    }
-
-    /// A worker holding no item, started if needed; nil while all are busy or backing off.
-    private func freeWorker(now: Double) throws -> StdioWorker? {
-        for worker in workers where !running.contains(where: { $0.worker === worker }) {
-            if try worker.startIfDue(now: now) { return worker }
-        }
-        return nil
+        guard !stop.isRequested, !intake.waiting.isEmpty else { return nil }
+        return slots.nextWorkerStart
     }
 
     /// Starts a one-shot command for a delivery (demo work finishes at once).
     private func start(_ delivery: Delivery, attempt: Int) throws {
-        lastItem = delivery.body  // shares the buffer; shortened only when an event is sent
+        slots.taking(delivery.body)
         let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
         guard let command = config.command else {
             if !log.quiet {
@@ -80,7 +70,7 @@ extension Processor {
             var started = item
             started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
             started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
-            running.append(started)
+            slots.add(started)
         } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
         }
@@ -88,7 +78,7 @@ extension Processor {
 
     /// Hands a delivery to a `--stdio` worker as one line.
     private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker) throws {
-        lastItem = delivery.body
+        slots.taking(delivery.body)
         let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
@@ -97,7 +87,7 @@ extension Processor {
             var started = item
             started.worker = worker
             started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
-            running.append(started)
+            slots.add(started)
             worker.send(line)
         }
     }
@@ -107,63 +97,21 @@ extension Processor {
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
     func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
         let now = MonotonicClock.now()
-        var index = 0
-        while index < running.count {
-            let item = running[index]
-            guard let child = item.child else {
-                index += 1
-                continue
-            }
-            child.feedInput()
-            if reap, let exit = child.poll() {
-                running.remove(at: index)
-                try settle(item, result(of: item, exit: exit))
-                continue
-            }
-            index += 1
-        }
-        for worker in workers where reap || readWorkers {
-            for event in worker.poll(now: now, reap: reap) { try handle(event, from: worker) }
-            if worker.crashesInRow >= Self.workerCrashLimit && !workers.contains(where: \.everAnswered) {
-                throw WorkQueueError.failure(
-                    "the --stdio worker exited \(worker.crashesInRow) times in a row without answering a single item; see its stderr above")
-            }
-        }
-        for i in running.indices {
-            guard let timeoutAt = running[i].timeoutAt, running[i].killedFor == nil, now >= timeoutAt else { continue }
-            running[i].killedFor = .timeout
-            running[i].process?.beginStop(.killNow, now: now)
-        }
+        let ended = try slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
+        for (item, ending) in ended { try settle(item, result(of: item, ending)) }
+        slots.enforceTimeouts(now: now)
     }
 
-    /// Exits in a row, without any worker ever answering, after which the processor gives up (a
-    /// broken worker); once workers answered, a crash is a failed attempt of the item in hand.
-    static let workerCrashLimit = 5
-
-    private func handle(_ event: StdioWorker.Event, from worker: StdioWorker) throws {
-        let index = running.firstIndex { $0.worker === worker }
-        switch event {
-        case .reply(let reply):
-            guard let index else {
-                log.always("the --stdio worker wrote a line with no item in hand; ignored (protocol error)")
-                return
-            }
-            let item = running.remove(at: index)
-            switch reply {
-            case .ok: try settle(item, .succeeded)
-            case .fail(let reason): try settle(item, .failed(reason: reason, exit: nil))
-            case .protocolError(let line):
-                let shown = ItemLabel.short(Array(line.utf8), limit: 80)
-                try settle(item, .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil))
-            }
-        case .exited(let exit):
-            if let index {
-                let item = running.remove(at: index)
-                if item.killedFor != nil { worker.forgiveLastExit() }
-                try settle(item, result(of: item, exit: exit, worker: true))
-            } else if !stop.isRequested && !stoppingWorkers {
-                log.always("the --stdio worker exited (\(exit.description)) between items; restarting it")
-            }
+    /// What the end of the work on an item means for it.
+    private func result(of item: RunningItem, _ ending: WorkSlots.Ending) -> WorkResult {
+        switch ending {
+        case .command(let exit): return result(of: item, exit: exit)
+        case .worker(let exit): return result(of: item, exit: exit, worker: true)
+        case .reply(.ok): return .succeeded
+        case .reply(.fail(let reason)): return .failed(reason: reason, exit: nil)
+        case .reply(.protocolError(let line)):
+            let shown = ItemLabel.short(Array(line.utf8), limit: 80)
+            return .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil)
         }
     }
 

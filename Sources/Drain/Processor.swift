@@ -29,20 +29,14 @@ package final class Processor {
     var intake: Intake
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
     var acks = AckBatcher()
-    /// Items being worked on (at most `config.concurrency`).
-    var running: [RunningItem] = []
-    /// The long-lived workers of `--stdio`, one per slot.
-    var workers: [StdioWorker] = []
-    /// Set while workers are shut down on purpose (their exits are not news).
-    var stoppingWorkers = false
+    /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
+    var slots: WorkSlots
     var lastReap = 0.0
     var lastReceive = 0.0
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
-    /// The last item started, shown as current between two items.
-    var lastItem: [UInt8]?
     let startedAt = MonotonicClock.now()
 
     package init(config: ProcessorConfiguration, log: Log) throws {
@@ -51,17 +45,20 @@ package final class Processor {
         self.topology = Topology(config.connection)
         self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
-        self.baseEnvironment = ProcessEnvironment.current()
+        let baseEnvironment = ProcessEnvironment.current()
             .filter { $0.key != "WORK_ITEM" }
             .map { Array("\($0.key)=\($0.value)".utf8) }
+        self.baseEnvironment = baseEnvironment
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        var workers: [StdioWorker] = []
         if config.stdio != nil, let command = config.command {
             workers = (0..<config.concurrency).map { _ in
                 StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
             }
         }
+        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
     }
 
     /// Drains the queue; returns the exit code.
@@ -117,7 +114,7 @@ package final class Processor {
         try pumpMoves(read: publishing.readable)
         publishing.readable = false
         try flushAcks()
-        if running.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
@@ -166,14 +163,9 @@ package final class Processor {
             // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
             pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
-        for item in running {
-            if let fd = item.child?.stdinFD, fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)) }
-        }
+        fds += slots.commandInputs
         let firstWorkerFD = fds.count
-        for worker in workers {
-            if worker.outputFD >= 0 { fds.append(pollfd(fd: worker.outputFD, events: Int16(POLLIN), revents: 0)) }
-            if worker.pendingInputFD >= 0 { fds.append(pollfd(fd: worker.pendingInputFD, events: Int16(POLLOUT), revents: 0)) }
-        }
+        fds += slots.workerDescriptors
         let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
         if poll(&fds, nfds_t(fds.count), timeout) < 0 {
             // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
@@ -190,11 +182,11 @@ package final class Processor {
         if canStartNow(now: now) { return now }
         var deadline = now + 1
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
-        if let graceDeadline = stop.graceDeadline, !running.isEmpty || !moves.isEmpty {
+        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
-        for item in running { if let timeoutAt = item.timeoutAt { deadline = min(deadline, timeoutAt) } }
-        if running.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
+        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {

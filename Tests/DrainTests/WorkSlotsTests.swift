@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+import Core
+@testable import Drain
+import ProcessRunner
+
+/// The work slots against real child processes (`/bin/sh`), without a broker.
+@Suite("Work slots: what ended, timeouts and stops, with real commands")
+struct WorkSlotsTests {
+    let log = Log(quiet: true)
+
+    func item(_ tag: UInt64, _ script: String, timeoutAt: Double? = nil) throws -> RunningItem {
+        let delivery = Delivery(tag: tag, body: Array("item \(tag)".utf8), redelivered: false, headers: [:])
+        var item = RunningItem(delivery: delivery, generation: 0, attempt: 1)
+        item.child = try ChildProcess(
+            argv: ["/bin/sh", "-c", script].map { Array($0.utf8) }, environment: [], input: delivery.body,
+            executable: "/bin/sh")
+        item.timeoutAt = timeoutAt
+        return item
+    }
+
+    /// Collects until `count` items ended or 10 s passed.
+    func collect(_ slots: inout WorkSlots, count: Int, stopping: Bool = false) throws -> [(RunningItem, WorkSlots.Ending)] {
+        var ended: [(RunningItem, WorkSlots.Ending)] = []
+        let deadline = MonotonicClock.now() + 10
+        while ended.count < count && MonotonicClock.now() < deadline {
+            let now = MonotonicClock.now()
+            ended += try slots.collect(now: now, reap: true, readWorkers: true, stopping: stopping, log: log)
+            slots.enforceTimeouts(now: now)
+            _ = slots.advanceStops(now: now)
+            if ended.count < count { usleep(5_000) }
+        }
+        return ended
+    }
+
+    @Test("an ended command is reported with its exit status and frees its slot")
+    func endedCommand() throws {
+        var slots = WorkSlots(concurrency: 2)
+        slots.add(try item(1, "cat >/dev/null; exit 3"))
+        slots.add(try item(2, "cat >/dev/null"))
+        #expect(!slots.canStart(now: 0), "two slots, two items")
+        let ended = try collect(&slots, count: 2)
+        let exits = Dictionary(uniqueKeysWithValues: ended.map { ($0.0.delivery.tag, $0.1) })
+        guard case .command(let first)? = exits[1], case .command(let second)? = exits[2] else {
+            Issue.record("expected two ended commands, got \(ended.map(\.1))")
+            return
+        }
+        #expect(first == .exited(3))
+        #expect(second == .exited(0))
+        #expect(slots.isEmpty)
+        #expect(slots.canStart(now: 0))
+    }
+
+    @Test("an item past its timeout has its process group killed and is marked so")
+    func timeout() throws {
+        var slots = WorkSlots(concurrency: 1)
+        slots.add(try item(1, "sleep 30", timeoutAt: MonotonicClock.now() + 0.1))
+        #expect(slots.nextTimeout != nil)
+        let ended = try collect(&slots, count: 1)
+        #expect(ended.first?.0.killedFor == .timeout)
+        guard case .command(let exit)? = ended.first?.1 else {
+            Issue.record("the command did not end")
+            return
+        }
+        #expect(exit == .signalled(SIGKILL))
+    }
+
+    @Test("asked to stop, a command that ends on SIGTERM ends by it; one that ignores it is killed after the grace")
+    func stop() throws {
+        var slots = WorkSlots(concurrency: 2)
+        slots.add(try item(1, "sleep 30"))
+        slots.add(try item(2, "trap '' TERM; sleep 30"))
+        usleep(100_000)  // the shell must have set its trap before the SIGTERM comes
+        let asked = MonotonicClock.now()
+        slots.askToStop(grace: 0.3, now: asked)
+        let ended = try collect(&slots, count: 2, stopping: true)
+        let byTag = Dictionary(uniqueKeysWithValues: ended.map { ($0.0.delivery.tag, $0) })
+        #expect(byTag[1]?.0.killedFor == nil, "ended by the SIGTERM it was passed")
+        #expect(byTag[2]?.0.killedFor == .stop, "killed after the grace")
+        #expect(MonotonicClock.now() - asked >= 0.3)
+        #expect(slots.isEmpty)
+    }
+
+    @Test("ending all work on the way out kills what is left within the deadline and empties the slots")
+    func endAll() throws {
+        var slots = WorkSlots(concurrency: 2)
+        slots.add(try item(1, "trap '' TERM; sleep 30"))
+        slots.add(try item(2, "sleep 30"))
+        usleep(100_000)
+        let started = MonotonicClock.now()
+        slots.endAll(until: started + 0.2, log: log)
+        #expect(slots.isEmpty)
+        #expect(MonotonicClock.now() - started < 3)
+    }
+}
