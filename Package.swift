@@ -45,7 +45,7 @@ let package = Package(
             swiftSettings: v6
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: v6),
-        .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
+        .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient", "CRabbitMQ"], swiftSettings: v6),
         .testTarget(name: "LoadTests", dependencies: ["Core", "Load"], swiftSettings: v6),
         .testTarget(name: "DrainTests", dependencies: ["Core", "Drain", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "MonitorTests", dependencies: ["Core", "Monitor"], swiftSettings: v6),
