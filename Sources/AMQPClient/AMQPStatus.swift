@@ -87,7 +87,10 @@ enum AMQPStatus {
         case 320:
             return .init(.connectionLost, "\(what): the broker at \(endpoint) is shutting down: \(reason)")
         case 406 where isConsumerTimeout(reason):
-            return .init(.failure, "\(what): \(scope) closed by broker: \(reason)", remedy: .raiseConsumerTimeout)
+            // Said in the message itself (no flag names it): the processor's reconnect line,
+            // which shows no remedies, must name consumer_timeout (README).
+            return .failure(
+                "\(what): \(scope) closed by broker: \(reason) (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)")
         case 406:
             return .init(.failure, "\(what): \(scope) closed by broker: \(reason)", remedy: .queueSettingsDiffer)
         case 404:

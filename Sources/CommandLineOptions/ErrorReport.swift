@@ -20,8 +20,6 @@ package enum ErrorReport {
         case .checkCredentials: return text + "; check the user, password and vhost"
         case .checkVhost: return text + "; check WORK_QUEUE_VHOST or --vhost"
         case .queueSettingsDiffer: return text + "; an existing queue or exchange has other settings (for example --queue-type)"
-        case .raiseConsumerTimeout:
-            return text + " (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)"
         }
     }
 }

@@ -35,8 +35,6 @@ package struct WorkQueueError: Error, Sendable, Equatable, CustomStringConvertib
         case checkVhost
         /// A queue or exchange exists with other settings than those asked for.
         case queueSettingsDiffer
-        /// A delivery stayed unacknowledged longer than the broker's consumer_timeout.
-        case raiseConsumerTimeout
     }
 
     /// One part of an error's text and the remedy said right after it. An error that sums up

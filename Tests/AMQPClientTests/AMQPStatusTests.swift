@@ -64,7 +64,7 @@ struct AMQPStatusTests {
             (320, true, "CONNECTION_FORCED - broker forced connection closure", .connectionLost, nil),
             (320, false, "CONNECTION_FORCED - shutdown", .connectionLost, nil),
             (406, false, "PRECONDITION_FAILED - inequivalent arg 'x-queue-type'", .failure, .queueSettingsDiffer),
-            (406, false, "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out", .failure, .raiseConsumerTimeout),
+            (406, false, "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out", .failure, nil),
             (404, false, "NOT_FOUND - no queue 'q'", .failure, nil),
             (541, true, "INTERNAL_ERROR", .connectionLost, nil),
             (504, false, "CHANNEL_ERROR", .failure, nil),
@@ -75,6 +75,14 @@ struct AMQPStatusTests {
             #expect(error.message.contains(reason), "\(error.message)")
             #expect(!error.message.contains("--") && !error.message.contains("WORK_QUEUE"), "\(error.message)")
         }
+    }
+
+    @Test("a consumer_timeout close names consumer_timeout in the message itself, which log lines show")
+    func consumerTimeout() {
+        let error = AMQPStatus.closeError(
+            code: 406, reason: "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out", "basic.consume", endpoint: "h:1",
+            connection: false)
+        #expect(error.message.contains("consumer_timeout") && error.remedy == nil)
     }
 
     @Test("a server close read from the wire carries its code and reason")

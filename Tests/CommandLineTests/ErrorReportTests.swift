@@ -18,8 +18,6 @@ struct ErrorReportTests {
             .checkCredentials: "loader: X; check the user, password and vhost",
             .checkVhost: "loader: X; check WORK_QUEUE_VHOST or --vhost",
             .queueSettingsDiffer: "loader: X; an existing queue or exchange has other settings (for example --queue-type)",
-            .raiseConsumerTimeout:
-                "loader: X (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)",
         ]
         for remedy in Remedy.allCases {
             #expect(ErrorReport.line(tool: "loader", WorkQueueError(.failure, "X", remedy: remedy)) == expected[remedy], "\(remedy)")
