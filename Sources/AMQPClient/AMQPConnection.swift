@@ -4,7 +4,8 @@ import Glibc
 #endif
 import Core
 
-/// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's three channels.
+/// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's channels (work,
+/// publish, inspect, side, marker). Every frame read outside an RPC reply goes through `route`.
 ///
 /// rabbitmq-c is not thread-safe per connection, so an `AMQPConnection` belongs to the one thread
 /// that made it and is deliberately not `Sendable`. `close()` is explicit and idempotent.
