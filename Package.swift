@@ -53,7 +53,7 @@ let package = Package(
             swiftSettings: v6
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: v6),
-        .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
+        .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient", "CRabbitMQ"], swiftSettings: v6),
         .testTarget(name: "LoadTests", dependencies: ["Core", "Load"], swiftSettings: v6),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["Core", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "DrainTests", dependencies: ["Core", "Drain", "ProcessRunner"], swiftSettings: v6),

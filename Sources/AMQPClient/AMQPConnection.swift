@@ -4,7 +4,8 @@ import Glibc
 #endif
 import Core
 
-/// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's three channels.
+/// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's channels (work,
+/// publish, inspect, side, marker). Every frame read outside an RPC reply goes through `route`.
 ///
 /// rabbitmq-c is not thread-safe per connection, so an `AMQPConnection` belongs to the one thread
 /// that made it and is deliberately not `Sendable`. `close()` is explicit and idempotent.
@@ -27,9 +28,9 @@ package final class AMQPConnection {
     package internal(set) var blockedReason: String?
     /// A basic.return read before its confirm: the publish failed (reported with the confirm).
     var returnedMessage: String?
-    /// Work-channel events read while waiting for confirms, handed out by `nextEvent` first.
+    /// Work-channel events the frame router read, handed out by `nextEvent` in order.
     var stashed: [ConsumerEvent] = []
-    var assembler = DeliveryAssembler()
+    var assembler = DeliveryAssembler(channel: AMQPConnection.workChannel)
 
     /// The address this connection went to (one of `settings.addresses`) and its position.
     package private(set) var address: BrokerAddress
@@ -38,7 +39,7 @@ package final class AMQPConnection {
     /// Connects, logs in and opens the work and publish channels, trying every address of
     /// `settings` in turn from `firstAddress` on. Access refused by any broker is final;
     /// otherwise, when none answers, the error names each address and what it said.
-    package init(settings: ConnectionSettings, firstAddress: Int = 0) throws {
+    package init(settings: ConnectionSettings, firstAddress: Int = 0) throws(WorkQueueError) {
         self.settings = settings
         let addresses = settings.addresses
         self.addressIndex = firstAddress % addresses.count
@@ -50,12 +51,12 @@ package final class AMQPConnection {
             do {
                 try open()
                 return
-            } catch let error as WorkQueueError where error.kind == .unavailable || error.kind == .connectionLost {
+            } catch let error where error.kind == .unavailable || error.kind == .connectionLost {
                 failures.append(error)
             }
         }
         if failures.count == 1 { throw failures[0] }
-        throw WorkQueueError(.unavailable, "no broker answered: " + failures.map(\.message).joined(separator: "; "))
+        throw WorkQueueError(.unavailable, "no broker answered: ", joining: failures)
     }
 
     deinit { close() }
@@ -89,7 +90,7 @@ package final class AMQPConnection {
         return !stashed.isEmpty || amqp_data_in_buffer(state) != 0 || amqp_frames_enqueued(state) != 0
     }
 
-    private func open() throws {
+    private func open() throws(WorkQueueError) {
         guard let state = amqp_new_connection() else { throw WorkQueueError.failure("connect: out of memory") }
         self.state = state
         do {
@@ -110,7 +111,7 @@ package final class AMQPConnection {
         }
     }
 
-    private func connectSocket(_ state: amqp_connection_state_t) throws {
+    private func connectSocket(_ state: amqp_connection_state_t) throws(WorkQueueError) {
         let socket: OpaquePointer?
         if settings.useTLS {
             socket = amqp_ssl_socket_new(state)
@@ -120,7 +121,7 @@ package final class AMQPConnection {
             if let path = settings.caCertPath {
                 let status = amqp_ssl_socket_set_cacert(socket, path)
                 guard status == AMQP_STATUS_OK.rawValue else {
-                    throw WorkQueueError.usage("--cacert \(path): not a usable PEM certificate file")
+                    throw WorkQueueError(.usage, "\(path): not a usable PEM certificate file", remedy: .checkCACertificateFile)
                 }
             }
         } else {
@@ -139,7 +140,7 @@ package final class AMQPConnection {
     /// Only the broker's explicit refusal is "access refused" (exit 77): rabbitmq-c announces
     /// `authentication_failure_close`, so RabbitMQ answers a bad login with connection.close 403.
     /// A socket closed or silent during the handshake is a network fault: worth another try.
-    private func checkLogin(_ reply: amqp_rpc_reply_t) throws {
+    private func checkLogin(_ reply: amqp_rpc_reply_t) throws(WorkQueueError) {
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
             let status = AMQPStatus.libraryStatus(reply)
             if status == AMQP_STATUS_TIMEOUT.rawValue { throw AMQPStatus.error(status: status, "login", endpoint: endpoint, connecting: true) }
@@ -150,7 +151,7 @@ package final class AMQPConnection {
     }
 
     /// Opens (or re-opens) a channel.
-    func openChannel(_ channel: UInt16) throws {
+    func openChannel(_ channel: UInt16) throws(WorkQueueError) {
         let state = try live("channel.open")
         _ = amqp_channel_open(state, channel)
         try AMQPStatus.check(amqp_get_rpc_reply(state), "channel.open", endpoint: endpoint)
@@ -177,7 +178,7 @@ package final class AMQPConnection {
     }
 
     /// The live state, or an error when the connection was closed.
-    func live(_ what: String) throws -> amqp_connection_state_t {
+    func live(_ what: String) throws(WorkQueueError) -> amqp_connection_state_t {
         guard let state else {
             throw WorkQueueError(.connectionLost, "\(what): connection to \(endpoint) is closed")
         }
@@ -202,7 +203,7 @@ package final class AMQPConnection {
     }
 
     /// Checks an RPC reply; a closed channel is re-opened so the connection stays usable.
-    func check(_ reply: amqp_rpc_reply_t, _ what: String, channel: UInt16) throws {
+    func check(_ reply: amqp_rpc_reply_t, _ what: String, channel: UInt16) throws(WorkQueueError) {
         guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
         if AMQPStatus.channelCloseCode(reply) != nil {
             let error = acceptChannelClose(reply.reply, channel: channel, what)
@@ -211,7 +212,7 @@ package final class AMQPConnection {
         }
         do {
             try AMQPStatus.check(reply, what, endpoint: endpoint)
-        } catch let error as WorkQueueError {
+        } catch {
             if error.kind == .connectionLost { abandon() }
             throw error
         }

@@ -2,10 +2,11 @@ internal import CRabbitMQ
 import Core
 
 /// Turns rabbitmq-c status codes and RPC replies into `WorkQueueError`s: the one funnel through
-/// which every C return code of the AMQP layer passes.
+/// which every C return code of the AMQP layer passes. Errors say what failed and set a
+/// `Remedy`; the words for it (flags, environment variables) are the executables' to choose.
 enum AMQPStatus {
     /// Throws unless `status` is AMQP_STATUS_OK.
-    static func check(_ status: Int32, _ what: String, endpoint: String, connecting: Bool = false) throws {
+    static func check(_ status: Int32, _ what: String, endpoint: String, connecting: Bool = false) throws(WorkQueueError) {
         guard status != AMQP_STATUS_OK.rawValue else { return }
         throw error(status: status, what, endpoint: endpoint, connecting: connecting)
     }
@@ -16,14 +17,14 @@ enum AMQPStatus {
         let text = String(cString: amqp_error_string2(status))
         switch status {
         case AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue:
-            return .init(.unavailable, "\(what): cannot resolve the broker host \(endpoint); check WORK_QUEUE_HOST or --host")
+            return .init(.unavailable, "\(what): cannot resolve the broker host \(endpoint)", remedy: .checkHost)
         case AMQP_STATUS_SOCKET_ERROR.rawValue where connecting:
-            return .init(.unavailable, "\(what): cannot connect to the broker at \(endpoint) (\(text)); is RabbitMQ running and the port right?")
+            return .init(.unavailable, "\(what): cannot connect to the broker at \(endpoint) (\(text))", remedy: .checkBrokerRunning)
         case AMQP_STATUS_TIMEOUT.rawValue where connecting:
-            return .init(.unavailable, "\(what): the broker at \(endpoint) did not answer in time; check the address or raise --connect-timeout")
+            return .init(.unavailable, "\(what): the broker at \(endpoint) did not answer in time", remedy: .raiseConnectTimeout)
         case AMQP_STATUS_SSL_ERROR.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue,
             AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue:
-            return .init(.unavailable, "\(what): TLS with \(endpoint) failed (\(text)); check --cacert, or --insecure to skip verification")
+            return .init(.unavailable, "\(what): TLS with \(endpoint) failed (\(text))", remedy: .checkTLS)
         case AMQP_STATUS_CONNECTION_CLOSED.rawValue, AMQP_STATUS_SOCKET_ERROR.rawValue,
             AMQP_STATUS_HEARTBEAT_TIMEOUT.rawValue, AMQP_STATUS_SOCKET_CLOSED.rawValue:
             return .init(.connectionLost, "\(what): connection to \(endpoint) lost (\(text))")
@@ -31,12 +32,12 @@ enum AMQPStatus {
             // An RPC without an answer: the broker (or the path to it) went silent.
             return .init(.connectionLost, "\(what): no answer from the broker at \(endpoint) in time; giving the connection up")
         default:
-            return .init(.failure, "\(what): \(text)")
+            return .failure("\(what): \(text)")
         }
     }
 
     /// Throws unless an RPC reply is normal; server closes carry the broker's reason.
-    static func check(_ reply: amqp_rpc_reply_t, _ what: String, endpoint: String, connecting: Bool = false) throws {
+    static func check(_ reply: amqp_rpc_reply_t, _ what: String, endpoint: String, connecting: Bool = false) throws(WorkQueueError) {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
             return
@@ -65,34 +66,44 @@ enum AMQPStatus {
         switch method.id {
         case AMQP_CONNECTION_CLOSE_METHOD:
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
-            return closeError(code: close.reply_code, text: close.reply_text, what, endpoint: endpoint, connection: true)
+            return closeError(code: close.reply_code, reason: AMQPBytes.string(close.reply_text), what, endpoint: endpoint, connection: true)
         case AMQP_CHANNEL_CLOSE_METHOD:
             let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-            return closeError(code: close.reply_code, text: close.reply_text, what, endpoint: endpoint, connection: false)
+            return closeError(code: close.reply_code, reason: AMQPBytes.string(close.reply_text), what, endpoint: endpoint, connection: false)
         default:
             return .failure("\(what): unexpected reply from the broker (method 0x\(String(method.id, radix: 16)))")
         }
     }
 
-    static func closeError(code: UInt16, text: amqp_bytes_t, _ what: String, endpoint: String, connection: Bool)
-        -> WorkQueueError
-    {
-        let reason = AMQPBytes.string(text)
+    /// The error for a close with reply `code` and the broker's `reason`, of the whole
+    /// connection or (not `connection`) of one channel.
+    static func closeError(code: UInt16, reason: String, _ what: String, endpoint: String, connection: Bool) -> WorkQueueError {
         let scope = connection ? "connection" : "channel"
         switch code {
         case 403:
-            return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(reason); check the user, password and vhost")
+            return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(reason)", remedy: .checkCredentials)
         case 530 where connection:
-            return .init(.accessRefused, "\(what): the broker at \(endpoint) refused the vhost: \(reason); check WORK_QUEUE_VHOST or --vhost")
+            return .init(.accessRefused, "\(what): the broker at \(endpoint) refused the vhost: \(reason)", remedy: .checkVhost)
         case 320:
             return .init(.connectionLost, "\(what): the broker at \(endpoint) is shutting down: \(reason)")
+        case 406 where isConsumerTimeout(reason):
+            // Said in the message itself (no flag names it): the processor's reconnect line,
+            // which shows no remedies, must name consumer_timeout (README).
+            return .failure(
+                "\(what): \(scope) closed by broker: \(reason) (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)")
         case 406:
-            return .failure("\(what): \(scope) closed by broker: \(reason); an existing queue or exchange has other settings (for example --queue-type)")
+            return .init(.failure, "\(what): \(scope) closed by broker: \(reason)", remedy: .queueSettingsDiffer)
         case 404:
             return .failure("\(what): \(scope) closed by broker: \(reason)")
         default:
             return .init(connection ? .connectionLost : .failure, "\(what): \(scope) closed by broker: \(code) \(reason)")
         }
+    }
+
+    /// RabbitMQ's PRECONDITION_FAILED for a delivery unacknowledged past `consumer_timeout`
+    /// ("delivery acknowledgement on channel 1 timed out ...").
+    static func isConsumerTimeout(_ reason: String) -> Bool {
+        reason.contains("acknowledgement") && reason.contains("timed out")
     }
 }
 

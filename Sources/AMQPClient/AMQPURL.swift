@@ -15,7 +15,7 @@ package struct AMQPURL: Sendable, Equatable {
 
     /// Parses `url`; errors name `source` (the flag or variable) and never echo the URL itself,
     /// which may hold a password.
-    package static func parse(_ url: String, source: String) throws -> AMQPURL {
+    package static func parse(_ url: String, source: String) throws(WorkQueueError) -> AMQPURL {
         guard let buffer = strdup(url) else { throw WorkQueueError.failure("out of memory") }
         defer { free(buffer) }
         var info = amqp_connection_info()

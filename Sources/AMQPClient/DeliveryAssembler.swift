@@ -1,16 +1,23 @@
 internal import CRabbitMQ
 import Core
 
-/// Builds deliveries of the work channel from raw frames (basic.deliver, content header, body
-/// frames) when they arrive while the connection waits for something else, such as publisher
-/// confirms; rabbitmq-c 0.11 offers no public way to put such frames back.
+/// Builds deliveries of one channel from raw frames (basic.deliver, content header, body
+/// frames), as the connection's frame router reads them; frames of other channels may come in
+/// between and are left alone.
 struct DeliveryAssembler {
+    /// The channel whose deliveries this assembles.
+    let channel: UInt16
     private var partial: Delivery?
     private var remaining: UInt64 = 0
     private var expectingHeader = false
 
-    /// Feeds one frame of the work channel; returns a delivery when it is complete.
+    init(channel: UInt16) {
+        self.channel = channel
+    }
+
+    /// Feeds one frame; returns a delivery when it is complete.
     mutating func feed(_ frame: amqp_frame_t) -> Delivery? {
+        guard frame.channel == channel else { return nil }
         switch Int32(frame.frame_type) {
         case AMQP_FRAME_METHOD where frame.payload.method.id == AMQP_BASIC_DELIVER_METHOD:
             let deliver = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee

@@ -32,7 +32,7 @@ package func retryWhileUnreachable<T>(
         do {
             return try body()
         } catch let error as WorkQueueError where error.kind == .unavailable || error.kind == .connectionLost {
-            guard let delay = backoff.nextDelay() else { throw WorkQueueError(.unavailable, error.message) }
+            guard let delay = backoff.nextDelay() else { throw error.reclassified(as: .unavailable) }
             retrying(error, delay)
             Sleep.seconds(delay)
         }

@@ -35,8 +35,8 @@ extension Processor {
         var lastError = error
         while true {
             guard let delay = backoff.nextDelay() else {
-                throw WorkQueueError.failure(
-                    "\(lastError.message); gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed")
+                throw lastError.appending(
+                    "; gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed", kind: .failure)
             }
             log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {

@@ -93,7 +93,8 @@ extension Processor {
     private func standAsStopping(on connection: AMQPConnection) throws {
         do {
             _ = try connection.standAsConsumer(of: topology.stoppingQueue)
-        } catch let error as WorkQueueError where error.kind != .connectionLost {
+        } catch {
+            guard error.kind != .connectionLost else { throw error }
             log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(error.message)); idle processors may exit before the items this one holds come back")
         }
     }

@@ -64,7 +64,7 @@ package struct ProgressPublisher {
         event.current = current()
         event.rate = (meter.rate * 10).rounded() / 10
         event.sentAt = WallClock.now()
-        try connection.publishProgress(exchange: exchange, body: event.encoded())
+        try connection.publishTransient(exchange: exchange, body: event.encoded())
         event.seq += 1
         lastSent = now
         peakInHand = inHand

@@ -138,8 +138,8 @@ package final class Loader {
         var lastError = error
         while true {
             guard let delay = backoff.nextDelay() else {
-                throw WorkQueueError.failure(
-                    "\(lastError.message); gave up after \(Int(config.reconnectTimeout)) s; \(confirmedTotal) items were confirmed")
+                throw lastError.appending(
+                    "; gave up after \(Int(config.reconnectTimeout)) s; \(confirmedTotal) items were confirmed", kind: .failure)
             }
             log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             Sleep.seconds(delay)

@@ -84,23 +84,23 @@ package final class MonitorSession {
             let connection = try AMQPConnection(settings: config.connection)
             do {
                 try connection.declareFanoutExchange(config.progressExchange)
-            } catch let error as WorkQueueError where error.kind != .connectionLost {
+            } catch let error where error.kind != .connectionLost {
                 try connection.declareFanoutExchange(config.progressExchange, passive: true)
             }
-            let queue = try connection.declareMonitorQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
+            let queue = try connection.declarePrivateQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
             _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
             self.connection = connection
             model.connectionProblem = nil
             backoff = nil
             connectedOnce = true
-        } catch let error as WorkQueueError {
+        } catch {
             // Without a terminal, a first connection is tried again only while --connect-timeout
             // lasts and the failure may pass; then it is an error (exit 69/77).
             if firstTry == nil { firstTry = now }
             let mayPass = error.kind == .unavailable || error.kind == .connectionLost
             let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
             if !connectedOnce && (error.kind == .usage || (config.output != .terminal && (!mayPass || spent))) {
-                throw WorkQueueError(mayPass ? .unavailable : error.kind, error.message)
+                throw error.reclassified(as: mayPass ? .unavailable : error.kind)
             }
             lost(error, now: now)
         }
@@ -123,9 +123,9 @@ package final class MonitorSession {
         model.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
-        } catch let error as WorkQueueError {
+        } catch {
             lost(error, now: now)
-        } catch {}
+        }
     }
 
     /// Reads every progress event that has arrived.
@@ -139,9 +139,9 @@ package final class MonitorSession {
                     model.receive(progress, at: MonotonicClock.now())
                 }
             }
-        } catch let error as WorkQueueError {
+        } catch {
             lost(error, now: MonotonicClock.now())
-        } catch {}
+        }
     }
 
     /// Waits for the broker, keys or a signal; true when the terminal hung up.
