@@ -104,7 +104,7 @@ enum AMQPTable {
     /// Reads a table in wire encoding (strings and integers, as `read`).
     static func read(encoded: [UInt8]) -> [String: HeaderValue] {
         var result: [String: HeaderValue] = [:]
-        _ = with([], over: encoded) { table in result = read(table) }
+        with([], over: encoded) { table in result = read(table) }
         return result
     }
 }
