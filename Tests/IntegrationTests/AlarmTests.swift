@@ -21,7 +21,9 @@ struct AlarmTests {
         let processors = try (1...2).map { _ in try Executables.start("processor", ["--", "sh", "-c", work, "sh", "{}"], environment: env) }
         // Started during the alarm, the processors drain what was loaded before it.
         try waitUntil("every item loaded before the alarm done", timeout: 30) { Set(lines(dir.path + "/done")).isSuperset(of: Set(before)) }
-        try waitUntil("a processor to say the broker blocks publishing", timeout: 15) { processors.contains { $0.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") } }
+        try waitUntil("a processor to say the broker blocks publishing", timeout: 15) {
+            processors.contains { $0.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") }
+        }
         #expect(processors.allSatisfy { $0.isRunning }, "a processor exited while its retry waited")
         try load.waitForOutput("the broker blocks publishing (connection.blocked: low on disk)", timeout: 15)
         #expect(load.isRunning)

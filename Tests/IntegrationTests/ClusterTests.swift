@@ -20,7 +20,7 @@ struct ClusterTests {
         let total = 50_000
         let load = try Executables.start(
             "loader", ["--count", String(total), "--heartbeat", "2"], environment: TestCluster.environment(queue: queue))
-        try waitUntil("over 5_000 items ready", timeout: 60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
+        try waitUntil("over 5000 items ready", timeout: 60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
         try TestCluster.kill(node: 1)
         let result = try load.wait(timeout: 180)
         #expect(result.status == 0, "\(result.output)")
@@ -59,7 +59,9 @@ struct ClusterTests {
         }
         #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<1500).map(String.init))))
         #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
-        try waitUntil("wqtop to show it connected", timeout: 30) { monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true }
+        try waitUntil("wqtop to show it connected", timeout: 30) {
+            monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true
+        }
         monitor.signal(SIGTERM)
         let frames = try monitor.wait(timeout: 10).stdout.split(separator: "\n")
         let down = frames.firstIndex { $0.contains("\"connected\":false") }

@@ -21,17 +21,19 @@ struct CommandTests {
 
     @Test("a hung command is killed with its children at its timeout; the failure names it and quotes its output")
     func hungCommandIsKilled() throws {
-        let script = #"echo started; echo "about to hang" >&2; sleep 600 & wait"#
+        let dir = try TempDir()
+        let script = #"echo started; echo "about to hang" >&2; sleep 600 & echo $! > "$1/child"; wait"#
         let started = Date()
-        let running = try Command("/bin/sh", ["-c", script], timeout: 1).start()
+        let running = try Command("/bin/sh", ["-c", script, "sh", dir.path], timeout: 1).start()
+        try waitUntil("the command to start its child") { !lines(dir.path + "/child").isEmpty }
         let error = try #require(throws: TestFailure.self) { try running.wait() }
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(error.description.contains("sh -c"), "\(error)")
         #expect(error.description.contains("did not finish within 1 s"), "\(error)")
         #expect(error.description.contains("started") && error.description.contains("about to hang"), "\(error)")
         #expect(!running.isRunning)
-        // The command leads its own process group: its background sleep went with it.
-        #expect(try processGroupGone(running.pid), "the command's sleep outlived the timeout")
+        let child = try #require(pid_t(lines(dir.path + "/child").first ?? ""))
+        #expect(processGone(child), "the command's background sleep \(child) outlived the timeout")
     }
 
     @Test("a started command is killed when its handle goes; stdin data and added variables reach it")
@@ -42,11 +44,19 @@ struct CommandTests {
             pid = running.pid
             #expect(running.isRunning)
         }
-        #expect(kill(pid, 0) != 0, "sleep \(pid) outlived its handle")
+        #expect(processGone(pid), "sleep \(pid) outlived its handle")
         let echoed = try Command("/bin/sh", ["-c", #"cat; printf '%s' "$EXTRA""#], adding: ["EXTRA": "-added"], stdin: Data("input".utf8))
             .run()
         #expect(echoed.stdout == "input-added")
         let clean = Executables.command("loader", ["--help"]).environment
         #expect(Set(clean.keys) == ["PATH", "HOME"], "our tools start from a clean environment")
     }
+}
+
+/// True when `pid` has ended (gone, or a zombie nobody reaped yet), waiting up to 3 s.
+func processGone(_ pid: pid_t) -> Bool {
+    (try? waitUntil("process \(pid) to end", timeout: 3) {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+    }) != nil
 }

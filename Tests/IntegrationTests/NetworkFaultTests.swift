@@ -24,7 +24,9 @@ struct NetworkFaultTests {
         try waitUntil("10 items done") { lines(dir.path + "/done").count >= 10 }
         proxy.mode = .blackhole
         // Heartbeats notice the silence; the reconnect that follows gets no answer to its handshake.
-        try waitUntil("both processors to lose their connection", timeout: 15) { processors.allSatisfy { $0.collected().contains("connection lost") } }
+        try waitUntil("both processors to lose their connection", timeout: 15) {
+            processors.allSatisfy { $0.collected().contains("connection lost") }
+        }
         try waitUntil("both processors' reconnects to wait for a handshake") { proxy.heldConnections >= 2 }
         proxy.resetAll()
         try waitUntil("another reconnect to wait for a handshake") { proxy.heldConnections >= 1 }
@@ -45,7 +47,7 @@ struct NetworkFaultTests {
         defer { proxy.stop() }
         let total = 200_000
         let load = try Executables.start("loader", ["--count", String(total), "--heartbeat", "2"], environment: environment(queue, through: proxy))
-        try waitUntil("over 20_000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        try waitUntil("over 20000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
         proxy.mode = .blackhole
         // The scenario: a partition of 15 s.
         usleep(15_000_000)

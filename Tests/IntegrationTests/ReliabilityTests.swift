@@ -95,7 +95,7 @@ struct ReliabilityTests {
         let env = TestBroker.environment(queue: queue)
         let total = 300_000
         let load = try Executables.start("loader", ["--count", String(total)], environment: env)
-        try waitUntil("over 20_000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        try waitUntil("over 20000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
         try BrokerControl.whileStopped { try load.waitForOutput("reconnecting", timeout: 30) }
         let result = try load.wait(timeout: 120)
         #expect(result.status == 0, "\(result.output)")

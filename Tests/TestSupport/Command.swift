@@ -3,7 +3,7 @@ import Foundation
 /// A program a test runs and how: its arguments, environment, stdin and the time it may take.
 /// The one way tests start processes: `run()` to completion, or `start()` in the background.
 /// Output goes to files, never to a pipe that can fill up and stall the child; a command that
-/// outlives its timeout is killed (with its process group) and fails the test with its name and
+/// outlives its timeout is killed (with every process it started) and fails the test with its name and
 /// the end of its output.
 package struct Command: Sendable {
     /// How long a command may take unless it says otherwise.

@@ -5,8 +5,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// A started `Command`: a child process in its own process group whose stdout and stderr go to
-/// files in a temporary folder. Waiting polls `waitpid` (Foundation's `Process` sometimes never
+/// A started `Command`: a child process whose stdout and stderr go to files in a temporary folder.
+/// It stays in the test runner's process group, so a Ctrl-C or `timeout` that signals the group
+/// reaches it too. Waiting polls `waitpid` (Foundation's `Process` sometimes never
 /// noticed a child that exited in a moment, and a test hung on a zombie). Dropping the handle
 /// kills a child still running, so a test that failed half-way leaves nothing behind.
 package final class RunningCommand: Sendable {
@@ -34,9 +35,8 @@ package final class RunningCommand: Sendable {
         // Nothing else of the test runner's (sockets of a FaultProxy, broker connections) leaks in.
         Self.closeFrom3(&actions)
 
-        // An empty signal mask and default handlers (the test runner's blocked or ignored signals
-        // would otherwise be inherited by the child and the servers it starts), and a process
-        // group of its own, so a timeout kills what the command started too.
+        // An empty signal mask and default handlers: the test runner's blocked or ignored signals
+        // would otherwise be inherited by the child and the servers it starts.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -47,8 +47,7 @@ package final class RunningCommand: Sendable {
         sigdelset(&signals, SIGKILL)
         sigdelset(&signals, SIGSTOP)
         posix_spawnattr_setsigdefault(&attributes, &signals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([command.executable] + command.arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -65,7 +64,7 @@ package final class RunningCommand: Sendable {
 
     deinit {
         if isRunning {
-            killGroup()
+            killTree()
             reap(blocking: true)
         }
         try? FileManager.default.removeItem(atPath: folder)
@@ -74,18 +73,18 @@ package final class RunningCommand: Sendable {
     /// False once the child has exited (it is reaped then).
     package var isRunning: Bool { reap(blocking: false) == nil }
 
-    /// Sends `sig` to the child itself (not its group).
+    /// Sends `sig` to the child itself (not to what it started).
     package func signal(_ sig: Int32) { kill(pid, sig) }
 
-    /// Waits up to `timeout` seconds (the command's own by default); kills the command and its
-    /// process group and throws, naming it and quoting the end of its output, when it takes longer.
+    /// Waits up to `timeout` seconds (the command's own by default); kills the command and every
+    /// process it started and throws, naming it and quoting the end of its output, when it takes longer.
     @discardableResult
     package func wait(timeout: Double? = nil) throws -> CommandResult {
         let limit = timeout ?? command.timeout
         let deadline = Date().addingTimeInterval(limit)
         while isRunning {
             if Date() >= deadline {
-                killGroup()
+                killTree()
                 reap(blocking: true)
                 throw TestFailure(
                     "\(command.commandLine) did not finish within \(String(format: "%g", limit)) s and was killed\n\(tail())")
@@ -165,9 +164,32 @@ package final class RunningCommand: Sendable {
         }
     }
 
-    private func killGroup() {
-        kill(-pid, SIGKILL)
-        kill(pid, SIGKILL)
+    /// SIGKILL to the child and its descendants (found by parent pid in /proc, whatever process
+    /// group they moved to), children first found, then the child, then any forked meanwhile.
+    private func killTree() {
+        for _ in 0..<2 {
+            for descendant in Self.descendants(of: pid) { kill(descendant, SIGKILL) }
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// Every live process whose chain of parents leads to `root`.
+    private static func descendants(of root: pid_t) -> [pid_t] {
+        var children: [pid_t: [pid_t]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(pid) }
+        }
+        var found: [pid_t] = []
+        var queue = children[root] ?? []
+        while let next = queue.popLast() {
+            found.append(next)
+            queue += children[next] ?? []
+        }
+        return found
     }
 
     private static func read(_ path: String) -> String {
