@@ -20,12 +20,14 @@ struct AlarmTests {
         let work = #"if [ "$1" = fail-once ] && [ ! -e "$OUT/failed" ]; then touch "$OUT/failed"; exit 1; fi; echo "$1" >> "$OUT/done""#
         let processors = try (1...2).map { _ in try Executables.start("processor", ["--", "sh", "-c", work, "sh", "{}"], environment: env) }
         // Started during the alarm, the processors drain what was loaded before it.
-        try waitUntil(30) { Set(lines(dir.path + "/done")).isSuperset(of: Set(before)) }
-        try waitUntil(15) { processors.contains { $0.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") } }
-        #expect(processors.allSatisfy { $0.process.isRunning }, "a processor exited while its retry waited")
-        try waitUntil(15) { load.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") }
-        #expect(load.process.isRunning)
-        try waitUntil(15) { monitor.collected().contains(#""alarm":"low on disk""#) }
+        try waitUntil("every item loaded before the alarm done", timeout: 30) { Set(lines(dir.path + "/done")).isSuperset(of: Set(before)) }
+        try waitUntil("a processor to say the broker blocks publishing", timeout: 15) {
+            processors.contains { $0.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") }
+        }
+        #expect(processors.allSatisfy { $0.isRunning }, "a processor exited while its retry waited")
+        try load.waitForOutput("the broker blocks publishing (connection.blocked: low on disk)", timeout: 15)
+        #expect(load.isRunning)
+        try monitor.waitForOutput(#""alarm":"low on disk""#, timeout: 15)
         try BrokerControl.ctl(["set_disk_free_limit", "50MB"])
         let loaded = try load.wait(timeout: 60)
         #expect(loaded.status == 0, "\(loaded.output)")
@@ -33,7 +35,7 @@ struct AlarmTests {
         #expect(loaded.stderr.contains("the broker accepts publishing again"), "\(loaded.stderr)")
         for r in try finish(processors, timeout: 60) { #expect(r.result.status == 0, "\(r.result.output)") }
         #expect(Set(lines(dir.path + "/done")) == Set(before + ["fail-once"] + (0..<300).map(String.init)))
-        try waitUntil(15) { monitor.collected().split(separator: "\n").last?.contains(#""alarm""#) == false }
+        try waitUntil("wqtop to show the alarm gone", timeout: 15) { monitor.collected().split(separator: "\n").last?.contains(#""alarm""#) == false }
         monitor.signal(SIGTERM)
         _ = try? monitor.wait(timeout: 10)
     }

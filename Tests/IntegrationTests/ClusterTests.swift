@@ -20,7 +20,7 @@ struct ClusterTests {
         let total = 50_000
         let load = try Executables.start(
             "loader", ["--count", String(total), "--heartbeat", "2"], environment: TestCluster.environment(queue: queue))
-        try waitUntil(60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
+        try waitUntil("over 5000 items ready", timeout: 60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
         try TestCluster.kill(node: 1)
         let result = try load.wait(timeout: 180)
         #expect(result.status == 0, "\(result.output)")
@@ -46,12 +46,12 @@ struct ClusterTests {
         let processors = try (1...3).map { i in
             try Executables.start("processor", args, environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
         }
-        try waitUntil(60) { lines(dir.path + "/done").count >= 200 }
+        try waitUntil("200 items done", timeout: 60) { lines(dir.path + "/done").count >= 200 }
         try TestCluster.kill(node: 1)
         // The processors go on with the other nodes. A quorum queue keeps the dead node's
         // consumers (suspected down) in its consumer count until the node is back, so the drain
         // barrier waits for it: restart it as its StatefulSet would.
-        try waitUntil(60) { lines(dir.path + "/done").count >= 1000 }
+        try waitUntil("1000 items done", timeout: 60) { lines(dir.path + "/done").count >= 1000 }
         try TestCluster.ensureRunning()
         for r in try finish(processors, timeout: 180) {
             #expect(r.result.status == 0, "\(r.result.output)")
@@ -59,7 +59,9 @@ struct ClusterTests {
         }
         #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<1500).map(String.init))))
         #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
-        try waitUntil(30) { monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true }
+        try waitUntil("wqtop to show it connected", timeout: 30) {
+            monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true
+        }
         monitor.signal(SIGTERM)
         let frames = try monitor.wait(timeout: 10).stdout.split(separator: "\n")
         let down = frames.firstIndex { $0.contains("\"connected\":false") }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Bad input and unreachable brokers: one line, a documented exit code, no secrets", .serialized)
 struct ErrorExitTests {
-    func expectOneLine(_ result: Executables.Result, status: Int32, containing text: String, tool: String) {
+    func expectOneLine(_ result: CommandResult, status: Int32, containing text: String, tool: String) {
         #expect(result.status == status, "\(result.output)")
         let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("\(tool):") }
         #expect(errors.count == 1, "\(result.stderr)")

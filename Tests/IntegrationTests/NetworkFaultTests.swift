@@ -21,13 +21,15 @@ struct NetworkFaultTests {
         #expect(try Executables.run("loader", ["--count", "100", "--quiet"], environment: env).status == 0)
         let args = ["--heartbeat", "1", "--connect-timeout", "2", "--", "sh", "-c", #"sleep 0.05; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         let processors = try (1...2).map { _ in try Executables.start("processor", args, environment: env) }
-        try waitUntil { lines(dir.path + "/done").count >= 10 }
+        try waitUntil("10 items done") { lines(dir.path + "/done").count >= 10 }
         proxy.mode = .blackhole
         // Heartbeats notice the silence; the reconnect that follows gets no answer to its handshake.
-        try waitUntil(15) { processors.allSatisfy { $0.collected().contains("connection lost") } }
-        usleep(500_000)
+        try waitUntil("both processors to lose their connection", timeout: 15) {
+            processors.allSatisfy { $0.collected().contains("connection lost") }
+        }
+        try waitUntil("both processors' reconnects to wait for a handshake") { proxy.heldConnections >= 2 }
         proxy.resetAll()
-        usleep(300_000)
+        try waitUntil("another reconnect to wait for a handshake") { proxy.heldConnections >= 1 }
         proxy.resetAll()
         proxy.mode = .forward
         for r in try finish(processors, timeout: 90) {
@@ -45,8 +47,9 @@ struct NetworkFaultTests {
         defer { proxy.stop() }
         let total = 200_000
         let load = try Executables.start("loader", ["--count", String(total), "--heartbeat", "2"], environment: environment(queue, through: proxy))
-        try waitUntil { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        try waitUntil("over 20000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
         proxy.mode = .blackhole
+        // The scenario: a partition of 15 s.
         usleep(15_000_000)
         proxy.mode = .forward
         let result = try load.wait(timeout: 180)
@@ -81,12 +84,12 @@ struct NetworkFaultTests {
         let env = environment(queue, through: proxy)
         #expect(try Executables.run("loader", ["a", "b"], environment: env).status == 0)
         let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--heartbeat", "1"], environment: env)
-        try waitUntil { monitor.collected().contains("\"connected\":true") }
+        try monitor.waitForOutput("\"connected\":true")
         proxy.mode = .blackhole
-        try waitUntil(15) { monitor.collected().contains("\"connected\":false") }
+        try monitor.waitForOutput("\"connected\":false", timeout: 15)
         proxy.mode = .forward
         let before = monitor.collected().count
-        try waitUntil(30) { monitor.collected().dropFirst(before).contains("\"connected\":true") }
+        try waitUntil("wqtop to connect again", timeout: 30) { monitor.collected().dropFirst(before).contains("\"connected\":true") }
         monitor.signal(SIGTERM)
         _ = try? monitor.wait(timeout: 10)
     }
@@ -106,7 +109,7 @@ struct NetworkFaultTests {
         #expect(try Executables.run("loader", ["--count", "60", "--quiet"], environment: env).status == 0)
         let p = try Executables.start(
             "processor", ["--heartbeat", "1", "--", "sh", "-c", #"sleep 0.05; echo "$1" >> "$OUT/done""#, "sh", "{}"], environment: env)
-        try waitUntil { lines(dir.path + "/done").count >= 10 }
+        try waitUntil("10 items done") { lines(dir.path + "/done").count >= 10 }
         first.mode = .blackhole
         first.resetAll()
         let r = try p.wait(timeout: 60)

@@ -20,15 +20,17 @@ struct PodFaultTests {
         let work = #"if [ -e "$OUT/first" ]; then echo "$1" >> "$OUT/done"; else echo $$ > "$OUT/first"; trap '' TERM; sleep 30; fi"#
         let args = ["--grace", "2", "--", "sh", "-c", work, "sh", "{}"]
         let holder = try Executables.start("processor", args, environment: env)
-        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/first") }
+        try waitUntil("$OUT/first to exist") { FileManager.default.fileExists(atPath: dir.path + "/first") }
         let peer = try Executables.start("processor", args, environment: env)
-        // The peer holds nothing: it leaves the queue and samples it (waiting for others).
+        // The peer holds nothing: it leaves the queue and samples it (waiting for others). A delay
+        // that proves a negative: a peer that wrongly exits on the empty queue does so within it.
         usleep(1_200_000)
-        #expect(peer.process.isRunning, "the peer exited while another processor held an item")
+        #expect(peer.isRunning, "the peer exited while another processor held an item")
         holder.signal(SIGTERM)
-        // Within the grace the holder still holds the item; a peer that exits now loses it.
+        // Within the grace the holder still holds the item; a peer that exits now loses it. A delay
+        // that proves a negative, and the scenario: most of the 2 s grace passes.
         usleep(1_500_000)
-        #expect(peer.process.isRunning, "the peer exited 0 while the stopping processor still held an item")
+        #expect(peer.isRunning, "the peer exited 0 while the stopping processor still held an item")
         let results = try finish([holder, peer], timeout: 60)
         #expect(results[0].result.status == 143, "\(results[0].result.output)")
         #expect(results[1].result.status == 0, "\(results[1].result.output)")
@@ -55,7 +57,7 @@ struct PodFaultTests {
         // to QUEUE.failed without running.
         let args = ["--quiet", "--prefetch", "20", "--max-attempts", "1", "--", "sh", "-c", #"sleep 0.01; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         let first = try Executables.start("processor", args, environment: env)
-        try waitUntil { lines(dir.path + "/done").count >= 30 }
+        try waitUntil("30 items done") { lines(dir.path + "/done").count >= 30 }
         first.signal(SIGTERM)
         let stopped = try first.wait(timeout: 30)
         #expect(stopped.status == 143, "\(stopped.output)")
@@ -110,18 +112,18 @@ struct PodFaultTests {
         let work = #"if [ "$1" = long ]; then echo $$ > "$OUT/long"; exec sleep 60; fi; while [ ! -e "$OUT/go" ]; do sleep 0.05; done; exit 1"#
         let p = try Executables.start(
             "processor", ["--concurrency", "2", "--max-attempts", "1", "--grace", "1", "--", "sh", "-c", work, "sh", "{}"], environment: env)
-        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/long") }
+        try waitUntil("$OUT/long to exist") { FileManager.default.fileExists(atPath: dir.path + "/long") }
         let connection = try TestBroker.connect(queue: queue)
         try connection.deleteQueue(queue + ".failed")
         connection.close()
-        FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
         let result = try p.wait(timeout: 30)
         #expect(result.status == 1, "\(result.output)")
         #expect(result.stderr.contains("returned"), "\(result.stderr)")
         let pid = Int32(lines(dir.path + "/long").first ?? "") ?? -1
         #expect(try processGroupGone(pid), "the running command outlived its processor")
         // Neither item was acknowledged: both are back in the queue.
-        try waitUntil { try TestBroker.counts(queue)?.ready == 2 }
+        try waitUntil("both items back in the queue") { try TestBroker.counts(queue)?.ready == 2 }
     }
 
     @Test("a retried and dead-lettered copy keeps the item's own properties and headers, every field kind")
@@ -141,7 +143,7 @@ struct PodFaultTests {
                 headers={"tenant": "blue", "n": 7, "flag": True, "ratio": decimal.Decimal("2.5"), "nested": {"a": 1}, "list": [1, "b"]}))
             c.close()
             """
-        let load = try ExternalCommand.run(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), queue])
+        let load = try Command(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), queue]).run()
         #expect(load.status == 0, "\(load.output)")
         let r = try Executables.run("processor", ["--max-attempts", "2", "--", "false"], environment: env)
         #expect(r.status == 0, "\(r.output)")
@@ -161,7 +163,7 @@ struct PodFaultTests {
                 sort_keys=True))
             c.close()
             """
-        let got = try ExternalCommand.run(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), queue])
+        let got = try Command(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), queue]).run()
         #expect(got.status == 0, "\(got.output)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any], "\(got.output)")
         #expect(json["body"] as? String == "item")

@@ -1,28 +1,20 @@
 import Foundation
 import TestSupport
 
-// Waiting on processes, files and conditions in the integration tests.
+// Waiting on processes and reading files in the integration tests (`waitUntil` is TestSupport's).
 
-/// Waits for `running` processes, noting when each ended.
-func finish(_ running: [Executables.Running], timeout: Double = 90) throws -> [(result: Executables.Result, endedAt: Date)] {
+/// Waits for `running` processes, noting when each ended; fails naming the first still running
+/// after `timeout` seconds (and kills the rest when the handles go).
+func finish(_ running: [RunningCommand], timeout: Double = 90) throws -> [(result: CommandResult, endedAt: Date)] {
     var ended: [Int: Date] = [:]
     let deadline = Date().addingTimeInterval(timeout)
     while ended.count < running.count && Date() < deadline {
-        for (i, r) in running.enumerated() where ended[i] == nil && !r.process.isRunning { ended[i] = Date() }
+        for (i, r) in running.enumerated() where ended[i] == nil && !r.isRunning { ended[i] = Date() }
         usleep(20_000)
     }
-    return try running.enumerated().map { i, r in (try r.wait(timeout: 1), ended[i] ?? Date()) }
+    return try running.enumerated().map { i, r in (try r.wait(timeout: ended[i] == nil ? 0 : 1), ended[i] ?? Date()) }
 }
 
 func lines(_ path: String) -> [String] {
     ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-}
-
-func waitUntil(_ timeout: Double = 20, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return }
-        usleep(50_000)
-    }
-    throw TestFailure("condition not met within \(timeout) s")
 }

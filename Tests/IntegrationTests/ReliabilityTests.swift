@@ -15,7 +15,7 @@ struct ReliabilityTests {
         let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
         #expect(try Executables.run("loader", ["slow"], environment: env).status == 0)
         let slow = try Executables.start("processor", ["--", "sh", "-c", #"touch "$OUT/started"; sleep 3; echo "$1" >> "$OUT/done""#, "sh", "{}"], environment: env)
-        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/started") }
+        try waitUntil("$OUT/started to exist") { FileManager.default.fileExists(atPath: dir.path + "/started") }
         let idle = try Executables.start("processor", [], environment: env)
         let results = try finish([slow, idle])
         #expect(results[0].result.status == 0, "\(results[0].result.output)")
@@ -35,10 +35,11 @@ struct ReliabilityTests {
         // The first run of the item hangs (and is killed with its processor); later runs finish.
         let work = #"if [ -e "$OUT/first" ]; then echo "$1" >> "$OUT/done"; else echo $$ > "$OUT/first"; exec sleep 20; fi"#
         let holder = try Executables.start("processor", ["--", "sh", "-c", work, "sh", "{}"], environment: env)
-        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/first") }
+        try waitUntil("$OUT/first to exist") { FileManager.default.fileExists(atPath: dir.path + "/first") }
         let survivor = try Executables.start("processor", ["--", "sh", "-c", work, "sh", "{}"], environment: env)
+        // A delay that proves a negative: a survivor that wrongly leaves an empty queue does so within it.
         usleep(1_500_000)
-        #expect(survivor.process.isRunning, "the survivor exited while another processor held an item")
+        #expect(survivor.isRunning, "the survivor exited while another processor held an item")
         holder.signal(SIGKILL)
         // In a pod, everything dies with the processor; here its command is killed by hand.
         if let pid = Int32(lines(dir.path + "/first").first ?? "") { kill(-pid, SIGKILL) }
@@ -57,7 +58,7 @@ struct ReliabilityTests {
         #expect(try Executables.run("loader", ["--count", "300", "--quiet"], environment: env).status == 0)
         let args = ["--quiet", "--", "sh", "-c", #"sleep 0.02; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         var running = try (1...4).map { _ in try Executables.start("processor", args, environment: env) }
-        try waitUntil { lines(dir.path + "/done").count >= 40 }
+        try waitUntil("40 items done") { lines(dir.path + "/done").count >= 40 }
         running[0].signal(SIGKILL)
         running[1].signal(SIGKILL)
         _ = try? running[0].wait(timeout: 5)
@@ -77,10 +78,9 @@ struct ReliabilityTests {
         #expect(try Executables.run("loader", ["--count", "200", "--quiet"], environment: env).status == 0)
         let args = ["--quiet", "--", "sh", "-c", #"sleep 0.03; echo "$1" >> "$OUT/done""#, "sh", "{}"]
         let running = try (1...3).map { _ in try Executables.start("processor", args, environment: env) }
-        try waitUntil { lines(dir.path + "/done").count >= 30 }
-        try BrokerControl.ctl(["stop_app"])
-        usleep(5_000_000)
-        try BrokerControl.ctl(["start_app"])
+        try waitUntil("30 items done") { lines(dir.path + "/done").count >= 30 }
+        // The scenario: the broker away for 5 s.
+        try BrokerControl.whileStopped { usleep(5_000_000) }
         for r in try finish(running, timeout: 120) {
             #expect(r.result.status == 0, "\(r.result.output)")
             #expect(r.result.stderr.contains("reconnect"), "\(r.result.stderr)")
@@ -95,10 +95,8 @@ struct ReliabilityTests {
         let env = TestBroker.environment(queue: queue)
         let total = 300_000
         let load = try Executables.start("loader", ["--count", String(total)], environment: env)
-        try waitUntil { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
-        try BrokerControl.ctl(["stop_app"])
-        usleep(3_000_000)
-        try BrokerControl.ctl(["start_app"])
+        try waitUntil("over 20000 items ready") { (try TestBroker.counts(queue)?.ready ?? 0) > 20_000 }
+        try BrokerControl.whileStopped { try load.waitForOutput("reconnecting", timeout: 30) }
         let result = try load.wait(timeout: 120)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stderr.contains("reconnecting"), "the broker stop came too late to test anything: \(result.stderr)")
@@ -164,7 +162,7 @@ struct ReliabilityTests {
         #expect(try Executables.run("loader", ["long"], environment: env).status == 0)
         let stubborn = #"echo $$ > "$OUT/pid"; trap '' TERM; sleep 60"#
         let p = try Executables.start("processor", ["--grace", "1", "--", "sh", "-c", stubborn], environment: env)
-        try waitUntil { FileManager.default.fileExists(atPath: dir.path + "/pid") }
+        try waitUntil("$OUT/pid to exist") { FileManager.default.fileExists(atPath: dir.path + "/pid") }
         let pid = Int32(lines(dir.path + "/pid").first ?? "") ?? -1
         let sent = Date()
         p.signal(SIGTERM)
@@ -179,7 +177,7 @@ struct ReliabilityTests {
 
         // SIGINT on an idle processor: 130, never 0.
         let idle = try Executables.start("processor", ["--wait-for-work", "30"], environment: env)
-        usleep(800_000)
+        try waitUntil("the idle processor to consume from the queue") { try TestBroker.counts(queue)?.consumers == 1 }
         idle.signal(SIGINT)
         #expect(try idle.wait(timeout: 10).status == 130)
     }
@@ -205,8 +203,9 @@ struct ReliabilityTests {
         defer { TestBroker.cleanUp(queue) }
         let env = TestBroker.environment(queue: queue)
         let early = try Executables.start("processor", ["--wait-for-work", "20"], environment: env)
+        // A delay that proves a negative: without --wait-for-work a processor leaves an empty queue within it.
         usleep(2_000_000)
-        #expect(early.process.isRunning)
+        #expect(early.isRunning)
         #expect(try Executables.run("loader", ["late"], environment: env).status == 0)
         let r = try early.wait(timeout: 30)
         #expect(r.status == 0)
@@ -227,28 +226,38 @@ struct ReliabilityTests {
 
 /// True once no live (non-zombie) process is left in process group `pgid`, waiting up to 3 s.
 func processGroupGone(_ pgid: Int32) throws -> Bool {
-    let deadline = Date().addingTimeInterval(3)
-    repeat {
-        let alive = try FileManager.default.contentsOfDirectory(atPath: "/proc").contains { entry in
+    let gone = {
+        try !FileManager.default.contentsOfDirectory(atPath: "/proc").contains { entry in
             guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 3 && fields[0] != "Z" && Int32(fields[2]) == pgid
         }
-        if !alive { return true }
-        usleep(50_000)
-    } while Date() < deadline
-    return false
+    }
+    return (try? waitUntil("process group \(pgid) to end", timeout: 3, gone)) != nil
 }
 
 /// Drives the test broker with rabbitmqctl through scripts/broker.
 enum BrokerControl {
     static func ctl(_ arguments: [String]) throws {
         let name = ProcessInfo.processInfo.environment["BROKER_NAME"] ?? "wq-test"
-        let status = try Spawn.run(
+        let result = try Command(
             Executables.packageRoot.appendingPathComponent("scripts/broker").path, ["ctl"] + arguments,
-            adding: ["BROKER_PORT": String(TestBroker.port), "BROKER_NAME": name], timeout: 120)
-        guard status == 0 else { throw TestFailure("rabbitmqctl \(arguments) failed (exit \(status))") }
+            adding: ["BROKER_PORT": String(TestBroker.port), "BROKER_NAME": name]
+        ).run()
+        guard result.status == 0 else { throw TestFailure("rabbitmqctl \(arguments) failed (exit \(result.status)): \(result.output)") }
+    }
+
+    /// Stops the broker's app, runs `body` and starts it again, even when `body` throws.
+    static func whileStopped(_ body: () throws -> Void) throws {
+        try ctl(["stop_app"])
+        do {
+            try body()
+        } catch {
+            try? ctl(["start_app"])
+            throw error
+        }
+        try ctl(["start_app"])
     }
 }

@@ -31,6 +31,7 @@ for raw in sys.stdin:
         print("hello from the worker", flush=True)
         continue
     if item.startswith("slow"):
+        open(os.path.join(os.environ["OUT"], "got-" + item), "w").close()
         time.sleep(1)
     out.write(json.dumps(item) + "\n")
     out.flush()
@@ -137,9 +138,8 @@ struct WorkerModeTests {
         defer { TestBroker.cleanUp(queue) }
         #expect(try Executables.run("loader", ["slow-1", "slow-2", "slow-3"], environment: env).status == 0)
         let processor = try Executables.start("processor", ["--stdio", "--", "python3", script], environment: env)
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, try TestBroker.counts(queue)?.ready != 2 { Thread.sleep(forTimeInterval: 0.05) }
-        Thread.sleep(forTimeInterval: 0.3)
+        try waitUntil("the worker to have slow-1 in hand") { FileManager.default.fileExists(atPath: dir.path + "/got-slow-1") }
+        #expect(try TestBroker.counts(queue)?.ready == 2)
         processor.signal(SIGTERM)
         let result = try processor.wait(timeout: 30)
         #expect(result.status == 143, "\(result.output)")

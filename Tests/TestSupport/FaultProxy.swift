@@ -76,6 +76,9 @@ package final class FaultProxy: @unchecked Sendable {
     /// Connections open now.
     package var openConnections: Int { lock.withLock { pairs.count } }
 
+    /// Connections accepted during a blackhole, held without an answer to their handshake.
+    package var heldConnections: Int { lock.withLock { waitingClients.count } }
+
     /// Closes every open connection with RST, both sides; the proxy keeps listening.
     package func resetAll() {
         let (all, waiting) = lock.withLock { () -> ([Pair], Set<Int32>) in

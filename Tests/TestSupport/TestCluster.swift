@@ -20,13 +20,9 @@ package enum TestCluster {
 
     /// Runs `scripts/cluster` with `arguments`; fails when it does.
     package static func control(_ arguments: [String]) throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let status = try Spawn.run(
-            Executables.packageRoot.appendingPathComponent("scripts/cluster").path, arguments, errors: log, timeout: 180)
-        guard status == 0 else {
-            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TestFailure("scripts/cluster \(arguments.joined(separator: " ")) failed (exit \(status)): \(said)")
+        let result = try Command(Executables.packageRoot.appendingPathComponent("scripts/cluster").path, arguments, timeout: 180).run()
+        guard result.status == 0 else {
+            throw TestFailure("scripts/cluster \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(result.stderr)")
         }
     }
 
