@@ -4,34 +4,13 @@ import Testing
 
 @Suite("The benchmark script")
 struct BenchmarkScriptTests {
-    /// bench/run installs what is missing for a person who runs it: Debian packages through
-    /// scripts/install-deps (apt-get), pika through pip into .build-tools/venv, and a broker of its
-    /// own when none answers on BENCH_PORT. A test never installs or starts anything: it checks
-    /// each of those first and fails saying what is missing.
-    func checkNothingToInstall() throws {
-        let root = Executables.packageRoot.path
-        let deps = try String(contentsOfFile: root + "/scripts/install-deps", encoding: .utf8)
-        guard let list = deps.split(separator: "\n").first(where: { $0.hasPrefix("packages=(") }) else {
-            throw TestFailure("scripts/install-deps has no packages=(...) line to check")
-        }
-        let packages = list.dropFirst("packages=(".count).prefix { $0 != ")" }.split(separator: " ").map(String.init)
-        let missing = try packages.filter { package in
-            try Command("dpkg-query", ["-W", "-f=${Status}", package]).run().stdout.contains("install ok installed") == false
-        }
-        guard missing.isEmpty else {
-            throw TestFailure("bench/run would apt-get install \(missing.joined(separator: " ")); install them first (scripts/install-deps)")
-        }
-        let python = root + "/.build-tools/venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python), try Command(python, ["-c", "import pika"]).run().status == 0 else {
-            throw TestFailure("bench/run would pip install pika into \(root)/.build-tools/venv; run scripts/test (or bench/run once) first")
-        }
-        // bench/run starts a broker of its own when none answers on BENCH_PORT.
-        try TestBroker.connect(queue: "bench-check").close()
-    }
-
+    /// bench/run installs what is missing for a person who runs it (Debian packages, pika) and
+    /// starts a broker of its own when none answers on BENCH_PORT. A test installs and starts
+    /// nothing: `--no-install` makes bench/run fail at once on a missing tool, installers in PATH
+    /// fail loudly, and the test broker must answer first.
     @Test("bench/run --quick measures every figure against its baseline and prints the table")
     func quickBenchmark() throws {
-        try checkNothingToInstall()
+        try TestBroker.connect(queue: "bench-check").close()
         let dir = try TempDir()
         // Installers that fail loudly, first in PATH, in case bench/run reaches for one anyway.
         let shims = dir.path + "/no-installs"
@@ -45,7 +24,7 @@ struct BenchmarkScriptTests {
         let output = dir.path + "/BENCHMARKS.md"
         let script = Executables.packageRoot.appendingPathComponent("bench/run").path
         let result = try Command(
-            script, ["--quick", "--bin", Executables.binDirectory.path, "--output", output],
+            script, ["--quick", "--no-install", "--bin", Executables.binDirectory.path, "--output", output],
             adding: ["BENCH_PORT": String(TestBroker.port), "PATH": shims + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")],
             timeout: 600
         ).run()
