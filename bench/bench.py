@@ -10,9 +10,12 @@ import argparse
 import datetime
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 
@@ -239,6 +242,46 @@ class Bench:
         for c in (2, 4, 8):
             self.compare("--concurrency, sleep 0.05 per item", f"--concurrency {c}", "--concurrency 1", n, n, level(c), level(1))
 
+    def exits(self):
+        pods, items = (3, 30) if self.quick else (5, 100)
+        print(f"exit after the last item: {pods} processors, {items} items of 20-80 ms", flush=True)
+        latencies = []
+        for _ in range(self.runs):
+            q = self.queue("exit")
+            self.load(q, items)
+            stamps = tempfile.mkdtemp(prefix="bench-exit-")
+            # Each item's command notes when it ended; the processor acknowledges right after.
+            work = f"sleep 0.0$((RANDOM % 7 + 2)); date +%s.%N > {stamps}/$WORK_ITEM"
+            procs = [subprocess.Popen([f"{self.bin}/processor", "--quiet", "--", "bash", "-c", work], env=self.env(q),
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                     for _ in range(pods)]
+            exited = {}
+
+            def watch(p):
+                p.wait()
+                exited[p.pid] = time.time()
+
+            threads = [threading.Thread(target=watch, args=(p,)) for p in procs]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            for p in procs:
+                if p.returncode != 0:
+                    raise SystemExit(f"bench: a processor exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
+            ends = [float(open(os.path.join(stamps, name)).read()) for name in os.listdir(stamps)]
+            if len(ends) < items:
+                raise SystemExit(f"bench: only {len(ends)} of {items} items ran")
+            last = max(ends)
+            latencies += [exited[p.pid] - last for p in procs]
+            shutil.rmtree(stamps)
+            self.delete(q)
+        worst = max(latencies)
+        self.rows.append(("exit after the last item", f"{pods} processors, seconds from the last item's end to each exit",
+                          f"{statistics.median(latencies):.2f} (max {worst:.2f})", "target", "1 s", "", "<= 1 s",
+                          "yes" if worst <= 1 else "**no**"))
+        print(f"  exit: median {statistics.median(latencies):.2f} s, max {worst:.2f} s", flush=True)
+
     def monitor(self):
         pods, window = (20, 1.0) if self.quick else (100, 5.0)
         print(f"wqtop following {pods} processors at 1 Hz", flush=True)
@@ -366,11 +409,11 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output")
-    parser.add_argument("--only", help="comma-separated: loads,drains,commands,stdio,concurrency,monitor")
+    parser.add_argument("--only", help="comma-separated: loads,drains,commands,stdio,concurrency,exits,monitor")
     args = parser.parse_args()
     bench = Bench(args)
     started = time.monotonic()
-    parts = ["loads", "drains", "commands", "stdio", "concurrency", "monitor"]
+    parts = ["loads", "drains", "commands", "stdio", "concurrency", "exits", "monitor"]
     for part in args.only.split(",") if args.only else parts:
         getattr(bench, part)()
     cpu, broker, swift = machine()

@@ -50,6 +50,11 @@ package struct DrainBarrier: Sendable, Equatable {
         return .exit
     }
 
+    /// True after an empty sample that a later one must confirm before the exit: the next sample
+    /// is due sooner than the usual interval (it happens once per drain, so it costs nothing while
+    /// idle). Not while `--wait-for-work` keeps an empty queue waiting.
+    package var awaitsConfirmation: Bool { emptyPolls > 0 && emptyPolls < requiredEmptyPolls }
+
     /// Starts a new run of samples (after consuming again).
     package mutating func reset() {
         emptyPolls = 0

@@ -7,18 +7,18 @@ import Core
 struct IntakeTests {
     func delivery(_ tag: UInt64) -> Delivery { Delivery(tag: tag, body: [UInt8]("\(tag)".utf8), redelivered: false, headers: [:]) }
 
-    @Test("a quiet consumer looks at the queue only 0.25 s after its last delivery")
+    @Test("a quiet consumer looks at the queue only 0.1 s after its last delivery")
     func quietConsumer() {
         var intake = Intake(startedAt: 0, waitForWork: 0)
         intake.consuming(tag: "c1", now: 10)
-        #expect(intake.idleStep(now: 10.2) == .none)
-        #expect(intake.nextIdleCheck == 10.25)
-        intake.delivered(delivery(1), now: 10.2)
-        #expect(intake.idleStep(now: 10.3) == .none)
-        #expect(intake.idleStep(now: 10.45) == .checkWhileConsuming)
+        #expect(intake.idleStep(now: 10.05) == .none)
+        #expect(intake.nextIdleCheck == 10.1)
+        intake.delivered(delivery(1), now: 10.05)
+        #expect(intake.idleStep(now: 10.1) == .none)
+        #expect(intake.idleStep(now: 10.16) == .checkWhileConsuming)
     }
 
-    @Test("after leaving an empty queue it samples at once, then every 0.5 s, and exits on two empty samples")
+    @Test("after leaving an empty queue it samples at once and confirms an empty sample 0.2 s later, then exits")
     func samplesThenExits() {
         var intake = Intake(startedAt: 0, waitForWork: 0)
         intake.consuming(tag: "c1", now: 1)
@@ -28,9 +28,47 @@ struct IntakeTests {
         #expect(intake.consumerTag == nil)
         #expect(intake.idleStep(now: 2) == .sample)
         #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
-        #expect(intake.idleStep(now: 2.4) == .none)
-        #expect(intake.nextIdleCheck == 2.5)
-        #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: 2.5) == .exit)
+        #expect(intake.idleStep(now: 2.15) == .none)
+        #expect(intake.nextIdleCheck == 2.2)
+        #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: 2.2) == .exit)
+    }
+
+    @Test("while others hold items it samples every 0.5 s: no more broker load than that while idle")
+    func pollsWhileOthersWork() {
+        var intake = Intake(startedAt: 0, waitForWork: 0)
+        intake.leftEmptyQueue(now: 0)
+        var declares = 0
+        var now = 0.0
+        while now < 10 {
+            if intake.idleStep(now: now) == .sample {
+                declares += 1
+                _ = intake.observe(QueueCounts(ready: 0, consumers: 1), now: now)
+            }
+            now += 0.01
+        }
+        #expect(declares == 20)
+    }
+
+    @Test("the last holder leaving: a waiting processor exits within 0.1 + 0.5 + 0.2 s of its last acknowledgement, whatever its phase")
+    func promptExit() {
+        // The holder acknowledged its last item at 0: it looks 0.1 s later and cancels; from then
+        // on a peer's samples see nobody. Every phase of the peer's 0.5 s samples, in 5 ms steps:
+        var latest = 0.0
+        for phase in stride(from: 0.0, to: 0.5, by: 0.005) {
+            var peer = Intake(startedAt: -2, waitForWork: 0)
+            peer.leftEmptyQueue(now: -1 - phase)
+            var now = -1 - phase
+            var exitAt: Double?
+            while now < 5 && exitAt == nil {
+                if peer.idleStep(now: now) == .sample {
+                    let holderGone = now > Intake.idleCheckDelay
+                    if peer.observe(QueueCounts(ready: 0, consumers: holderGone ? 0 : 1), now: now) == .exit { exitAt = now }
+                }
+                now += 0.001
+            }
+            latest = max(latest, exitAt ?? .infinity)
+        }
+        #expect(latest <= 0.8 + 0.002, "the latest exit came \(latest) s after the last acknowledgement")
     }
 
     @Test("a peer still holding items keeps it waiting; items coming back make it consume")
@@ -41,7 +79,7 @@ struct IntakeTests {
         #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .wait)
         #expect(intake.observe(QueueCounts(ready: 2, consumers: 0), now: 2) == .consume)
         intake.consuming(tag: "c2", now: 2)
-        #expect(intake.idleStep(now: 2.1) == .none)
+        #expect(intake.idleStep(now: 2.05) == .none)
     }
 
     @Test("a consumer cancelled by the broker samples the queue at once")

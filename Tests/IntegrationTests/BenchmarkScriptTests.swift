@@ -35,7 +35,8 @@ struct BenchmarkScriptTests {
             "| load, persistent | loader --count 2000 (confirmed) |", "pika, confirm_delivery", "amqp-publish -l -p",
             "| drain, no-op work |", "5 x pika basic_get loop", "5 x pika basic_consume",
             "| progress events' cost |", "| command per item |", "amqp-consume", "| python work per item |",
-            "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| wqtop, 20 processors at 1 Hz | CPU of one core |",
+            "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",
+            "| wqtop, 20 processors at 1 Hz | CPU of one core |",
             "RabbitMQ 3.", " cores (", "Fixed cost of each command",
         ] {
             #expect(table.contains(row), "missing \(row) in:\n\(table)")
