@@ -6,9 +6,18 @@ import Glibc
 /// processors do not interleave, and standard output lines for the demo work.
 package struct Log: Sendable {
     package var quiet: Bool
+    /// Says an error's remedies in the tool's words (flags, environment variables); the
+    /// executables set it (ErrorReport), the layers below only name the remedy.
+    package var phrase: @Sendable (String, WorkQueueError.Remedy) -> String
 
-    package init(quiet: Bool = false) {
+    package init(quiet: Bool = false, phrase: @escaping @Sendable (String, WorkQueueError.Remedy) -> String = { text, _ in text }) {
         self.quiet = quiet
+        self.phrase = phrase
+    }
+
+    /// An error as log lines show it: what failed and what to do about it.
+    package func describe(_ error: WorkQueueError) -> String {
+        error.phrased(phrase)
     }
 
     /// An informational line (suppressed by `--quiet`).
@@ -23,7 +32,7 @@ package struct Log: Sendable {
 
     /// The line for a first connection that will be tried again (see `retryWhileUnreachable`).
     package func unreachable(_ error: WorkQueueError, retryingIn delay: Double) {
-        always("not connected yet (\(error.message)); trying again in \(Format.seconds(delay)) s")
+        always("not connected yet (\(describe(error))); trying again in \(Format.seconds(delay)) s")
     }
 
     /// A line on standard output.

@@ -13,7 +13,9 @@ extension Processor {
         guard let connection, let publisher else { return }
         try topology.declare(using: connection.declareQueue)
         try connection.setPrefetch(config.prefetch)
-        if let warning = progress.prepare(on: publisher) { log.always(warning) }
+        if let error = progress.prepare(on: publisher) {
+            log.always("progress events are off on this connection: \(log.describe(error))")
+        }
         if links.generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
         if !stop.isRequested {
             intake.consuming(tag: try connection.consume(queue: topology.queue), now: MonotonicClock.now())
@@ -38,7 +40,7 @@ extension Processor {
                 throw lastError.appending(
                     "; gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed", kind: .failure)
             }
-            log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
+            log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {
                 stopWithoutConnection()
                 return false

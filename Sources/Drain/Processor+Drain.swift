@@ -95,7 +95,7 @@ extension Processor {
             _ = try connection.standAsConsumer(of: topology.stoppingQueue)
         } catch {
             guard error.kind != .connectionLost else { throw error }
-            log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(error.message)); idle processors may exit before the items this one holds come back")
+            log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may exit before the items this one holds come back")
         }
     }
 }

@@ -97,8 +97,19 @@ extension Processor {
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
     func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
         let now = MonotonicClock.now()
-        let ended = try slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
-        for (item, ending) in ended { try settle(item, result(of: item, ending)) }
+        let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
+        var left = collected.ended[...]
+        do {
+            while let (item, ending) = left.popFirst() { try settle(item, result(of: item, ending)) }
+        } catch {
+            // Leaving this pass on an error (a lost connection, most often): the broker requeues
+            // what could not be settled, as it does for everything this connection held.
+            for (item, _) in left {
+                log.always("item \(item.label) ended while the processor handled an error; the broker requeues it")
+            }
+            throw error
+        }
+        if let broken = collected.brokenWorker { throw broken }
         slots.enforceTimeouts(now: now)
     }
 
@@ -120,11 +131,15 @@ extension Processor {
         switch item.killedFor {
         case .stop: return .returned
         case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
+        // A worker that quits on the end of its input (the stop asked it to) without answering
+        // for the item in hand did not do it: returned. Otherwise a worker ending while it holds
+        // an item fails the attempt, whatever its status: only its "ok" counts.
+        case nil where worker && stop.isRequested && (exit.succeeded || exit.endedBy([SIGTERM, SIGINT])): return .returned
+        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil where exit.succeeded: return .succeeded
         // Stopped by the SIGTERM the processor passed on (or the convention's 143/130): the
         // pod was stopped, the item did not fail.
         case nil where stop.isRequested && exit.endedBy([SIGTERM, SIGINT]): return .returned
-        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
         case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
         }
     }

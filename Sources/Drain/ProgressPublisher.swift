@@ -24,19 +24,19 @@ package struct ProgressPublisher {
         self.event = ProgressEvent(queue: queue, pod: pod, instance: instance, state: .starting, startedAt: WallClock.now())
     }
 
-    /// Declares the exchange on a new connection; returns a warning to log when events are off.
-    package mutating func prepare(on connection: AMQPConnection) -> String? {
+    /// Declares the exchange on a new connection; returns why events are off, the first time
+    /// they are (a lost connection is not news here: the work notices it).
+    package mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
         guard let exchange else { return nil }
         do {
             try connection.declareFanoutExchange(exchange)
             return nil
-        } catch let error as WorkQueueError where error.kind != .connectionLost {
+        } catch {
+            guard error.kind != .connectionLost else { return nil }
             // An exchange made elsewhere with other settings is still fine to publish to.
             if (try? connection.declareFanoutExchange(exchange, passive: true)) != nil { return nil }
             defer { warned = true }
-            return warned ? nil : "progress events are off on this connection: \(error.message)"
-        } catch {
-            return nil
+            return warned ? nil : error
         }
     }
 

@@ -80,12 +80,17 @@ struct WorkSlots {
         case worker(ChildExit)
     }
 
+    /// What `collect` found: the items whose work ended, taken out of their slots, in order, and
+    /// why to give up when a `--stdio` worker keeps dying without ever answering (reported after
+    /// the ended items are settled, so the item in hand goes through the retry rules).
+    struct Collected {
+        var ended: [(RunningItem, Ending)] = []
+        var brokenWorker: WorkQueueError?
+    }
+
     /// Feeds commands' stdin, reaps ended commands (`reap`, after SIGCHLD) and reads workers'
-    /// answers (`readWorkers`). Returns the items whose work ended, taken out of their slots.
-    /// Throws when a worker keeps dying without ever answering.
-    mutating func collect(now: Double, reap: Bool, readWorkers: Bool, stopping: Bool, log: Log) throws(WorkQueueError)
-        -> [(RunningItem, Ending)]
-    {
+    /// answers (`readWorkers`).
+    mutating func collect(now: Double, reap: Bool, readWorkers: Bool, stopping: Bool, log: Log) -> Collected {
         var ended: [(RunningItem, Ending)] = []
         var index = 0
         while index < running.count {
@@ -119,11 +124,11 @@ struct WorkSlots {
                 }
             }
             if worker.crashesInRow >= Self.workerCrashLimit && !workers.contains(where: \.everAnswered) {
-                throw WorkQueueError.failure(
-                    "the --stdio worker exited \(worker.crashesInRow) times in a row without answering a single item; see its stderr above")
+                return Collected(ended: ended, brokenWorker: .failure(
+                    "the --stdio worker exited \(worker.crashesInRow) times in a row without answering a single item; see its stderr above"))
             }
         }
-        return ended
+        return Collected(ended: ended)
     }
 
     /// Kills (SIGKILL to the group) the work on items past their `--item-timeout`.

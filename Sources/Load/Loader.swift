@@ -141,7 +141,7 @@ package final class Loader {
                 throw lastError.appending(
                     "; gave up after \(Int(config.reconnectTimeout)) s; \(confirmedTotal) items were confirmed", kind: .failure)
             }
-            log.always("connection lost (\(lastError.message)); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
+            log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             Sleep.seconds(delay)
             do {
                 try connect(firstTime: false)

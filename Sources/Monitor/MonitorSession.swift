@@ -35,8 +35,12 @@ package final class MonitorSession {
     /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
     static let monitorQueueLength = 10_000
 
-    package init(config: MonitorConfiguration) throws {
+    /// Says errors shown on the screen, remedies in the tool's words.
+    private let log: Log
+
+    package init(config: MonitorConfiguration, log: Log = Log()) throws {
         self.config = config
+        self.log = log
         self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
     }
@@ -114,7 +118,7 @@ package final class MonitorSession {
         if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
         let delay = backoff?.nextDelay(now: now) ?? 10
         nextConnect = now + delay
-        model.connectionProblem = "\(error.message) (next try in \(NumberFormat.duration(delay)))"
+        model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay)))"
     }
 
     private func sample(now: Double) {

@@ -78,7 +78,7 @@ struct LoaderCommand: ParsableCommand {
             case .output(let text):
                 Log.write(text, to: STDOUT_FILENO)
             case .run(let config):
-                let log = Log(quiet: config.quiet)
+                let log = Log(quiet: config.quiet, phrase: ErrorReport.phrase)
                 if config.fromFailed {
                     _ = try FailedItemMover(settings: config.connection, log: log).run()
                 } else {

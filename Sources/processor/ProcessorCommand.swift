@@ -172,7 +172,7 @@ struct ProcessorCommand: ParsableCommand {
                 Log.write(text, to: STDOUT_FILENO)
                 return Core.ExitCode.success
             case .run(let config):
-                return try Processor(config: config, log: Log(quiet: config.quiet)).run()
+                return try Processor(config: config, log: Log(quiet: config.quiet, phrase: ErrorReport.phrase)).run()
             }
         }
     }

@@ -99,7 +99,7 @@ struct MonitorCommand: ParsableCommand {
 
     /// Runs the session on the display the configuration asks for.
     static func run(_ config: MonitorConfiguration, environment: [String: String]) throws -> Int32 {
-        let session = try MonitorSession(config: config)
+        let session = try MonitorSession(config: config, log: Log(phrase: ErrorReport.phrase))
         switch config.output {
         case .once: return try session.run(display: LineDisplay(format: .text))
         case .json: return try session.run(display: LineDisplay(format: .json))

@@ -28,7 +28,7 @@ struct WorkSlotsTests {
         let deadline = MonotonicClock.now() + 10
         while ended.count < count && MonotonicClock.now() < deadline {
             let now = MonotonicClock.now()
-            ended += try slots.collect(now: now, reap: true, readWorkers: true, stopping: stopping, log: log)
+            ended += slots.collect(now: now, reap: true, readWorkers: true, stopping: stopping, log: log).ended
             slots.enforceTimeouts(now: now)
             _ = slots.advanceStops(now: now)
             if ended.count < count { usleep(5_000) }

@@ -129,7 +129,25 @@ struct WorkerModeTests {
         #expect(result.status == 1, "\(result.output)")
         #expect(result.stderr.contains("processor: the --stdio worker exited 5 times in a row without answering a single item; see its stderr above"))
         #expect(result.stderr.contains("ImportError: no module"))
+        // Each crash failed the item in hand, the last one too: all went through the retry rules.
+        let retried = result.stderr.components(separatedBy: "while working on it); attempt").count - 1
+        #expect(retried == 5, "\(result.stderr)")
         #expect(try TestBroker.counts(queue)?.ready == 3, "nothing lost")
+    }
+
+    @Test("a worker that exits 0 with an item in hand, without answering, fails the attempt: only its ok counts")
+    func silentExitIsNoSuccess() throws {
+        let (queue, _, env, _) = try setUp("silent-exit")
+        defer { TestBroker.cleanUp(queue) }
+        #expect(try Executables.run("loader", ["a", "b"], environment: env).status == 0)
+        let result = try Executables.run(
+            "processor", ["--stdio", "--max-attempts", "2", "--", "sh", "-c", "read line; exit 0"],
+            environment: env, timeout: 120)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("processed all work: 0 items (2 failed)"), "\(result.stderr)")
+        let dead = try TestBroker.drain(queue + ".failed")
+        #expect(dead.map { String(decoding: $0.body, as: UTF8.self) }.sorted() == ["a", "b"])
+        #expect(dead.allSatisfy { $0.headers["x-failure-reason"] == .string("the --stdio worker exited (exit status 0) while working on it") })
     }
 
     @Test("SIGTERM closes the worker's stdin: the item in hand finishes and is acknowledged, then exit 143")
