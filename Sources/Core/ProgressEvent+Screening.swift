@@ -31,11 +31,13 @@ extension ProgressEvent {
         package static let run = 366 * 86_400.0
     }
 
-    /// Screens a raw message: too large, not JSON, wrong types or missing fields are rejected;
+    /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
     /// then `screened(wallTime:)`.
     package static func screen(_ bytes: [UInt8], wallTime: Double? = nil) -> ScreenedEvent {
         guard !bytes.isEmpty else { return .rejected("empty message") }
         guard bytes.count <= Limits.bytes else { return .rejected("\(bytes.count) bytes, more than \(Limits.bytes)") }
+        // JSON is UTF-8, and a processor's events always are: no repairing of anything else.
+        guard String(validating: bytes, as: UTF8.self) != nil else { return .rejected("not UTF-8") }
         let data = Data(bytes)
         guard let event = try? JSONDecoder().decode(ProgressEvent.self, from: data) else {
             // A well-formed message of another version is for another reader.
