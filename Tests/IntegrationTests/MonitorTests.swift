@@ -65,6 +65,7 @@ struct MonitorTests {
         #expect(zip(readies, readies.dropFirst()).allSatisfy { $0 >= $1 }, "ready rose: \(readies)")
         #expect(lines.contains { $0.state == "draining" && $0.rate > 0 && $0.eta_seconds != nil })
         #expect(lines.dropLast().allSatisfy { !$0.finished }, "finished only at the end")
+        #expect(lines.allSatisfy { $0.bad_events == 0 }, "a real processor's events are never bad")
         #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
     }
 
