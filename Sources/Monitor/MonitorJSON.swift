@@ -41,6 +41,8 @@ struct MonitorJSON: Encodable {
     var etaSeconds: Double?
     var elapsedSeconds: Double
     var finished: Bool
+    /// Progress messages dropped or cut, and instance ids shared (0 when all were sane).
+    var badEvents: Int
     var pods: [Pod]
 
     enum CodingKeys: String, CodingKey {
@@ -50,6 +52,7 @@ struct MonitorJSON: Encodable {
         case rateMinute = "rate_minute"
         case etaSeconds = "eta_seconds"
         case elapsedSeconds = "elapsed_seconds"
+        case badEvents = "bad_events"
     }
 }
 
@@ -62,7 +65,7 @@ extension MonitorSnapshot {
             connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
             processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
-            pods: pods.map {
+            badEvents: badEvents, pods: pods.map {
                 MonitorJSON.Pod(
                     pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
                     processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,

@@ -6,7 +6,13 @@ package struct MonitorModel: Sendable {
     package let queue: String
     package let endpoint: String
     package let interval: Double
-    private var pods: [String: (event: ProgressEvent, seenAt: Double)] = [:]
+    /// A processor run: its pod name, its instance id and its start, so two that share an id stay apart.
+    private struct PodKey: Hashable {
+        var pod: String
+        var instance: String
+        var startedAt: Double
+    }
+    private var pods: [PodKey: (event: ProgressEvent, seenAt: Double)] = [:]
     private var startedAt: Double?
     private var counts: QueueCounts?
     private var sampled = false
@@ -23,9 +29,13 @@ package struct MonitorModel: Sendable {
     package var connectionProblem: String?
     /// Why the broker blocks publishers (a resource alarm, e.g. "low on disk"), while it does.
     package var brokerAlarm: String?
+    /// Progress messages dropped, cut or clashing with another processor's instance id.
+    package private(set) var badEvents = 0
 
     /// Samples kept for the history graphs.
     package static let historyLength = 400
+    /// Processor runs kept; events of further ones are bad events.
+    package static let maxPods = 10_000
 
     package init(queue: String, endpoint: String, interval: Double) {
         self.queue = queue
@@ -38,11 +48,37 @@ package struct MonitorModel: Sendable {
     /// Seconds without progress, with work left and nobody working, before the queue is stalled.
     package var stalledAfter: Double { max(3 * interval, 5) }
 
-    /// Records a progress event. Events of other queues and older events are ignored.
-    package mutating func receive(_ event: ProgressEvent, at time: Double) {
+    /// Records a raw message from the progress exchange, as wqtop receives it: screened by
+    /// `ProgressEvent.screen` (bad ones are counted in `badEvents`), then `receive(_:at:)`.
+    package mutating func receive(_ bytes: [UInt8], at time: Double, wallTime: Double? = nil) {
+        accept(ProgressEvent.screen(bytes, wallTime: wallTime), at: time)
+    }
+
+    /// Records a progress event. Events of other queues and older events are ignored; an event
+    /// outside `ProgressEvent.Limits` is dropped and counted in `badEvents`.
+    package mutating func receive(_ event: ProgressEvent, at time: Double, wallTime: Double? = nil) {
+        accept(event.screened(wallTime: wallTime), at: time)
+    }
+
+    private mutating func accept(_ screened: ScreenedEvent, at time: Double) {
+        guard case .accepted(let event, let cut) = screened else {
+            if case .rejected = screened { badEvents += 1 }
+            return
+        }
         guard event.queue == queue else { return }
-        if let known = pods[event.instance], known.event.seq > event.seq { return }
-        pods[event.instance] = (event, time)
+        let key = PodKey(pod: event.pod, instance: event.instance, startedAt: event.startedAt)
+        if cut { badEvents += 1 }
+        if let known = pods[key] {
+            if known.event.seq > event.seq { return }
+        } else {
+            guard pods.count < Self.maxPods else {
+                if !cut { badEvents += 1 }
+                return
+            }
+            // Another run (pod name or start) with this instance id: kept apart, counted once.
+            if !cut && pods.keys.contains(where: { $0.instance == key.instance }) { badEvents += 1 }
+        }
+        pods[key] = (event, time)
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
     }
 
@@ -83,6 +119,7 @@ package struct MonitorModel: Sendable {
         var s = MonitorSnapshot(queue: queue, endpoint: endpoint)
         s.connectionProblem = connectionProblem
         s.brokerAlarm = brokerAlarm
+        s.badEvents = badEvents
         s.elapsed = startedAt.map { time - $0 } ?? 0
         s.pods = pods.values.map { entry in
             let e = entry.event

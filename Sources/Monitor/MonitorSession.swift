@@ -139,8 +139,8 @@ package final class MonitorSession {
             var budget = 5000
             while budget > 0, let event = try connection.nextEvent(timeout: 0) {
                 budget -= 1
-                if case .delivery(let delivery) = event, let progress = ProgressEvent.decode(delivery.body) {
-                    model.receive(progress, at: MonotonicClock.now())
+                if case .delivery(let delivery) = event {
+                    model.receive(delivery.body, at: MonotonicClock.now(), wallTime: WallClock.now())
                 }
             }
         } catch {

@@ -75,6 +75,8 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var pods: [PodRow] = []
     /// Work was seen, the queue is empty, nothing is in flight and every pod seen has ended.
     package var finished = false
+    /// Progress messages dropped or cut (see `ProgressEvent.Limits`) and instance ids shared.
+    package var badEvents = 0
 
     package init(queue: String, endpoint: String) {
         self.queue = queue

@@ -14,6 +14,8 @@ package enum NumberFormat {
     /// A rate per second, short: "0", "8.5", "312", "12.3k", "4.1M".
     package static func rate(_ value: Double) -> String {
         guard value.isFinite, value > 0 else { return "0" }
+        // Beyond any real rate; also keeps the arithmetic below from overflowing.
+        guard value < 1e15 else { return ">1e15" }
         if value < 10 { return oneDecimal(value) }
         if value < 10_000 { return String(Int(value.rounded())) }
         if value < 10_000_000 { return oneDecimal(value / 1000) + "k" }
@@ -22,7 +24,8 @@ package enum NumberFormat {
 
     /// A duration: "42s", "3m05s", "2h07m", "3d04h"; "-" when unknown.
     package static func duration(_ seconds: Double?) -> String {
-        guard let seconds, seconds.isFinite, seconds >= 0 else { return "-" }
+        // Unknown, or beyond 30,000 years (which Int would not even hold for long).
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "-" }
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m\(two(s % 60))s" }

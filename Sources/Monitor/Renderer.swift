@@ -83,7 +83,14 @@ package struct Renderer: Sendable {
             NumberFormat.count(Int($0))
         }
         lines += graph("Rate/s", s.rateHistory, rows: graphRows, view: view, style: .good) { NumberFormat.rate($0) }
-        lines.append(StyledLine())
+        // Progress messages dropped or cut: a note on the blank line above the pods.
+        var note = StyledLine()
+        if s.badEvents > 0 {
+            let text = "bad events: \(NumberFormat.count(s.badEvents)) "
+            note.append(String(repeating: " ", count: max(0, width - TextWidth.of(text))), .plain, limit: width)
+            note.append(text, .warning, limit: width)
+        }
+        lines.append(note)
         return lines
     }
 

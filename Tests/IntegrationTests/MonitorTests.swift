@@ -25,6 +25,7 @@ struct MonitorLine: Decodable {
     var rate: Double
     var eta_seconds: Double?
     var finished: Bool
+    var bad_events: Int
     var pods: [Pod]
 
     static func parse(_ output: String) throws -> [MonitorLine] {
@@ -64,7 +65,54 @@ struct MonitorTests {
         #expect(zip(readies, readies.dropFirst()).allSatisfy { $0 >= $1 }, "ready rose: \(readies)")
         #expect(lines.contains { $0.state == "draining" && $0.rate > 0 && $0.eta_seconds != nil })
         #expect(lines.dropLast().allSatisfy { !$0.finished }, "finished only at the end")
+        #expect(lines.allSatisfy { $0.bad_events == 0 }, "a real processor's events are never bad")
         #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+    }
+
+    @Test("wqtop --json survives hostile progress messages, counts them in bad_events and still shows the good pod")
+    func hostileProgressEvents() throws {
+        let queue = TestBroker.uniqueQueue("monitor-hostile")
+        defer { TestBroker.cleanUp(queue) }
+        let publisher = try TestBroker.connect(queue: queue)
+        defer { publisher.close() }
+        _ = try publisher.declareQueue(queue)
+        try publisher.declareFanoutExchange(queue + ".progress")
+        let env = TestBroker.environment(queue: queue)
+        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        // A first frame: wqtop's own queue is bound to the progress exchange by then.
+        try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
+        let now = WallClock.now()
+        let good = ProgressEvent(
+            queue: queue, pod: "good-pod", instance: "6f00d", state: .finished, exitCode: 0, processed: 3,
+            startedAt: now - 5, sentAt: now, seq: 7)
+        let fields = { (change: String) in
+            "{\"v\":1,\"queue\":\"\(queue)\",\"pod\":\"evil\",\"instance\":\"e1\",\"state\":\"working\",\"failed\":0,"
+                + "\"retried\":0,\"dead_lettered\":0,\"in_hand\":1,\"started_at\":\(now - 5),\"sent_at\":\(now),\"seq\":1,\(change)}"
+        }
+        let hostile: [[UInt8]] = [
+            Array(fields("\"processed\":1,\"rate\":1e300").utf8),
+            Array(fields("\"processed\":9223372036854775807,\"rate\":1").utf8),
+            Array(fields("\"processed\":-4,\"rate\":1").utf8),
+            Array(fields("\"processed\":\"ten\",\"rate\":1").utf8),
+            Array(fields("\"processed\":1,\"rate\":\"NaN\"").utf8),
+            Array(fields("\"processed\":1,\"rate\":1,\"current\":\"\(String(repeating: "x", count: 1 << 20))\"").utf8),
+            [0xFF, 0xFE, 0x00, 0x1B, 0x5B, 0x32, 0x4A, 0xC3, 0x28],
+            Array("[1,2,3]".utf8),
+            [],
+        ]
+        for body in hostile { try publisher.publishTransient(exchange: queue + ".progress", body: body) }
+        // Another version is another reader's: ignored, not a bad event.
+        try publisher.publishTransient(exchange: queue + ".progress", body: Array(#"{"v":2,"pod":"future"}"#.utf8))
+        try publisher.publishTransient(exchange: queue + ".progress", body: good.encoded())
+        let end = try monitor.wait(timeout: 30)
+        #expect(end.status == 0, "\(end.output)")
+        #expect(end.stderr.isEmpty, "\(end.stderr)")
+        let lines = try MonitorLine.parse(end.stdout)
+        let last = try #require(lines.last)
+        #expect(last.finished && last.processed == 3 && last.rate < 1000)
+        #expect(last.pods.map(\.pod) == ["good-pod"])
+        #expect(last.bad_events == hostile.count, "\(end.stdout)")
+        #expect(lines.first?.bad_events == 0)
     }
 
     @Test("wqtop under tmux shows the queue, the pods and the end, and quits on q with the terminal restored")

@@ -158,6 +158,19 @@ struct MonitorRendererTests {
         #expect(t.contains { $0.contains("…") })
     }
 
+    @Test("bad progress events get a short note above the pods only when there are some, in the frame and --once")
+    func badEventsNote() {
+        var s = snapshot()
+        #expect(text(Renderer(width: 80, height: 24).frame(s, view: ViewState()))[6].allSatisfy { $0 == " " })
+        s.badEvents = 12_345
+        let lines = Renderer(width: 80, height: 24).frame(s, view: ViewState())
+        #expect(lines.count == 24 && lines.allSatisfy { $0.width <= 80 })
+        #expect(lines[6].text.hasSuffix(" bad events: 12,345 ") && lines[6].width == 80)
+        #expect(lines[6].spans.last == Span("bad events: 12,345 ", .warning))
+        #expect(text(lines)[7].hasPrefix(" POD"), "the pod table does not move")
+        #expect(s.textReport(width: 80).contains("bad events: 12,345"))
+    }
+
     @Test("no pods yet says why; help replaces the table; a tiny window still shows the state")
     func emptyHelpAndTiny() {
         var s = snapshot(pods: 0, state: .waitingForWork)
