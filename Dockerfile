@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every executable; a Job picks one with `command` (loader, processor, wqtop).
 
-FROM swift:6.1-bookworm AS build
+# The Swift that CI builds and tests with (scripts/image-test fails when the two differ).
+FROM swift:6.3.1-bookworm AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends librabbitmq-dev libncurses-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
