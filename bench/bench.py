@@ -33,6 +33,8 @@ class Bench:
         self.quick = args.quick
         # --quick proves the script works (the suite runs it); medians of 3 are for real figures.
         self.runs = 1 if self.quick else 3
+        # "classic" or "quorum": the type of the queues the loads and drains run on.
+        self.qtype = "classic"
         self.python = sys.executable
         self.rows = []
         self.fixed = []
@@ -41,7 +43,8 @@ class Bench:
 
     def env(self, queue, **extra):
         env = dict(os.environ)
-        env.update(WORK_QUEUE_HOST=self.host, WORK_QUEUE_PORT=str(self.port), WORK_QUEUE_NAME=queue)
+        env.update(WORK_QUEUE_HOST=self.host, WORK_QUEUE_PORT=str(self.port), WORK_QUEUE_NAME=queue,
+                   WORK_QUEUE_TYPE=self.qtype)
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
@@ -173,7 +176,7 @@ class Bench:
         def pika_load(confirm):
             def run(count):
                 q = self.queue("pika-load")
-                cmd = [self.python, f"{BENCH}/pika_loader.py", self.host, str(self.port), q, str(count)]
+                cmd = [self.python, f"{BENCH}/pika_loader.py", self.host, str(self.port), q, str(count), "--type", self.qtype]
                 started = time.monotonic()
                 self.run_all([cmd + (["--confirm"] if confirm else [])])
                 return stored(q, count, started)
@@ -181,18 +184,19 @@ class Bench:
 
         def amqp_publish(count):
             q = self.queue("amqp-publish")
-            pika_declare(self.host, self.port, q)
+            pika_declare(self.host, self.port, q, self.qtype)
             lines = "".join(f"{i}\n" for i in range(count)).encode()
             started = time.monotonic()
             self.run_all([["amqp-publish", "-s", self.host, "--port", str(self.port), "-r", q, "-p", "-l"]], stdin=lines)
             return stored(q, count, started)
 
         label = f"loader --count {n} (confirmed)"
-        self.compare("load, persistent", label, f"pika, confirm_delivery ({n_confirm} items)", n, n_confirm, ours, pika_load(True), 10)
-        self.compare("load, persistent", label, "pika, no confirms", n, n, ours, pika_load(False), 1)
-        self.compare("load, persistent", label, "amqp-publish -l -p, no confirms", n, n, ours, amqp_publish)
+        name = "load, persistent" + self.on_type()
+        self.compare(name, label, f"pika, confirm_delivery ({n_confirm} items)", n, n_confirm, ours, pika_load(True), 10)
+        self.compare(name, label, "pika, no confirms", n, n, ours, pika_load(False), 1)
+        self.compare(name, label, "amqp-publish -l -p, no confirms", n, n, ours, amqp_publish)
 
-    def drains(self):
+    def drains(self, progress=True):
         n = 5000 if self.quick else 50_000
         print(f"drain: {n} no-op items, 5 processes", flush=True)
 
@@ -204,8 +208,11 @@ class Bench:
         get = five("pika-get", lambda q: [self.python, f"{BENCH}/pika_get.py", self.host, str(self.port), q])
         consume = five("pika-consume", lambda q: [self.python, f"{BENCH}/pika_consume.py", self.host, str(self.port), q])
         label = "5 x processor --prefetch 100"
-        self.compare("drain, no-op work", label, "5 x pika basic_get loop (the original)", n, n, ours, get, 8)
-        self.compare("drain, no-op work", label, "5 x pika basic_consume, prefetch 100", n, n, ours, consume, 2.5)
+        name = "drain, no-op work" + self.on_type()
+        self.compare(name, label, "5 x pika basic_get loop (the original)", n, n, ours, get, 8)
+        self.compare(name, label, "5 x pika basic_consume, prefetch 100", n, n, ours, consume, 2.5)
+        if not progress:
+            return
         # Four times the items: the difference sought is a few percent, the noise of a short drain more.
         self.compare("progress events' cost", f"{label}, {4 * n} items (events on)", "the same with --no-progress",
                      4 * n, 4 * n, ours, silent, 0.95)
@@ -241,6 +248,19 @@ class Bench:
 
         for c in (2, 4, 8):
             self.compare("--concurrency, sleep 0.05 per item", f"--concurrency {c}", "--concurrency 1", n, n, level(c), level(1))
+
+    def on_type(self):
+        return ", quorum queue" if self.qtype == "quorum" else ""
+
+    def quorum(self):
+        """The loads and drains again on quorum queues (replicated; here one node), ours and the
+        baselines on the same queue type."""
+        self.qtype = "quorum"
+        try:
+            self.loads()
+            self.drains(progress=False)
+        finally:
+            self.qtype = "classic"
 
     def exits(self):
         pods, items = (3, 30) if self.quick else (5, 100)
@@ -375,9 +395,10 @@ def rss_mb(pid):
     return 0.0
 
 
-def pika_declare(host, port, queue):
+def pika_declare(host, port, queue, qtype="classic"):
     connection = pika.BlockingConnection(pika.ConnectionParameters(host=host, port=port))
-    connection.channel().queue_declare(queue=queue, durable=True)
+    arguments = {"x-queue-type": "quorum"} if qtype == "quorum" else None
+    connection.channel().queue_declare(queue=queue, durable=True, arguments=arguments)
     connection.close()
 
 
@@ -409,11 +430,11 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output")
-    parser.add_argument("--only", help="comma-separated: loads,drains,commands,stdio,concurrency,exits,monitor")
+    parser.add_argument("--only", help="comma-separated: loads,drains,quorum,commands,stdio,concurrency,exits,monitor")
     args = parser.parse_args()
     bench = Bench(args)
     started = time.monotonic()
-    parts = ["loads", "drains", "commands", "stdio", "concurrency", "exits", "monitor"]
+    parts = ["loads", "drains", "quorum", "commands", "stdio", "concurrency", "exits", "monitor"]
     for part in args.only.split(",") if args.only else parts:
         getattr(bench, part)()
     cpu, broker, swift = machine()

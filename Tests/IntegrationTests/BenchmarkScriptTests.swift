@@ -34,6 +34,7 @@ struct BenchmarkScriptTests {
         for row in [
             "| load, persistent | loader --count 2000 (confirmed) |", "pika, confirm_delivery", "amqp-publish -l -p",
             "| drain, no-op work |", "5 x pika basic_get loop", "5 x pika basic_consume",
+            "| load, persistent, quorum queue |", "| drain, no-op work, quorum queue |",
             "| progress events' cost |", "| command per item |", "amqp-consume", "| python work per item |",
             "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",
             "| wqtop, 20 processors at 1 Hz | CPU of one core |",
