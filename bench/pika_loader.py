@@ -1,5 +1,5 @@
 """Baseline: the original's way to load, one basic_publish per item with pika (persistent).
-Usage: pika_loader.py HOST PORT QUEUE COUNT [--confirm] [--type classic|quorum]"""
+Usage: pika_loader.py HOST PORT QUEUE COUNT [--confirm] [--type classic|quorum] [--size BYTES]"""
 import sys
 
 import pika
@@ -12,6 +12,10 @@ channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quo
 if "--confirm" in sys.argv:
     channel.confirm_delivery()  # each basic_publish then waits for the broker's confirm
 properties = pika.BasicProperties(delivery_mode=2)
+size = int(sys.argv[sys.argv.index("--size") + 1]) if "--size" in sys.argv else 0
 for i in range(count):
-    channel.basic_publish(exchange="", routing_key=queue, body=str(i).encode(), properties=properties)
+    body = str(i).encode()
+    if size:
+        body = (b"%08d" % i).ljust(size, b"x")
+    channel.basic_publish(exchange="", routing_key=queue, body=body, properties=properties)
 connection.close()

@@ -14,6 +14,10 @@ package final class Loader {
     private var confirmedTotal = 0
     /// Unconfirmed items allowed before waiting; the broker coalesces confirms for the window.
     private let window: UInt64 = 2048
+    /// Bytes of unconfirmed items allowed before waiting, so that large items (1 MB each) do not
+    /// pile up 2,048 deep in memory: the loader's memory stays flat in the item count and size.
+    private let windowBytes = 32 << 20
+    private var unconfirmedBytes = 0
     /// The broker address to try first on the next connect (the one after the last lost).
     private var nextAddress = 0
     /// Why the broker blocks publishing, while it does (connection.blocked).
@@ -72,6 +76,7 @@ package final class Loader {
     private func publish(_ item: [UInt8]) throws {
         try send(item)
         unconfirmed.append(item)
+        unconfirmedBytes += item.count
     }
 
     private func send(_ item: [UInt8]) throws {
@@ -87,8 +92,8 @@ package final class Loader {
         if published % 256 == 0 { try connection.readAvailable() }
         if connection.blockedReason != nil {
             try settle(untilOutstanding: 0)
-        } else if connection.confirmTracker.outstanding >= window {
-            try settle(untilOutstanding: window / 2)
+        } else if connection.confirmTracker.outstanding >= window || unconfirmedBytes >= windowBytes {
+            try settle(untilOutstanding: min(window, connection.confirmTracker.outstanding) / 2)
         }
     }
 
@@ -111,6 +116,7 @@ package final class Loader {
         let through = connection.confirmTracker.confirmedThrough
         let done = Int(through - unconfirmedBase)
         if done > 0 {
+            unconfirmedBytes -= unconfirmed.prefix(done).reduce(0) { $0 + $1.count }
             unconfirmed.removeFirst(done)
             unconfirmedBase = through
             confirmedTotal += done
