@@ -39,7 +39,7 @@ package final class Loader {
             try withReconnect { try self.settleIfWindowFull(published: published) }
             published += 1
             progress.published(item: item, count: published, confirmed: confirmedTotal)
-            events.update(confirmed: confirmedTotal, now: MonotonicClock.now(), on: connection)
+            if published % 256 == 0 { events.update(confirmed: confirmedTotal, now: MonotonicClock.now(), on: connection) }
         }
         try withReconnect { try self.settle(untilOutstanding: 0) }
         events.update(confirmed: confirmedTotal, now: MonotonicClock.now(), on: connection, final: true)
