@@ -4,6 +4,8 @@ import FoundationEssentials
 package enum ScreenedEvent: Sendable, Equatable {
     /// A sane event, its strings made printable; `cut` when a string was too long (a bad event too).
     case accepted(ProgressEvent, cut: Bool)
+    /// A sane load event (`"kind":"load"`), its load id made printable; `cut` as above.
+    case load(LoadEvent, cut: Bool)
     /// Another format version (`v` other than 1): for another reader, ignored and not counted.
     case foreign
     /// Dropped as bad, with the reason.
@@ -32,13 +34,26 @@ extension ProgressEvent {
     }
 
     /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
-    /// then `screened(wallTime:)`.
+    /// then `screened(wallTime:)`. A version-1 message with `"kind":"load"` is a `LoadEvent`; one with
+    /// another `kind` is rejected; one without `kind` is a processor's event.
     package static func screen(_ bytes: [UInt8], wallTime: Double? = nil) -> ScreenedEvent {
         guard !bytes.isEmpty else { return .rejected("empty message") }
         guard bytes.count <= Limits.bytes else { return .rejected("\(bytes.count) bytes, more than \(Limits.bytes)") }
         // JSON is UTF-8, and a processor's events always are: no repairing of anything else.
         guard String(validating: bytes, as: UTF8.self) != nil else { return .rejected("not UTF-8") }
         let data = Data(bytes)
+        struct Kind: Decodable {
+            var v: Int
+            var kind: String?
+        }
+        if let header = try? JSONDecoder().decode(Kind.self, from: data), let kind = header.kind {
+            guard header.v == version else { return .foreign }
+            guard kind == LoadEvent.kind else { return .rejected("unknown kind of event") }
+            guard let load = try? JSONDecoder().decode(LoadEvent.self, from: data) else {
+                return .rejected("not a version-1 load event (a wrong type or a missing field)")
+            }
+            return load.screened(wallTime: wallTime)
+        }
         guard let event = try? JSONDecoder().decode(ProgressEvent.self, from: data) else {
             // A well-formed message of another version is for another reader.
             struct Version: Decodable { var v: Int }

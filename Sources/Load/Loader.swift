@@ -22,11 +22,14 @@ package final class Loader {
     private var nextAddress = 0
     /// Why the broker blocks publishing, while it does (connection.blocked).
     private var blockedBy: String?
+    private var events: LoadEventPublisher
 
     package init(config: LoaderConfiguration, log: Log) {
         self.config = config
         self.log = log
         self.progress = LoadProgress(log: log, knownTotal: config.source.knownCount)
+        self.events = LoadEventPublisher(
+            exchange: config.progressExchange, queue: config.connection.queue, total: config.source.knownCount)
     }
 
     /// Loads every item; returns how many the broker confirmed.
@@ -40,8 +43,10 @@ package final class Loader {
             try withReconnect { try self.settleIfWindowFull(published: published) }
             published += 1
             progress.published(item: item, count: published, confirmed: confirmedTotal)
+            if published % 256 == 0 { events.update(confirmed: confirmedTotal, now: MonotonicClock.now(), on: connection) }
         }
         try withReconnect { try self.settle(untilOutstanding: 0) }
+        events.update(confirmed: confirmedTotal, now: MonotonicClock.now(), on: connection, final: true)
         connection?.close()
         let elapsed = MonotonicClock.now() - started
         progress.finish()
@@ -68,6 +73,9 @@ package final class Loader {
         } catch {
             connection.abandon()
             throw error
+        }
+        if let error = events.prepare(on: connection) {
+            log.always("load events are off on this connection: \(log.describe(error))")
         }
         self.connection = connection
     }

@@ -7,8 +7,11 @@ package struct LoaderConfiguration: Sendable, Equatable {
     package var quiet = false
     package var fromFailed = false
     package var reconnectTimeout: Double = 300
+    /// Where load events go (`QUEUE.progress` unless told otherwise); nil with `--no-progress`.
+    package var progressExchange: String?
 
     package init(connection: ConnectionSettings) {
         self.connection = connection
+        self.progressExchange = Topology(connection).progressExchange
     }
 }

@@ -43,7 +43,21 @@ struct MonitorJSON: Encodable {
     var finished: Bool
     /// Progress messages dropped or cut, and instance ids shared (0 when all were sane).
     var badEvents: Int
+    /// Items the loaders confirmed, added up; null without load events.
+    var loadedTotal: Null<Int>
+    /// processed + dead_lettered of loaded_total, in percent (one decimal, at most 100); null without load events.
+    var percentDone: Null<Double>
     var pods: [Pod]
+
+    /// A value written as JSON null when absent (a plain optional would leave the field out).
+    struct Null<Value: Encodable>: Encodable {
+        var value: Value?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if let value { try container.encode(value) } else { try container.encodeNil() }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case time, queue, state, connected, alarm, ready, consumers, processed, failed, rate, finished, pods
@@ -53,6 +67,8 @@ struct MonitorJSON: Encodable {
         case etaSeconds = "eta_seconds"
         case elapsedSeconds = "elapsed_seconds"
         case badEvents = "bad_events"
+        case loadedTotal = "loaded_total"
+        case percentDone = "percent_done"
     }
 }
 
@@ -65,7 +81,8 @@ extension MonitorSnapshot {
             connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
             processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
-            badEvents: badEvents, pods: pods.map {
+            badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),
+            pods: pods.map {
                 MonitorJSON.Pod(
                     pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
                     processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,

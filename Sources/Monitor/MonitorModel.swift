@@ -13,6 +13,8 @@ package struct MonitorModel: Sendable {
         var startedAt: Double
     }
     private var pods: [PodKey: (event: ProgressEvent, seenAt: Double)] = [:]
+    /// The latest event of each loader run, by load id.
+    private var loads: [String: LoadEvent] = [:]
     private var startedAt: Double?
     private var counts: QueueCounts?
     private var sampled = false
@@ -60,7 +62,14 @@ package struct MonitorModel: Sendable {
         accept(event.screened(wallTime: wallTime), at: time)
     }
 
+    /// Records a loader's event. Events of other queues are ignored; an event outside
+    /// `ProgressEvent.Limits` is dropped and counted in `badEvents`.
+    package mutating func receive(_ event: LoadEvent, wallTime: Double? = nil) {
+        accept(event.screened(wallTime: wallTime), at: 0)
+    }
+
     private mutating func accept(_ screened: ScreenedEvent, at time: Double) {
+        if case .load(let load, let cut) = screened { return accept(load, cut: cut) }
         guard case .accepted(let event, let cut) = screened else {
             if case .rejected = screened { badEvents += 1 }
             return
@@ -80,6 +89,25 @@ package struct MonitorModel: Sendable {
         }
         pods[key] = (event, time)
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
+    }
+
+    /// Keeps a load run's latest event: a repeated or later event of one run replaces the last,
+    /// an older one (sent before it) is ignored.
+    private mutating func accept(_ event: LoadEvent, cut: Bool) {
+        guard event.queue == queue else { return }
+        if cut { badEvents += 1 }
+        if let known = loads[event.load] {
+            if (known.sentAt, known.confirmed) > (event.sentAt, event.confirmed) { return }
+        } else if loads.count >= Self.maxPods {
+            if !cut { badEvents += 1 }
+            return
+        }
+        loads[event.load] = event
+    }
+
+    /// Items the loaders' runs had confirmed, added up; nil before any load event.
+    private var loadedTotal: Int? {
+        loads.isEmpty ? nil : loads.values.reduce(0) { $0 + $1.confirmed }
     }
 
     /// Records a depth sample; nil when the queue does not exist.
@@ -140,7 +168,12 @@ package struct MonitorModel: Sendable {
         s.deadLettered = s.pods.reduce(0) { $0 + $1.deadLettered }
         s.rateNow = now.rate
         s.rateMinute = minute.rate
-        let remaining = s.ready + s.inFlight
+        var remaining = s.ready + s.inFlight
+        if let loaded = loadedTotal {
+            s.loadedTotal = loaded
+            // What the loads left to do, or more when the queue holds items no load event told of.
+            remaining = max(remaining, loaded - s.done)
+        }
         s.eta = remaining == 0 ? 0 : (s.rateNow > 0 ? Double(remaining) / s.rateNow : nil)
         s.depthHistory = depthHistory
         s.rateHistory = rateHistory

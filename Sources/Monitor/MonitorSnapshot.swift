@@ -75,12 +75,24 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var pods: [PodRow] = []
     /// Work was seen, the queue is empty, nothing is in flight and every pod seen has ended.
     package var finished = false
+    /// Items the loaders had confirmed, added up over their runs; nil before any load event.
+    package var loadedTotal: Int?
     /// Progress messages dropped or cut (see `ProgressEvent.Limits`) and instance ids shared.
     package var badEvents = 0
 
     package init(queue: String, endpoint: String) {
         self.queue = queue
         self.endpoint = endpoint
+    }
+
+    /// Items done: processed or dead-lettered.
+    package var done: Int { processed + deadLettered }
+    /// `done` of `loadedTotal` in percent, at most 100 (redeliveries can make done exceed the
+    /// total); nil without load events.
+    package var percentDone: Double? {
+        guard let total = loadedTotal else { return nil }
+        guard total > 0 else { return done > 0 ? 100 : 0 }
+        return min(100, Double(done) * 100 / Double(total))
     }
 
     package var lostPods: Int { pods.filter(\.lost).count }

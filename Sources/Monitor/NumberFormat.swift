@@ -38,6 +38,18 @@ package enum NumberFormat {
         seconds < 10 ? oneDecimal(max(0, seconds)) + "s" : duration(seconds)
     }
 
+    /// A percentage with one decimal, rounded down so that only all done shows 100: "24.7%".
+    package static func percent(_ value: Double) -> String {
+        let tenths = Int(tenthsDown(value) * 10)
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
+    /// `value` rounded down to tenths (0 for anything not finite or below 0).
+    package static func tenthsDown(_ value: Double) -> Double {
+        guard value.isFinite, value > 0 else { return 0 }
+        return (min(value, 1e12) * 10).rounded(.down) / 10
+    }
+
     private static func oneDecimal(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"

@@ -83,15 +83,34 @@ package struct Renderer: Sendable {
             NumberFormat.count(Int($0))
         }
         lines += graph("Rate/s", s.rateHistory, rows: graphRows, view: view, style: .good) { NumberFormat.rate($0) }
-        // Progress messages dropped or cut: a note on the blank line above the pods.
+        // The loads' progress bar, and progress messages dropped or cut: the line above the pods.
         var note = StyledLine()
-        if s.badEvents > 0 {
-            let text = "bad events: \(NumberFormat.count(s.badEvents)) "
-            note.append(String(repeating: " ", count: max(0, width - TextWidth.of(text))), .plain, limit: width)
-            note.append(text, .warning, limit: width)
+        let bad = s.badEvents > 0 ? "bad events: \(NumberFormat.count(s.badEvents)) " : ""
+        if s.loadedTotal != nil { progressBar(&note, s, view: view, room: width - TextWidth.of(bad)) }
+        if !bad.isEmpty {
+            note.append(String(repeating: " ", count: max(0, width - note.width - TextWidth.of(bad))), .plain, limit: width)
+            note.append(bad, .warning, limit: width)
         }
         lines.append(note)
         return lines
+    }
+
+    /// ` Done [#####.....] 1,234 / 5,000 (24.7%)`: done (processed and dead-lettered) of what the
+    /// loaders confirmed, in at most `room` columns.
+    private func progressBar(_ line: inout StyledLine, _ s: MonitorSnapshot, view: ViewState, room: Int) {
+        guard let total = s.loadedTotal, let percent = s.percentDone else { return }
+        let numbers = " \(NumberFormat.count(s.done)) / \(NumberFormat.count(total)) (\(NumberFormat.percent(percent)))"
+        let cells = min(40, max(10, width / 4), max(0, room - 9 - TextWidth.of(numbers)))
+        let filled = min(cells, Int((percent / 100 * Double(cells)).rounded(.down)))
+        let (full, empty) = view.unicode ? ("█", "░") : ("#", ".")
+        line.append(" Done ", .dim, limit: room)
+        if cells > 0 {
+            line.append("[", .plain, limit: room)
+            line.append(String(repeating: full, count: filled), percent >= 100 ? .good : .accent, limit: room)
+            line.append(String(repeating: empty, count: cells - filled), .dim, limit: room)
+            line.append("]", .plain, limit: room)
+        }
+        line.append(numbers, .bold, limit: room)
     }
 
     private func field(_ line: inout StyledLine, _ label: String, _ value: String, _ style: TextStyle) {

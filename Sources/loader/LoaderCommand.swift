@@ -48,6 +48,12 @@ struct LoaderCommand: ParsableCommand {
         help: .flag("Keep reconnecting for this long after losing the broker", default: "300", valueName: "SECS"))
     var reconnectTimeout: String?
 
+    @Option(help: .flag("Publish load events (what wqtop's progress bar shows) to this fanout exchange", default: "QUEUE.progress", valueName: "X"))
+    var progressExchange: String?
+
+    @Flag(help: .flag("Publish no load events"))
+    var noProgress = false
+
     @OptionGroup(title: "Connection (flag, then environment variable, then default)")
     var connection: ConnectionOptions
 
@@ -67,6 +73,7 @@ struct LoaderCommand: ParsableCommand {
         config.quiet = quiet
         config.fromFailed = fromFailed
         if let reconnect { config.reconnectTimeout = reconnect }
+        config.progressExchange = noProgress ? nil : progressExchange ?? Topology(config.connection).progressExchange
         return config
     }
 
@@ -80,7 +87,7 @@ struct LoaderCommand: ParsableCommand {
             case .run(let config):
                 let log = Log(quiet: config.quiet, phrase: ErrorReport.phrase)
                 if config.fromFailed {
-                    _ = try FailedItemMover(settings: config.connection, log: log).run()
+                    _ = try FailedItemMover(settings: config.connection, log: log, progressExchange: config.progressExchange).run()
                 } else {
                     _ = try Loader(config: config, log: log).run()
                 }

@@ -252,6 +252,23 @@ struct CommandLineOutputTests {
         #expect(ToolVersion.current == "0.4.0")
     }
 
+    @Test("the loader's load events: QUEUE.progress by default, --progress-exchange X, --no-progress")
+    func loaderProgressExchange() throws {
+        func exchange(_ arguments: [String], _ environment: [String: String] = [:]) throws -> String? {
+            guard case .run(let c) = try LoaderConfiguration.parse(arguments: arguments, environment: environment) else {
+                throw TestFailureLocal("help")
+            }
+            return c.progressExchange
+        }
+        #expect(try exchange([]) == "work-queue.progress")
+        #expect(try exchange([], ["WORK_QUEUE_NAME": "jobs"]) == "jobs.progress")
+        #expect(try exchange(["--queue", "jobs", "--progress-exchange", "x"]) == "x")
+        #expect(try exchange(["--no-progress"]) == nil)
+        #expect(try exchange(["--from-failed", "--no-progress"]) == nil)
+        let help = try #require(try Self.tools[0].parse(["--help"]))
+        #expect(help.contains("--progress-exchange") && help.contains("--no-progress"))
+    }
+
     @Test("--help and -h list every flag with its environment variable, default and the exit codes")
     func help() throws {
         for tool in Self.tools {
