@@ -44,11 +44,7 @@ package struct LoadEvent: Codable, Sendable, Equatable {
     }
 
     /// The event as one line of JSON.
-    package func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? Array(encoder.encode(self))) ?? []
-    }
+    package func encoded() -> [UInt8] { JSONLine.encode(self) }
 
     /// Checks the event against `ProgressEvent.Limits`; `wallTime` (Unix seconds), when given, dates it.
     package func screened(wallTime: Double? = nil) -> ScreenedEvent {

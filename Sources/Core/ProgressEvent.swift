@@ -75,11 +75,7 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     }
 
     /// The event as one line of JSON.
-    package func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? Array(encoder.encode(self))) ?? []
-    }
+    package func encoded() -> [UInt8] { JSONLine.encode(self) }
 
     /// Decodes an event; nil for anything that is not a version-1 event (other tools may
     /// publish to the exchange too).

@@ -6,10 +6,11 @@ import AMQPClient
 package struct ProgressPublisher {
     /// The fanout exchange; nil when progress events are switched off.
     package let exchange: String?
+    /// Declares the exchange and says once when it cannot.
+    private var target: EventExchange?
     private var event: ProgressEvent
     private var meter = RateMeter(window: 10)
     private var lastSent = -Double.infinity
-    private var warned = false
     /// The most items held at once since the last event.
     private var peakInHand = 0
 
@@ -19,25 +20,16 @@ package struct ProgressPublisher {
 
     package init(exchange: String?, queue: String, pod: String) {
         self.exchange = exchange
+        self.target = exchange.map(EventExchange.init)
         var generator = SystemRandomNumberGenerator()
         let instance = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
         self.event = ProgressEvent(queue: queue, pod: pod, instance: instance, state: .starting, startedAt: WallClock.now())
     }
 
     /// Declares the exchange on a new connection; returns why events are off, the first time
-    /// they are (a lost connection is not news here: the work notices it).
+    /// they are (see `EventExchange`).
     package mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
-        guard let exchange else { return nil }
-        do {
-            try connection.declareFanoutExchange(exchange)
-            return nil
-        } catch {
-            guard error.kind != .connectionLost else { return nil }
-            // An exchange made elsewhere with other settings is still fine to publish to.
-            if (try? connection.declareFanoutExchange(exchange, passive: true)) != nil { return nil }
-            defer { warned = true }
-            return warned ? nil : error
-        }
+        target?.prepare(on: connection)
     }
 
     /// Sends an event when one is due (or `force`). Only a lost connection is thrown.

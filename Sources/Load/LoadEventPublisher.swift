@@ -6,15 +6,17 @@ import AMQPClient
 struct LoadEventPublisher {
     /// The fanout exchange; nil when load events are switched off.
     let exchange: String?
+    /// Declares the exchange and says once when it cannot.
+    private var target: EventExchange?
     private var event: LoadEvent
     private var lastSent = -Double.infinity
-    private var warned = false
 
     /// Seconds between two events while loading.
     static let period = 2.0
 
     init(exchange: String?, queue: String, total: Int?) {
         self.exchange = exchange
+        self.target = exchange.map(EventExchange.init)
         var generator = SystemRandomNumberGenerator()
         let id = String(UInt64.random(in: .min ... .max, using: &generator), radix: 16)
         self.event = LoadEvent(queue: queue, load: id, confirmed: 0, total: total, startedAt: WallClock.now(), sentAt: 0)
@@ -23,19 +25,10 @@ struct LoadEventPublisher {
     /// The run's id, as its events carry it.
     var loadID: String { event.load }
 
-    /// Declares the exchange on a new connection; returns why events are off, the first time they are.
+    /// Declares the exchange on a new connection; returns why events are off, the first time
+    /// they are (see `EventExchange`).
     mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
-        guard let exchange else { return nil }
-        do {
-            try connection.declareFanoutExchange(exchange)
-            return nil
-        } catch {
-            guard error.kind != .connectionLost else { return nil }
-            // An exchange made elsewhere with other settings is still fine to publish to.
-            if (try? connection.declareFanoutExchange(exchange, passive: true)) != nil { return nil }
-            defer { warned = true }
-            return warned ? nil : error
-        }
+        target?.prepare(on: connection)
     }
 
     /// Sends the running count when an event is due, or the last event (`final`). Never throws:
