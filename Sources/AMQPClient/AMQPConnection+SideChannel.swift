@@ -31,11 +31,12 @@ extension AMQPConnection {
     package var sideChannelOpen: Bool { openChannels.contains(Self.sideChannel) }
 
     /// Publishes a transient JSON message to `exchange` on the side channel: no confirm, not
-    /// mandatory, so nothing waits for the broker; nothing is sent while the side channel is
-    /// closed. Errors mean the connection itself failed.
+    /// mandatory, so nothing waits for the broker. Nothing is sent while the side channel is
+    /// closed, nor while the broker blocks this connection (a resource alarm): the message is
+    /// worth less than a loop stalled in a full socket. Errors mean the connection itself failed.
     package func publishTransient(exchange: String, body: [UInt8]) throws(WorkQueueError) {
         let state = try live("basic.publish (transient)")
-        guard openChannels.contains(Self.sideChannel) else { return }
+        guard openChannels.contains(Self.sideChannel), blockedReason == nil else { return }
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
         properties.delivery_mode = UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)

@@ -15,10 +15,8 @@ extension Processor {
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
     func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
         let state = state ?? (exitCode == nil ? progressState : .finished)
-        // Never into a connection the broker blocks (it would stall the loop once its buffers fill).
-        let target = publisher?.blockedReason == nil ? publisher : nil
         try? progress.update(
-            state: state, stats: stats, inHand: itemsInHand, now: now, on: target, force: force, exitCode: exitCode,
+            state: state, stats: stats, inHand: itemsInHand, now: now, on: publisher, force: force, exitCode: exitCode,
             current: { state == .working ? self.slots.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
     }
 }

@@ -5,8 +5,6 @@ import AMQPClient
 /// fails the work: when the exchange cannot be declared, events are off for that connection.
 package struct ProgressPublisher {
     /// The fanout exchange; nil when progress events are switched off.
-    package let exchange: String?
-    /// Declares the exchange and says once when it cannot.
     private var target: EventExchange?
     private var event: ProgressEvent
     private var meter = RateMeter(window: 10)
@@ -19,7 +17,6 @@ package struct ProgressPublisher {
     static let minimumGap = 0.2
 
     package init(exchange: String?, queue: String, pod: String) {
-        self.exchange = exchange
         self.target = exchange.map(EventExchange.init)
         var generator = SystemRandomNumberGenerator()
         let instance = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
@@ -37,7 +34,7 @@ package struct ProgressPublisher {
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
         on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, current: () -> String?
     ) throws {
-        guard let exchange else { return }  // --no-progress: nothing to keep either
+        guard let exchange = target?.name else { return }  // --no-progress: nothing to keep either
         meter.record(stats.processed, at: now)
         peakInHand = max(peakInHand, inHand)
         guard let connection else { return }

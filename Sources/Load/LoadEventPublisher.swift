@@ -5,8 +5,6 @@ import AMQPClient
 /// never fail the load: when the exchange cannot be declared, events are off for that connection.
 struct LoadEventPublisher {
     /// The fanout exchange; nil when load events are switched off.
-    let exchange: String?
-    /// Declares the exchange and says once when it cannot.
     private var target: EventExchange?
     private var event: LoadEvent
     private var lastSent = -Double.infinity
@@ -15,7 +13,6 @@ struct LoadEventPublisher {
     static let period = 2.0
 
     init(exchange: String?, queue: String, total: Int?) {
-        self.exchange = exchange
         self.target = exchange.map(EventExchange.init)
         var generator = SystemRandomNumberGenerator()
         let id = String(UInt64.random(in: .min ... .max, using: &generator), radix: 16)
@@ -34,7 +31,7 @@ struct LoadEventPublisher {
     /// Sends the running count when an event is due, or the last event (`final`). Never throws:
     /// a lost connection is the load's to notice on its next publish.
     mutating func update(confirmed: Int, now: Double, on connection: AMQPConnection?, final: Bool = false) {
-        guard let exchange, let connection else { return }
+        guard let exchange = target?.name, let connection else { return }
         guard final || (now - lastSent >= Self.period && confirmed != event.confirmed) else { return }
         event.confirmed = confirmed
         event.final = final
