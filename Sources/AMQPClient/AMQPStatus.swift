@@ -107,18 +107,12 @@ enum AMQPStatus {
     }
 }
 
-
 /// Copies between Swift and `amqp_bytes_t`.
 enum AMQPBytes {
     static func string(_ bytes: amqp_bytes_t) -> String {
         guard bytes.len > 0, let base = bytes.bytes else { return "" }
         let buffer = UnsafeRawBufferPointer(start: base, count: bytes.len)
         return String(decoding: buffer, as: UTF8.self)
-    }
-
-    static func array(_ bytes: amqp_bytes_t) -> [UInt8] {
-        guard bytes.len > 0, let base = bytes.bytes else { return [] }
-        return Array(UnsafeRawBufferPointer(start: base, count: bytes.len))
     }
 
     /// A malloc'd copy the caller frees with `amqp_bytes_free`.

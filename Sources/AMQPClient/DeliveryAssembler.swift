@@ -38,7 +38,11 @@ struct DeliveryAssembler {
             return remaining == 0 ? take() : nil
         case AMQP_FRAME_BODY where partial != nil && !expectingHeader:
             let fragment = frame.payload.body_fragment
-            partial?.body.append(contentsOf: AMQPBytes.array(fragment))
+            // Straight from rabbitmq-c's buffer into the body (no array in between: this runs
+            // for every body frame of every delivery).
+            if fragment.len > 0, let bytes = fragment.bytes {
+                partial?.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+            }
             remaining -= min(remaining, UInt64(fragment.len))
             return remaining == 0 ? take() : nil
         default:
