@@ -6,6 +6,8 @@ package enum ScreenedEvent: Sendable, Equatable {
     case accepted(ProgressEvent, cut: Bool)
     /// A sane load event (`"kind":"load"`), its load id made printable; `cut` as above.
     case load(LoadEvent, cut: Bool)
+    /// A sane failure event (`"kind":"failure"`), its strings made printable; `cut` as above.
+    case failure(FailureEvent, cut: Bool)
     /// Another format version (`v` other than 1): for another reader, ignored and not counted.
     case foreign
     /// Dropped as bad, with the reason.
@@ -34,8 +36,9 @@ extension ProgressEvent {
     }
 
     /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
-    /// then `screened(wallTime:)`. A version-1 message with `"kind":"load"` is a `LoadEvent`; one with
-    /// another `kind` is rejected; one without `kind` is a processor's event.
+    /// then `screened(wallTime:)`. A version-1 message with `"kind":"load"` is a `LoadEvent`, one with
+    /// `"kind":"failure"` a `FailureEvent`; one with another `kind` is rejected; one without `kind`
+    /// is a processor's progress event.
     package static func screen(_ bytes: [UInt8], wallTime: Double? = nil) -> ScreenedEvent {
         guard !bytes.isEmpty else { return .rejected("empty message") }
         guard bytes.count <= Limits.bytes else { return .rejected("\(bytes.count) bytes, more than \(Limits.bytes)") }
@@ -48,11 +51,20 @@ extension ProgressEvent {
         }
         if let header = try? JSONDecoder().decode(Kind.self, from: data), let kind = header.kind {
             guard header.v == version else { return .foreign }
-            guard kind == LoadEvent.kind else { return .rejected("unknown kind of event") }
-            guard let load = try? JSONDecoder().decode(LoadEvent.self, from: data) else {
-                return .rejected("not a version-1 load event (a wrong type or a missing field)")
+            switch kind {
+            case LoadEvent.kind:
+                guard let load = try? JSONDecoder().decode(LoadEvent.self, from: data) else {
+                    return .rejected("not a version-1 load event (a wrong type or a missing field)")
+                }
+                return load.screened(wallTime: wallTime)
+            case FailureEvent.kind:
+                guard let failure = try? JSONDecoder().decode(FailureEvent.self, from: data) else {
+                    return .rejected("not a version-1 failure event (a wrong type or a missing field)")
+                }
+                return failure.screened(wallTime: wallTime)
+            default:
+                return .rejected("unknown kind of event")
             }
-            return load.screened(wallTime: wallTime)
         }
         guard let event = try? JSONDecoder().decode(ProgressEvent.self, from: data) else {
             // A well-formed message of another version is for another reader.
@@ -79,6 +91,10 @@ extension ProgressEvent {
         guard ran >= -60, ran <= Limits.run else { return .rejected("sent_at - started_at = \(ran) s") }
         if let wallTime, abs(sentAt - wallTime) > Limits.clockSkew { return .rejected("sent_at \(sentAt) more than a day from now") }
         guard Double(processed) <= Limits.rate * max(60, ran) else { return .rejected("processed \(processed) in \(ran) s") }
+        if let runningFor, !(runningFor.isFinite && runningFor >= 0 && runningFor <= max(60, ran + 60)) {
+            return .rejected("running_for \(runningFor) s in a run of \(ran) s")
+        }
+        if let problem = durations?.problem(within: (Limits.count, Limits.run)) { return .rejected(problem) }
         var event = self
         var cut = false
         event.pod = Self.printable(pod, cut: &cut)

@@ -11,7 +11,9 @@ package enum ProcessorState: String, Codable, Sendable, CaseIterable {
 }
 
 /// One progress event, version 1: a processor's cumulative counts and state. Counts are
-/// cumulative since the processor started, so a lost event loses nothing.
+/// cumulative since the processor started, so a lost event loses nothing. Version 1 grows only
+/// by optional fields (`durations` and `running_for` came in 0.5.0); readers ignore fields they
+/// do not know, and `v` changes only when a field changes its meaning.
 package struct ProgressEvent: Codable, Sendable, Equatable {
     package static let version = 1
 
@@ -33,8 +35,13 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package var deadLettered: Int
     /// Items delivered to the processor and not yet settled (running or waiting).
     package var inHand: Int
-    /// The item being worked on, shortened; nil when none.
+    /// The item being worked on longest, shortened; nil when none.
     package var current: String?
+    /// Seconds `current` has been running when the event was sent; nil when none runs.
+    package var runningFor: Double?
+    /// How long the items finished so far took (successes and failed attempts); nil when none
+    /// finished yet or from processors older than 0.5.0.
+    package var durations: DurationSummary?
     /// Unix seconds (wall clock) when the processor started and when this event was sent.
     package var startedAt: Double
     package var sentAt: Double
@@ -46,7 +53,7 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package init(
         queue: String, pod: String, instance: String, state: ProcessorState, exitCode: Int32? = nil,
         processed: Int = 0, failed: Int = 0, retried: Int = 0, deadLettered: Int = 0, inHand: Int = 0,
-        current: String? = nil, startedAt: Double = 0, sentAt: Double = 0, rate: Double = 0, seq: Int = 0
+        current: String? = nil, runningFor: Double? = nil, durations: DurationSummary? = nil, startedAt: Double = 0, sentAt: Double = 0, rate: Double = 0, seq: Int = 0
     ) {
         self.queue = queue
         self.pod = pod
@@ -59,6 +66,8 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
         self.deadLettered = deadLettered
         self.inHand = inHand
         self.current = current
+        self.runningFor = runningFor
+        self.durations = durations
         self.startedAt = startedAt
         self.sentAt = sentAt
         self.rate = rate
@@ -66,7 +75,8 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq
+        case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq, durations
+        case runningFor = "running_for"
         case exitCode = "exit_code"
         case deadLettered = "dead_lettered"
         case inHand = "in_hand"

@@ -1,4 +1,5 @@
 import Core
+import ProcessRunner
 extension Processor {
     /// What the progress events call this processor's state now.
     var progressState: ProcessorState {
@@ -17,6 +18,17 @@ extension Processor {
         let state = state ?? (exitCode == nil ? progressState : .finished)
         try? progress.update(
             state: state, stats: stats, inHand: itemsInHand, now: now, on: publisher, force: force, exitCode: exitCode,
-            current: { state == .working ? self.slots.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
+            current: {
+                guard state == .working else { return nil }
+                if let oldest = self.slots.oldest { return (ItemLabel.short(oldest.delivery.body, limit: 40), now - oldest.startedAt) }
+                return self.slots.lastItem.map { (ItemLabel.short($0, limit: 40), nil) }
+            })
+    }
+
+    /// Sends a failure event for a failed attempt (see `ProgressPublisher.failed`).
+    func reportFailure(_ label: String, attempt: Int, outcome: FailureEvent.Outcome, reason: String, exit: ChildExit?) {
+        progress.failed(
+            item: label, attempt: attempt, maxAttempts: config.maxAttempts, outcome: outcome, reason: reason,
+            exitStatus: exit.map { Int(clamping: $0.statusNumber) }, now: MonotonicClock.now(), on: publisher)
     }
 }

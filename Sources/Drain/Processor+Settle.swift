@@ -8,7 +8,9 @@ import ProcessRunner
 extension Processor {
     /// Acknowledges, retries, dead-letters or returns an item whose work ended.
     func settle(_ item: RunningItem, _ result: WorkResult) throws {
-        intake.touched(now: MonotonicClock.now())
+        let now = MonotonicClock.now()
+        intake.touched(now: now)
+        if case .returned = result {} else { stats.durations.record(now - item.startedAt) }
         guard item.generation == links.generation, connection != nil else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
             return
@@ -38,6 +40,7 @@ extension Processor {
                 headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
             stats.retried += 1
             log.always("item \(item.label) failed (\(reason)); attempt \(item.attempt) of \(config.maxAttempts), queued again")
+            reportFailure(item.label, attempt: item.attempt, outcome: .retry, reason: reason, exit: exit)
         case .deadLetter(let attempts):
             try deadLetter(item, reason: reason, exit: exit, attempts: final ? nil : attempts)
         }
@@ -55,6 +58,7 @@ extension Processor {
         stats.deadLettered += 1
         let tries = attempts.map { " after \($0) attempts" } ?? ""
         log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
+        reportFailure(item.label, attempt: item.attempt, outcome: .deadLetter, reason: reason, exit: exit)
     }
 
     /// A classic queue said only `redelivered`: the processor holding this item died. Publish
@@ -62,8 +66,9 @@ extension Processor {
     func restamp(_ delivery: Delivery, attempt: Int, died: Int) throws {
         try move(delivery, to: topology.queue,
             headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(FailurePolicy.diedReason(died)))])
-        log.always(
-            "item \(ItemLabel.short(delivery.body)): its processor died while working on it; attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
+        let label = ItemLabel.short(delivery.body)
+        log.always("item \(label): its processor died while working on it; attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
+        reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: FailurePolicy.diedReason(died), exit: nil)
     }
 
     /// Returns items to the work queue without spending an attempt: copies that carry their

@@ -1,3 +1,4 @@
+import Core
 /// The processor's cumulative counts.
 package struct ProcessorStats: Sendable, Equatable {
     /// Items whose work succeeded and were acknowledged.
@@ -8,6 +9,8 @@ package struct ProcessorStats: Sendable, Equatable {
     package var retried = 0
     /// Items moved to the dead-letter queue after their last attempt.
     package var deadLettered = 0
+    /// How long finished work took: successes and failed attempts (not items returned on a stop).
+    package var durations = DurationHistogram()
 
     package init() {}
 }

@@ -16,6 +16,11 @@ package struct ProgressPublisher {
     static let period = 1.0
     static let minimumGap = 0.2
 
+    /// Failure events that may be sent now, refilled at `FailureEvent.perSecond`, and those skipped.
+    private var failureTokens = FailureEvent.perSecond
+    private var lastRefill = 0.0
+    private var skippedFailures = 0
+
     package init(exchange: String?, queue: String, pod: String) {
         self.target = exchange.map(EventExchange.init)
         var generator = SystemRandomNumberGenerator()
@@ -32,7 +37,8 @@ package struct ProgressPublisher {
     /// Sends an event when one is due (or `force`). Only a lost connection is thrown.
     package mutating func update(
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
-        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, current: () -> String?
+        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil,
+        current: () -> (label: String, runningFor: Double?)?
     ) throws {
         guard let exchange = target?.name else { return }  // --no-progress: nothing to keep either
         meter.record(stats.processed, at: now)
@@ -50,12 +56,37 @@ package struct ProgressPublisher {
         // While working, the most held since the last event: a snapshot would mostly catch the
         // instant between two items. Otherwise what is held now (nothing, once it finished).
         event.inHand = state == .working ? peakInHand : inHand
-        event.current = current()
+        let item = current()
+        event.current = item?.label
+        event.runningFor = item?.runningFor.map { ($0 * 1000).rounded() / 1000 }
+        event.durations = stats.durations.count > 0 ? stats.durations.summary : nil
         event.rate = (meter.rate * 10).rounded() / 10
         event.sentAt = WallClock.now()
         try connection.publishTransient(exchange: exchange, body: event.encoded())
         event.seq += 1
         lastSent = now
         peakInHand = inHand
+    }
+
+    /// Sends a failure event for one failed attempt, at most `FailureEvent.perSecond` a second (the
+    /// ones beyond are counted in the next event's `skipped`). Never waits and never fails the work.
+    package mutating func failed(
+        item: String, attempt: Int, maxAttempts: Int, outcome: FailureEvent.Outcome, reason: String, exitStatus: Int?,
+        now: Double, on connection: AMQPConnection?
+    ) {
+        guard let exchange = target?.name, let connection else { return }
+        failureTokens = min(FailureEvent.perSecond, failureTokens + (now - lastRefill) * FailureEvent.perSecond)
+        lastRefill = now
+        guard failureTokens >= 1 else {
+            skippedFailures += 1
+            return
+        }
+        let failure = FailureEvent(
+            queue: event.queue, pod: event.pod, instance: event.instance, item: item, attempt: min(attempt, maxAttempts),
+            maxAttempts: maxAttempts, outcome: outcome, reason: reason, exitStatus: exitStatus, skipped: skippedFailures,
+            sentAt: WallClock.now())
+        guard (try? connection.publishTransient(exchange: exchange, body: failure.encoded())) != nil else { return }
+        failureTokens -= 1
+        skippedFailures = 0
     }
 }

@@ -9,6 +9,8 @@ struct RunningItem {
     let generation: Int
     /// Which attempt this is (see `FailurePolicy`).
     let attempt: Int
+    /// When its work started (monotonic seconds): its duration, and its age in progress events.
+    var startedAt = MonotonicClock.now()
     var child: ChildProcess? = nil
     var worker: StdioWorker? = nil
     var timeoutAt: Double? = nil

@@ -60,6 +60,9 @@ struct WorkSlots {
 
     private func isBusy(_ worker: StdioWorker) -> Bool { running.contains { $0.worker === worker } }
 
+    /// The item that has been running longest: the one to watch for a straggler.
+    var oldest: RunningItem? { running.first }
+
     /// Notes the item taken next (for progress events), whether it runs or is moved at once.
     mutating func taking(_ body: [UInt8]) {
         lastItem = body  // shares the buffer; shortened only when an event is sent

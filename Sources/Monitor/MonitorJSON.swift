@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Core
 
 /// One `--json` line: the snapshot in stable snake_case fields.
 struct MonitorJSON: Encodable {
@@ -14,15 +15,65 @@ struct MonitorJSON: Encodable {
         var rate: Double
         var current: String?
         var lastSeenSeconds: Double
+        /// Seconds its oldest item has run; null when it runs none.
+        var runningSeconds: Null<Double>
+        var straggler: Bool
+        var durations: Durations?
 
         enum CodingKeys: String, CodingKey {
-            case pod, instance, state, processed, failed, rate, current
+            case pod, instance, state, processed, failed, rate, current, straggler, durations
             case exitCode = "exit_code"
             case deadLettered = "dead_lettered"
             case inHand = "in_hand"
             case lastSeenSeconds = "last_seen_seconds"
+            case runningSeconds = "running_seconds"
         }
     }
+
+    /// Item durations in seconds: how many finished, their p50, p95 and max.
+    struct Durations: Encodable {
+        var count: Int
+        var p50: Double
+        var p95: Double
+        var max: Double
+
+        init?(_ histogram: DurationHistogram?) {
+            guard let histogram, histogram.count > 0 else { return nil }
+            count = histogram.count
+            p50 = MonitorJSON.milliseconds(histogram.percentile(0.5) ?? 0)
+            p95 = MonitorJSON.milliseconds(histogram.percentile(0.95) ?? 0)
+            max = MonitorJSON.milliseconds(histogram.max)
+        }
+
+        init?(_ summary: DurationSummary?) {
+            guard let summary, summary.count > 0 else { return nil }
+            count = summary.count
+            p50 = MonitorJSON.milliseconds(summary.p50)
+            p95 = MonitorJSON.milliseconds(summary.p95)
+            max = MonitorJSON.milliseconds(summary.max)
+        }
+    }
+
+    /// A failed attempt, as its failure event told it.
+    struct Failure: Encodable {
+        var pod: String
+        var item: String
+        var attempt: Int
+        var maxAttempts: Int
+        var outcome: String
+        var reason: String
+        var exitStatus: Int?
+        var agoSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case pod, item, attempt, outcome, reason
+            case maxAttempts = "max_attempts"
+            case exitStatus = "exit_status"
+            case agoSeconds = "ago_seconds"
+        }
+    }
+
+    static func milliseconds(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 
     var time: Double
     var queue: String
@@ -47,7 +98,17 @@ struct MonitorJSON: Encodable {
     var loadedTotal: Null<Int>
     /// processed + dead_lettered of loaded_total, in percent (one decimal, at most 100); null without load events.
     var percentDone: Null<Double>
+    /// The Job's item durations (all pods' histograms added up); null before any item finished.
+    var durations: Null<Durations>
+    /// Seconds after which a running item counts as a straggler, and the pods past it now.
+    var stragglerAfterSeconds: Double
+    var stragglers: Int
+    /// The latest failed attempts, newest first (at most `failuresShown`), and all failure events seen.
+    var failures: [Failure]
+    var failureEvents: Int
     var pods: [Pod]
+
+    static let failuresShown = 10
 
     /// A value written as JSON null when absent (a plain optional would leave the field out).
     struct Null<Value: Encodable>: Encodable {
@@ -69,6 +130,9 @@ struct MonitorJSON: Encodable {
         case badEvents = "bad_events"
         case loadedTotal = "loaded_total"
         case percentDone = "percent_done"
+        case durations, stragglers, failures
+        case stragglerAfterSeconds = "straggler_after_seconds"
+        case failureEvents = "failure_events"
     }
 }
 
@@ -82,11 +146,21 @@ extension MonitorSnapshot {
             processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),
+            durations: .init(value: MonitorJSON.Durations(itemDurations)), stragglerAfterSeconds: round(stragglerAfter),
+            stragglers: stragglers,
+            failures: failures.prefix(MonitorJSON.failuresShown).map {
+                MonitorJSON.Failure(
+                    pod: $0.event.pod, item: $0.event.item, attempt: $0.event.attempt, maxAttempts: $0.event.maxAttempts,
+                    outcome: $0.event.outcome.rawValue, reason: $0.event.reason, exitStatus: $0.event.exitStatus, agoSeconds: round($0.ago))
+            },
+            failureEvents: failureEvents,
             pods: pods.map {
                 MonitorJSON.Pod(
                     pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
                     processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,
-                    rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen))
+                    rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen),
+                    runningSeconds: .init(value: $0.runningFor.map(MonitorJSON.milliseconds)),
+                    straggler: $0.isStraggling(after: stragglerAfter), durations: MonitorJSON.Durations($0.durations))
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -33,11 +33,17 @@ package struct MonitorModel: Sendable {
     package var brokerAlarm: String?
     /// Progress messages dropped, cut or clashing with another processor's instance id.
     package private(set) var badEvents = 0
+    /// The latest failure events, oldest first, at most `failuresKept`.
+    private var failures: [FailureEvent] = []
+    /// Failure events received, and those processors said they skipped (rate limit).
+    private var failureEvents = 0
 
     /// Samples kept for the history graphs.
     package static let historyLength = 400
     /// Processor runs kept; events of further ones are bad events.
     package static let maxPods = 10_000
+    /// Failure events kept for the failures pane and `--json`.
+    package static let failuresKept = 100
 
     package init(queue: String, endpoint: String, interval: Double) {
         self.queue = queue
@@ -70,6 +76,7 @@ package struct MonitorModel: Sendable {
 
     private mutating func accept(_ screened: ScreenedEvent, at time: Double) {
         if case .load(let load, let cut) = screened { return accept(load, cut: cut) }
+        if case .failure(let failure, let cut) = screened { return accept(failure, cut: cut) }
         guard case .accepted(let event, let cut) = screened else {
             if case .rejected = screened { badEvents += 1 }
             return
@@ -103,6 +110,15 @@ package struct MonitorModel: Sendable {
             return
         }
         loads[event.load] = event
+    }
+
+    /// Keeps a failure event among the latest `failuresKept`.
+    private mutating func accept(_ event: FailureEvent, cut: Bool) {
+        guard event.queue == queue else { return }
+        if cut { badEvents += 1 }
+        failureEvents += 1 + event.skipped
+        failures.append(event)
+        if failures.count > Self.failuresKept { failures.removeFirst(failures.count - Self.failuresKept) }
     }
 
     /// Items the loaders' runs had confirmed, added up; nil before any load event.
@@ -149,17 +165,27 @@ package struct MonitorModel: Sendable {
         s.brokerAlarm = brokerAlarm
         s.badEvents = badEvents
         s.elapsed = startedAt.map { time - $0 } ?? 0
+        var durations = DurationHistogram()
+        for entry in pods.values { if let summary = entry.event.durations { durations.add(summary) } }
+        s.itemDurations = durations.count > 0 ? durations : nil
         s.pods = pods.values.map { entry in
             let e = entry.event
             let silent = time - entry.seenAt
             // During an alarm processors cannot publish events: silence is not loss then.
             let lost = e.state != .finished && silent > lostAfter && brokerAlarm == nil
-            return PodRow(
+            var row = PodRow(
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
                 inHand: lost ? 0 : e.inHand, rate: lost || e.state == .finished ? 0 : e.rate,
                 current: lost ? nil : e.current, lastSeen: silent)
+            row.retried = e.retried
+            row.durations = e.durations
+            // The item has run on since the event was sent.
+            if !lost, e.state == .working || e.state == .stopping, let runningFor = e.runningFor { row.runningFor = runningFor + max(0, silent) }
+            return row
         }.sorted { ($0.pod, $0.instance) < ($1.pod, $1.instance) }
+        s.failures = failures.reversed().map { FailureRow(event: $0, ago: max(0, wallTime - $0.sentAt)) }
+        s.failureEvents = failureEvents
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }

@@ -26,6 +26,12 @@ package struct PodRow: Sendable, Equatable {
     package var current: String?
     /// Seconds since the last event.
     package var lastSeen: Double
+    /// Failed items queued again for another attempt.
+    package var retried = 0
+    /// Seconds its longest-running item has run (as of now), while it works on one.
+    package var runningFor: Double?
+    /// How long its finished items took (see `DurationSummary`); nil before the first.
+    package var durations: DurationSummary?
 
     package init(
         pod: String, instance: String = "", state: ProcessorState, lost: Bool = false, exitCode: Int32? = nil,
@@ -48,6 +54,23 @@ package struct PodRow: Sendable, Equatable {
 
     /// Still expected to do or hold work.
     package var live: Bool { !lost && state != .finished }
+
+    /// Its item has run `threshold` seconds or longer.
+    package func isStraggling(after threshold: Double?) -> Bool {
+        guard let threshold, let runningFor else { return false }
+        return runningFor >= threshold
+    }
+}
+
+/// One failed attempt, as a processor's failure event told it, and how long ago.
+package struct FailureRow: Sendable, Equatable {
+    package var event: FailureEvent
+    package var ago: Double
+
+    package init(event: FailureEvent, ago: Double) {
+        self.event = event
+        self.ago = ago
+    }
 }
 
 /// Everything one frame shows: a plain value the renderers turn into text.
@@ -79,6 +102,12 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var loadedTotal: Int?
     /// Progress messages dropped or cut (see `ProgressEvent.Limits`) and instance ids shared.
     package var badEvents = 0
+    /// The durations of every pod's finished items, added up; nil before the first.
+    package var itemDurations: DurationHistogram?
+    /// The latest failed attempts, newest first (see `MonitorModel.failuresKept`).
+    package var failures: [FailureRow] = []
+    /// Failure events the processors sent or skipped (rate limit) since the monitor started.
+    package var failureEvents = 0
 
     package init(queue: String, endpoint: String) {
         self.queue = queue
@@ -96,6 +125,26 @@ package struct MonitorSnapshot: Sendable, Equatable {
     }
 
     package var lostPods: Int { pods.filter(\.lost).count }
+    package var retried: Int { pods.reduce(0) { $0 + $1.retried } }
+
+    /// Items need this many finished durations before 3x their p95 means anything.
+    package static let stragglerBaseline = 20
+    /// RabbitMQ's default `consumer_timeout` (30 min): an item held longer makes the broker close
+    /// the channel, and the item runs again elsewhere.
+    package static let brokerConsumerTimeout = 1800.0
+
+    /// Seconds after which a running item is a straggler: 3x the Job's p95 (at least 1 s) once
+    /// `stragglerBaseline` items finished, and never later than 80% of the broker's consumer timeout.
+    package var stragglerAfter: Double {
+        let nearTimeout = 0.8 * Self.brokerConsumerTimeout
+        guard let durations = itemDurations, durations.count >= Self.stragglerBaseline, let p95 = durations.percentile(0.95) else {
+            return nearTimeout
+        }
+        return min(nearTimeout, max(1, 3 * p95))
+    }
+
+    /// Pods whose current item runs past `stragglerAfter`.
+    package var stragglers: Int { pods.filter { $0.isStraggling(after: stragglerAfter) }.count }
     package var workingPods: Int { pods.filter { $0.live && $0.state == .working }.count }
     package var finishedPods: Int { pods.filter { $0.state == .finished && !$0.lost }.count }
 }

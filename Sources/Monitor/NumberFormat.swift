@@ -38,6 +38,15 @@ package enum NumberFormat {
         seconds < 10 ? oneDecimal(max(0, seconds)) + "s" : duration(seconds)
     }
 
+    /// An item's duration, short: "<1ms", "12ms", "1.3s", "42s", "3m05s"; "-" when unknown.
+    package static func itemTime(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite, seconds >= 0 else { return "-" }
+        if seconds < 0.001 { return "<1ms" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.down)))ms" }
+        if seconds < 10 { return oneDecimal(seconds) + "s" }
+        return duration(seconds)
+    }
+
     /// A percentage with one decimal, rounded down so that only all done shows 100: "24.7%".
     package static func percent(_ value: Double) -> String {
         let tenths = Int(tenthsDown(value) * 10)

@@ -26,7 +26,16 @@ package struct Renderer: Sendable {
         if view.showHelp {
             lines += help(rows: bodyRows)
         } else {
-            lines += podTable(s, view: view, rows: bodyRows)
+            // The failures pane takes the room below the pods, when there is enough of it.
+            let podLines = max(2, min(bodyRows, s.pods.count + 1))
+            let paneRows = min(bodyRows - podLines - 1, s.failures.count + 1)
+            if !s.failures.isEmpty && paneRows >= Self.failurePaneMinimum {
+                lines += podTable(s, view: view, rows: bodyRows - paneRows - 1)
+                lines.append(StyledLine())
+                lines += failurePane(s, rows: paneRows)
+            } else {
+                lines += podTable(s, view: view, rows: bodyRows)
+            }
             lines.append(footer(s, view: view))
         }
         if view.showHelp { lines.append(footer(s, view: view)) }
@@ -86,7 +95,10 @@ package struct Renderer: Sendable {
         // The loads' progress bar, and progress messages dropped or cut: the line above the pods.
         var note = StyledLine()
         let bad = s.badEvents > 0 ? "bad events: \(NumberFormat.count(s.badEvents)) " : ""
-        if s.loadedTotal != nil { progressBar(&note, s, view: view, room: width - TextWidth.of(bad)) }
+        let times = itemTimes(s)
+        let timesWidth = times.reduce(0) { $0 + TextWidth.of($1.0) }
+        if s.loadedTotal != nil { progressBar(&note, s, view: view, room: width - TextWidth.of(bad) - timesWidth) }
+        for (text, style) in times { note.append(text, style, limit: width) }
         if !bad.isEmpty {
             note.append(String(repeating: " ", count: max(0, width - note.width - TextWidth.of(bad))), .plain, limit: width)
             note.append(bad, .warning, limit: width)
@@ -111,6 +123,18 @@ package struct Renderer: Sendable {
             line.append("]", .plain, limit: room)
         }
         line.append(numbers, .bold, limit: room)
+    }
+
+    /// ` items p50 12ms p95 1.3s  2 stragglers`: the Job's item durations, when any item finished.
+    private func itemTimes(_ s: MonitorSnapshot) -> [(String, TextStyle)] {
+        guard let durations = s.itemDurations else { return [] }
+        var parts: [(String, TextStyle)] = [
+            (" Items p50 ", .dim), (NumberFormat.itemTime(durations.percentile(0.5)), .bold),
+            (" p95 ", .dim), (NumberFormat.itemTime(durations.percentile(0.95)), .bold),
+        ]
+        let stragglers = s.stragglers
+        if stragglers > 0 { parts.append(("  \(stragglers) straggler\(stragglers == 1 ? "" : "s")", .bad)) }
+        return parts
     }
 
     private func field(_ line: inout StyledLine, _ label: String, _ value: String, _ style: TextStyle) {
@@ -182,15 +206,18 @@ package struct Renderer: Sendable {
     private struct Columns {
         var pod: Int
         var current: Int
-        static let state = 18, processed = 10, failed = 7, rate = 8, seen = 7
-        static var fixed: Int { state + processed + failed + rate + seen + 6 }
+        /// The last-seen column, on terminals 100 columns wide or more (a silent pod shows "lost" anyway).
+        var seen: Int
+        static let state = 18, processed = 10, failed = 7, rate = 8, running = 7
+        static let fixed = state + processed + failed + rate + running + 6
     }
 
     private func columns(_ pods: [PodRow]) -> Columns {
-        let flexible = max(10, width - Columns.fixed)
+        let seen = width >= 100 ? 8 : 0
+        let flexible = max(10, width - Columns.fixed - seen)
         let longest = pods.map { TextWidth.of($0.pod) }.max() ?? 3
         let pod = min(max(longest, 8), max(16, flexible / 2), 40)
-        return Columns(pod: pod, current: max(0, flexible - pod))
+        return Columns(pod: pod, current: max(0, flexible - pod), seen: seen)
     }
 
     /// The heading (with the range shown when not all fit) and the rows that fit.
@@ -203,7 +230,8 @@ package struct Renderer: Sendable {
             + " " + TextWidth.pad(sortMark(.processed) + "PROCESSED", to: Columns.processed, right: true)
             + " " + TextWidth.pad("FAILED", to: Columns.failed, right: true)
             + " " + TextWidth.pad(sortMark(.rate) + "RATE/s", to: Columns.rate, right: true)
-            + " " + TextWidth.pad(sortMark(.lastSeen) + "SEEN", to: Columns.seen, right: true)
+            + (c.seen > 0 ? " " + TextWidth.pad(sortMark(.lastSeen) + "SEEN", to: c.seen - 1, right: true) : "")
+            + " " + TextWidth.pad("RUNNING", to: Columns.running, right: true)
             + "  CURRENT"
         let ordered = view.sorted(s.pods)
         let visible = max(1, rows - 1)
@@ -222,12 +250,12 @@ package struct Renderer: Sendable {
         }
         var lines = [heading]
         for pod in ordered.dropFirst(first).prefix(visible) {
-            lines.append(row(pod, c))
+            lines.append(row(pod, c, stragglerAfter: s.stragglerAfter))
         }
         return lines
     }
 
-    private func row(_ p: PodRow, _ c: Columns) -> StyledLine {
+    private func row(_ p: PodRow, _ c: Columns, stragglerAfter: Double) -> StyledLine {
         var line = StyledLine()
         let (stateText, stateStyle) = stateLabel(p)
         let dim = p.lost || p.state == .finished
@@ -236,9 +264,15 @@ package struct Renderer: Sendable {
         line.append(" " + TextWidth.pad(NumberFormat.count(p.processed), to: Columns.processed, right: true), .plain, limit: width)
         line.append(" " + TextWidth.pad(NumberFormat.count(p.failed), to: Columns.failed, right: true), p.failed > 0 ? .warning : .plain, limit: width)
         line.append(" " + TextWidth.pad(NumberFormat.rate(p.rate), to: Columns.rate, right: true), .accent, limit: width)
-        line.append(" " + TextWidth.pad(NumberFormat.ago(p.lastSeen), to: Columns.seen, right: true), p.lost ? .bad : .dim, limit: width)
+        if c.seen > 0 {
+            line.append(" " + TextWidth.pad(NumberFormat.ago(p.lastSeen), to: c.seen - 1, right: true), p.lost ? .bad : .dim, limit: width)
+        }
+        // A straggler's time is marked "!" and in the alarm colour.
+        let straggling = p.isStraggling(after: stragglerAfter)
+        let running = p.runningFor.map { NumberFormat.itemTime($0) + (straggling ? "!" : " ") } ?? ""
+        line.append(" " + TextWidth.pad(running, to: Columns.running, right: true), straggling ? .bad : .plain, limit: width)
         if c.current > 2, let current = p.current {
-            line.append("  " + TextWidth.truncate(current, to: c.current - 2), .plain, limit: width)
+            line.append("  " + TextWidth.truncate(current, to: c.current - 2), straggling ? .bad : .plain, limit: width)
         }
         return line
     }
@@ -293,6 +327,9 @@ package struct Renderer: Sendable {
             ("  drained            empty, nothing in flight       finished  drained and every pod ended", .plain),
             ("", .plain),
             ("A pod silent for 3 intervals (at least 3 s) is lost: its items go back to the queue.", .dim),
+            ("RUNNING: how long a pod's oldest item runs; '!' marks a straggler, past 3x the Job's p95", .dim),
+            ("(once 20 items finished) or near the broker's 30-minute consumer timeout.", .dim),
+            ("Below the pods, when there is room: the latest failed attempts (failure events).", .dim),
             ("Counts come from the processors' progress events (exchange QUEUE.progress).", .dim),
         ]
         return text.prefix(rows).map { entry in
