@@ -37,14 +37,6 @@ struct MonitorJSON: Encodable {
         var p95: Double
         var max: Double
 
-        init?(_ histogram: DurationHistogram?) {
-            guard let histogram, histogram.count > 0 else { return nil }
-            count = histogram.count
-            p50 = MonitorJSON.milliseconds(histogram.percentile(0.5) ?? 0)
-            p95 = MonitorJSON.milliseconds(histogram.percentile(0.95) ?? 0)
-            max = MonitorJSON.milliseconds(histogram.max)
-        }
-
         init?(_ summary: DurationSummary?) {
             guard let summary, summary.count > 0 else { return nil }
             count = summary.count
@@ -146,7 +138,7 @@ extension MonitorSnapshot {
             processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),
-            durations: .init(value: MonitorJSON.Durations(itemDurations)), stragglerAfterSeconds: round(stragglerAfter),
+            durations: .init(value: MonitorJSON.Durations(itemDurations?.summary)), stragglerAfterSeconds: round(stragglerAfter),
             stragglers: stragglers,
             failures: failures.prefix(MonitorJSON.failuresShown).map {
                 MonitorJSON.Failure(

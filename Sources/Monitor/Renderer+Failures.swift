@@ -12,7 +12,7 @@ extension Renderer {
         let title = " LATEST FAILURES (\(shown) of \(NumberFormat.count(total)), newest first)"
         heading.append(TextWidth.pad(title, to: width), .heading, limit: width)
         let podWidth = min(20, max(8, s.failures.prefix(shown).map { TextWidth.of($0.event.pod) }.max() ?? 8))
-        let itemWidth = max(8, min(30, (width - podWidth - 40) / 3))
+        let itemWidth = max(8, min(30, (width - podWidth - 40) / 4))
         return [heading] + s.failures.prefix(shown).map { failureRow($0, podWidth: podWidth, itemWidth: itemWidth) }
     }
 
