@@ -14,6 +14,8 @@ package struct ViewState: Sendable, Equatable {
     /// Block characters for graphs; ASCII when the terminal is not UTF-8.
     package var unicode = true
     package var color = true
+    /// The dead-letter view (key `f`) while it is open.
+    package var deadLetters: DeadLetterView?
 
     package init(unicode: Bool = true, color: Bool = true) {
         self.unicode = unicode
@@ -29,14 +31,25 @@ package struct ViewState: Sendable, Equatable {
     /// What the loop must do after a key.
     package enum Next: Sendable, Equatable {
         case redraw, quit, nothing
+        /// Redraw, and the dead-letter browser has this to do.
+        case deadLetters(DeadLetterRequest)
     }
 
     /// Applies a key; `page` is the number of pod rows on screen.
     package mutating func handle(_ key: Key, page: Int) -> Next {
         let page = max(1, page)
+        if var open = deadLetters, !showHelp, key != .character("?"), key != .character("h") {
+            let next = open.handle(key, page: page)
+            deadLetters = next == .deadLetters(.close) ? nil : open
+            return next
+        }
         switch key {
         case .character("q"), .character("Q"):
             return .quit
+        case .character("f"):
+            deadLetters = DeadLetterView()
+            showHelp = false
+            return .deadLetters(.browse)
         case .character("?"), .character("h"):
             showHelp.toggle()
         case .character("s"):
