@@ -60,7 +60,7 @@ extension Renderer {
                     + "\(NumberFormat.count(contents.waiting)) more wait in the queue (browse limit \(NumberFormat.count(contents.limit))).",
                 .warning, limit: width)
         } else {
-            line.append(" Held unacknowledged while this view is open; closing it puts them back in order.", .dim, limit: width)
+            line.append(" Held unacknowledged; closing this view puts them back in order.", .dim, limit: width)
         }
         return line
     }
