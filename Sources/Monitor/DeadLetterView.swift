@@ -83,7 +83,10 @@ package struct DeadLetterView: Sendable, Equatable {
             note = DeadLetterNote("moving all \(NumberFormat.count(contents.total)) back to \(contents.workQueue)...")
             return .deadLetters(.moveAll)
         }
-        let page = max(1, page)
+        if let moved = key.move(selected, page: max(1, page), last: rows.count - 1) {
+            selected = max(0, min(moved, rows.count - 1))
+            return .redraw
+        }
         switch key {
         case .character("q"), .character("Q"):
             return .quit
@@ -99,12 +102,6 @@ package struct DeadLetterView: Sendable, Equatable {
         case .character("R"):
             guard let contents, contents.total > 0 else { return .nothing }
             confirmingMoveAll = true
-        case .up, .character("k"): selected -= 1
-        case .down, .character("j"): selected += 1
-        case .pageUp: selected -= page
-        case .pageDown: selected += page
-        case .home, .character("g"): selected = 0
-        case .end, .character("G"): selected = rows.count - 1
         case .resize: break
         default: return .nothing
         }
