@@ -27,10 +27,15 @@ package final class DeadLetterBrowser {
     /// Single moves count as one load run of this browser (load events, for the progress bar).
     private var events: LoadEventPublisher
     private var moved = 0
+    /// Why the broker blocks publishers, while it does (the session's alarm probe says): moves
+    /// would wait for the alarm's end with the screen frozen, so they are refused meanwhile.
+    package var brokerAlarm: String?
 
     package init(config: MonitorConfiguration, log: Log, limit: Int = 1000) {
         var settings = config.connection
         settings.clientName = "wqtop (dead letters)"
+        // The screen waits while the view connects: not for long.
+        settings.connectTimeout = min(settings.connectTimeout, 5)
         self.settings = settings
         self.topology = Topology(settings)
         self.progressExchange = config.progressExchange
@@ -120,6 +125,7 @@ package final class DeadLetterBrowser {
             contents.note = DeadLetterNote("that item is not held any more: press u to browse again", isError: true)
             return
         }
+        guard !refusedForAlarm() else { return }
         guard MonotonicClock.now() - heldSince < Self.stale else {
             return browse(note: DeadLetterNote("held for long (the broker's consumer_timeout is near): browsed again; nothing moved", isError: true))
         }
@@ -140,6 +146,7 @@ package final class DeadLetterBrowser {
 
     /// `R` then `y`: gives back what is held, then moves everything as `loader --from-failed` does.
     private func moveAll() {
+        guard !refusedForAlarm() else { return }
         let expected = contents.total
         close()
         var note: DeadLetterNote
@@ -160,6 +167,13 @@ package final class DeadLetterBrowser {
                 "could not move them all (\((error as? WorkQueueError).map(log.describe) ?? "\(error)")); every item not moved is still in \(topology.deadLetterQueue)", isError: true)
         }
         browse(note: note)
+    }
+
+    /// True (and said) while a resource alarm blocks publishing.
+    private func refusedForAlarm() -> Bool {
+        guard let alarm = brokerAlarm else { return false }
+        contents.note = DeadLetterNote("the broker blocks publishing (\(alarm)): nothing moved; try again once it resumes", isError: true)
+        return true
     }
 
     /// A failure: the connection goes, and with it everything held goes back to the broker.

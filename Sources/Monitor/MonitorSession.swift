@@ -85,6 +85,7 @@ package final class MonitorSession {
             nextSample += config.interval
             if nextSample < time { nextSample = time + config.interval }
             if connection != nil { sample(now: time) }
+            if let changed = deadLetters?.keepAlive() { display.showDeadLetters(changed) }
             // Without a terminal nothing is printed before a first connection (or its error).
             if !connectedOnce && config.output != .terminal { continue }
             let snapshot = model.snapshot(at: time)
@@ -146,14 +147,14 @@ package final class MonitorSession {
         }
     }
 
-    /// Does what the dead-letter view asked, and keeps the browser's connection alive.
+    /// Does what the dead-letter view asked.
     private func serveDeadLetters(_ display: MonitorDisplay) {
         for request in display.takeDeadLetterRequests() {
             let browser = deadLetters ?? DeadLetterBrowser(config: config, log: log)
             deadLetters = browser
+            browser.brokerAlarm = probe.alarm
             display.showDeadLetters(browser.perform(request))
         }
-        if let changed = deadLetters?.keepAlive() { display.showDeadLetters(changed) }
     }
 
     /// Reads every progress event that has arrived.

@@ -164,6 +164,11 @@ struct DeadLetterRendererTests {
         after.rows = []
         v.deadLetters?.update(after)
         #expect(v.deadLetters?.selected == 0 && frame(v)[2].spans.first?.style == .bad && frame(v).allSatisfy { $0.width <= 80 })
+        after.note = nil
+        after.rows = [row(0)]
+        after.rows[0].deliveries = 3
+        v.deadLetters?.update(after)
+        #expect(frame(v, width: 100)[2].text == " Quorum queue: every browse counts a delivery (x-delivery-count up to 3); see the README.")
     }
 
     @Test("the main screen's footer names the view where there is room, and the help lists its keys")
