@@ -7,8 +7,8 @@ import AMQPClient
 @Suite("wqtop's dead-letter view against a real RabbitMQ, under tmux", .serialized)
 struct DeadLetterViewTests {
     /// Items 1...count loaded and failed once each by a processor: that many dead letters, in order.
-    func deadLetters(_ count: Int, queue: String) throws -> [String: String] {
-        let env = TestBroker.environment(queue: queue)
+    func deadLetters(_ count: Int, queue: String, type: QueueType = .classic) throws -> [String: String] {
+        let env = TestBroker.environment(queue: queue, extra: ["WORK_QUEUE_TYPE": type.rawValue])
         let items = (1...count).map { "item-\($0)" }
         #expect(try Executables.run("loader", ["--quiet"] + items, environment: env).status == 0)
         let failing = try Executables.run(
@@ -40,11 +40,13 @@ struct DeadLetterViewTests {
         try tmux.waitFor("q quit", timeout: 20)
     }
 
-    @Test("f shows each dead letter with reason, exit status, attempts, pod and age, held; closing the view (or kill -9) leaves depth and order as they were")
-    func browseKeepsOrder() throws {
+    @Test(
+        "f shows each dead letter with reason, exit status, attempts, pod and age, held; closing the view (or kill -9) leaves depth and order as they were",
+        arguments: QueueType.allCases)
+    func browseKeepsOrder(type: QueueType) throws {
         let queue = TestBroker.uniqueQueue("dead-view")
         defer { TestBroker.cleanUp(queue) }
-        let env = try deadLetters(5, queue: queue)
+        let env = try deadLetters(5, queue: queue, type: type)
         let before = try peek(queue + ".failed")
         #expect(before == (1...5).map { "item-\($0)" })
         try waitUntil("the peeked items back") { try TestBroker.counts(queue + ".failed")?.ready == 5 }
@@ -65,6 +67,10 @@ struct DeadLetterViewTests {
         // u browses again: the same items in the same order.
         try tmux.keys("u")
         try tmux.waitFor("5 held", timeout: 20)
+        if type == .quorum {
+            // Each browse (the test's peek, the first view) was a delivery the quorum queue counted.
+            try tmux.waitFor("Quorum queue: every browse counts a delivery (x-delivery-count up to 2)", timeout: 5)
+        }
         try tmux.keys("f")
         try tmux.waitFor("q quit  ? help  s sort", timeout: 10)
         try waitUntil("the dead letters back in their queue") { try TestBroker.counts(queue + ".failed")?.ready == 5 }
