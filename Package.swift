@@ -4,7 +4,8 @@ import PackageDescription
 // Layers, each using only those below it (ARCHITECTURE.md):
 //   executables  loader, processor, wqtop   (flags, phrasing of errors, exit codes, curses)
 //   CommandLineOptions                      (the connection flags all three share; ArgumentParser glue)
-//   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal)
+//   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal and moves
+//                                            dead letters back with Load's FailedItemMover)
 //   AMQPClient, ProcessRunner               (the broker; child processes and signals)
 //   Core                                    (work-queue logic and values, no I/O of its own)
 //   CRabbitMQ, CNCurses                     (C modules, imported by one target each)
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "ProcessRunner", dependencies: ["Core"], swiftSettings: v6),
         .target(name: "Load", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
         .target(name: "Drain", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
-        .target(name: "Monitor", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
+        .target(name: "Monitor", dependencies: ["Core", "AMQPClient", "ProcessRunner", "Load"], swiftSettings: v6),
         .target(name: "CommandLineOptions", dependencies: ["Core", "AMQPClient", argumentParser], swiftSettings: v6),
         .executableTarget(
             name: "loader", dependencies: ["Core", "Load", "CommandLineOptions", argumentParser], swiftSettings: v6),

@@ -14,8 +14,13 @@ package struct FailurePolicy: Sendable, Equatable {
     /// Set by quorum queues on a redelivered message: how often it was returned.
     package static let deliveryCountHeader = "x-delivery-count"
 
+    /// When an item was moved to the dead-letter queue: Unix seconds (an integer).
+    package static let failedAtHeader = "x-failed-at"
+
     /// Headers that describe one earlier outcome or delivery; a new copy sets what applies.
-    package static let staleOnCopy: Set<String> = [deliveryCountHeader, "x-exit-status", "x-failure-reason", "x-failed-by"]
+    package static let staleOnCopy: Set<String> = [
+        deliveryCountHeader, "x-exit-status", "x-failure-reason", "x-failed-by", failedAtHeader,
+    ]
 
     /// Every header the processor writes: what `loader --from-failed` removes for a fresh start.
     package static let bookkeeping: Set<String> = staleOnCopy.union([attemptsHeader, "x-last-failure"])

@@ -105,7 +105,7 @@ extension ProgressEvent {
 
     /// `text` with control and bidirectional-override characters as "?" (they would move the
     /// cursor or reorder a terminal line), cut to `Limits.string` UTF-8 bytes (then `cut` is set).
-    static func printable(_ text: String, cut: inout Bool) -> String {
+    package static func printable(_ text: String, cut: inout Bool) -> String {
         var out = String.UnicodeScalarView()
         var bytes = 0
         for scalar in text.unicodeScalars {

@@ -52,6 +52,7 @@ extension Processor {
             (FailurePolicy.attemptsHeader, .int(Int64(item.attempt))),
             ("x-failure-reason", .string(reason)),
             ("x-failed-by", .string(config.podName)),
+            (FailurePolicy.failedAtHeader, .int(Int64(WallClock.now()))),
         ]
         if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
         try move(item.delivery, to: topology.deadLetterQueue, headers: headers)

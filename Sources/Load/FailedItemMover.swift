@@ -24,17 +24,28 @@ package struct FailedItemMover {
         }
         defer { connection.close() }
         try topology.declare(using: connection.declareQueue)
-        let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
-        guard waiting > 0 else {
+        let moved = try moveAll(on: connection) { error in
+            log.always("load events are off on this connection: \(log.describe(error))")
+        }
+        guard let moved else {
             log.always("no items in \(topology.deadLetterQueue): nothing to move")
             return 0
         }
+        log.always("moved \(moved) items from \(topology.deadLetterQueue) back to \(topology.queue)")
+        return moved
+    }
+
+    /// Moves what the dead-letter queue holds when it starts, over `connection` (a connection of
+    /// its own: it consumes on the work channel and publishes with confirms). Returns how many
+    /// were moved, nil when none waited; `eventsOff` hears why load events cannot be sent.
+    package func moveAll(on connection: AMQPConnection, eventsOff: (WorkQueueError) -> Void) throws -> Int? {
+        let topology = Topology(settings)
+        let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
+        guard waiting > 0 else { return nil }
         try connection.enableConfirms()
         try connection.setPrefetch(500)
         var events = LoadEventPublisher(exchange: progressExchange, queue: topology.queue, total: waiting)
-        if let error = events.prepare(on: connection) {
-            log.always("load events are off on this connection: \(log.describe(error))")
-        }
+        if let error = events.prepare(on: connection) { eventsOff(error) }
         let consumer = try connection.consume(queue: topology.deadLetterQueue)
         var moved = 0
         var lastTag: UInt64 = 0
@@ -48,11 +59,7 @@ package struct FailedItemMover {
         }
         while moved < waiting, let event = try connection.nextEvent(timeout: 5) {
             guard case .delivery(let delivery) = event else { break }
-            // The item's own properties and headers stay; the failure bookkeeping goes.
-            try delivery.body.withUnsafeBytes {
-                try connection.publish(
-                    routingKey: topology.queue, body: $0, properties: delivery.properties, dropping: FailurePolicy.bookkeeping)
-            }
+            try Self.publishFreshCopy(of: delivery, to: topology, on: connection)
             moved += 1
             unacked += 1
             lastTag = delivery.tag
@@ -61,7 +68,24 @@ package struct FailedItemMover {
         try settle()
         events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)
         try connection.cancel(consumerTag: consumer)
-        log.always("moved \(moved) items from \(topology.deadLetterQueue) back to \(topology.queue)")
         return moved
+    }
+
+    /// Publishes a dead letter back into the work queue (unconfirmed yet: the caller waits for the
+    /// confirm before acknowledging the original). The item's own properties and headers stay;
+    /// the processor's bookkeeping goes, so the copy starts with a fresh attempt count.
+    package static func publishFreshCopy(
+        of delivery: Delivery, to topology: Topology, on connection: AMQPConnection
+    ) throws(WorkQueueError) {
+        var failure: WorkQueueError?
+        delivery.body.withUnsafeBytes { body in
+            do throws(WorkQueueError) {
+                try connection.publish(
+                    routingKey: topology.queue, body: body, properties: delivery.properties, dropping: FailurePolicy.bookkeeping)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
     }
 }

@@ -14,6 +14,16 @@ package protocol MonitorDisplay: AnyObject {
     /// Handles pending input without blocking (`latest`: the last frame sampled, shown again
     /// when the screen is unpaused); false when the user asked to quit.
     func handleInput(latest: MonitorSnapshot?) -> Bool
+    /// What the dead-letter view asked of the broker since the last call (each handed out once).
+    func takeDeadLetterRequests() -> [DeadLetterRequest]
+    /// Shows what the dead-letter browser holds now.
+    func showDeadLetters(_ contents: DeadLetterContents)
+}
+
+extension MonitorDisplay {
+    /// Displays without keys have no dead-letter view.
+    package func takeDeadLetterRequests() -> [DeadLetterRequest] { [] }
+    package func showDeadLetters(_ contents: DeadLetterContents) {}
 }
 
 /// wqtop's loop: one connection that samples the queue with passive declares and listens to
@@ -27,6 +37,8 @@ package final class MonitorSession {
     private var nextConnect = 0.0
     private var connectedOnce = false
     private lazy var probe = AlarmProbe(settings: config.connection)
+    /// The dead-letter view's connection, from the first time it opened.
+    private var deadLetters: DeadLetterBrowser?
     /// When the first connection was first tried.
     private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
@@ -49,6 +61,7 @@ package final class MonitorSession {
     /// Without a terminal, a first connection that fails is an error (exit 69/77).
     package func run(display: MonitorDisplay) throws -> Int32 {
         var nextSample = MonotonicClock.now()
+        defer { deadLetters?.close() }
         while true {
             let now = MonotonicClock.now()
             if connection == nil && now >= nextConnect {
@@ -66,11 +79,13 @@ package final class MonitorSession {
             if display.inputDescriptor != nil, !display.handleInput(latest: lastSnapshot) {
                 return ExitCode.success
             }
+            serveDeadLetters(display)
             let time = MonotonicClock.now()
             guard time >= nextSample else { continue }
             nextSample += config.interval
             if nextSample < time { nextSample = time + config.interval }
             if connection != nil { sample(now: time) }
+            if let changed = deadLetters?.keepAlive() { display.showDeadLetters(changed) }
             // Without a terminal nothing is printed before a first connection (or its error).
             if !connectedOnce && config.output != .terminal { continue }
             let snapshot = model.snapshot(at: time)
@@ -129,6 +144,16 @@ package final class MonitorSession {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
         } catch {
             lost(error, now: now)
+        }
+    }
+
+    /// Does what the dead-letter view asked.
+    private func serveDeadLetters(_ display: MonitorDisplay) {
+        for request in display.takeDeadLetterRequests() {
+            let browser = deadLetters ?? DeadLetterBrowser(config: config, log: log)
+            deadLetters = browser
+            browser.brokerAlarm = probe.alarm
+            display.showDeadLetters(browser.perform(request))
         }
     }
 

@@ -21,6 +21,7 @@ package struct Renderer: Sendable {
             line.append("wqtop: \(s.state.rawValue), ready \(s.ready) (window too small)", .bold, limit: width)
             return [line]
         }
+        if let dead = view.deadLetters, !view.showHelp { return Self.forTerminal(deadLetterFrame(s, dead), view) }
         var lines = header(s, view: view, graphRows: graphRows)
         let bodyRows = height - lines.count - 1
         if view.showHelp {
@@ -40,10 +41,7 @@ package struct Renderer: Sendable {
         }
         if view.showHelp { lines.append(footer(s, view: view)) }
         while lines.count < height { lines.insert(StyledLine(), at: lines.count - 1) }
-        let frame = Array(lines.prefix(height))
-        // A terminal that is not UTF-8 gets ASCII only: item names and "…" included.
-        guard !view.unicode else { return frame }
-        return frame.map { StyledLine($0.spans.map { Span(TextWidth.ascii($0.text), $0.style) }) }
+        return Self.forTerminal(Array(lines.prefix(height)), view)
     }
 
     /// A frame with every pod and no key hints, for `--once` and logs.
@@ -297,6 +295,11 @@ package struct Renderer: Sendable {
             line.append(" \(key)", .title, limit: width)
             line.append(" \(label) ", .plain, limit: width)
         }
+        // The dead-letter view's key, where the pod counts leave room for it.
+        if line.width + 16 + TextWidth.of(podCounts(s)) + 1 <= width {
+            line.append(" f", .title, limit: width)
+            line.append(" dead letters ", .plain, limit: width)
+        }
         line.append(TextWidth.pad(podCounts(s) + " ", to: max(0, width - line.width), right: true), .dim, limit: width)
         return line
     }
@@ -320,6 +323,8 @@ package struct Renderer: Sendable {
             ("  s          cycle the sort: pod, processed, rate, state (lost first), last seen", .plain),
             ("  p space    pause the screen; sampling goes on", .plain),
             ("  ↑ ↓ j k    scroll one pod; PgUp PgDn a page; Home g / End G first / last", .plain),
+            ("  f          dead letters (QUEUE.failed): browse them; f or Esc closes", .plain),
+            ("             there: r requeue the selected, R requeue all (asks), u refresh", .plain),
             ("", .plain),
             ("States of the queue", TextStyle.heading),
             ("  waiting for work   empty and nothing seen yet     loading   ready is rising", .plain),

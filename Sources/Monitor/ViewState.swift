@@ -14,6 +14,8 @@ package struct ViewState: Sendable, Equatable {
     /// Block characters for graphs; ASCII when the terminal is not UTF-8.
     package var unicode = true
     package var color = true
+    /// The dead-letter view (key `f`) while it is open.
+    package var deadLetters: DeadLetterView?
 
     package init(unicode: Bool = true, color: Bool = true) {
         self.unicode = unicode
@@ -29,14 +31,29 @@ package struct ViewState: Sendable, Equatable {
     /// What the loop must do after a key.
     package enum Next: Sendable, Equatable {
         case redraw, quit, nothing
+        /// Redraw, and the dead-letter browser has this to do.
+        case deadLetters(DeadLetterRequest)
     }
 
     /// Applies a key; `page` is the number of pod rows on screen.
     package mutating func handle(_ key: Key, page: Int) -> Next {
         let page = max(1, page)
+        if var open = deadLetters, !showHelp, key != .character("?"), key != .character("h") {
+            let next = open.handle(key, page: page)
+            deadLetters = next == .deadLetters(.close) ? nil : open
+            return next
+        }
+        if let moved = key.move(scroll, page: page, last: Int.max / 2) {
+            scroll = max(0, moved)
+            return .redraw
+        }
         switch key {
         case .character("q"), .character("Q"):
             return .quit
+        case .character("f"):
+            deadLetters = DeadLetterView()
+            showHelp = false
+            return .deadLetters(.browse)
         case .character("?"), .character("h"):
             showHelp.toggle()
         case .character("s"):
@@ -46,12 +63,6 @@ package struct ViewState: Sendable, Equatable {
             paused.toggle()
         case .character("\u{1B}") where showHelp:
             showHelp = false
-        case .up, .character("k"): scroll -= 1
-        case .down, .character("j"): scroll += 1
-        case .pageUp: scroll -= page
-        case .pageDown: scroll += page
-        case .home, .character("g"): scroll = 0
-        case .end, .character("G"): scroll = Int.max / 2
         case .resize: break
         default: return .nothing
         }
@@ -105,6 +116,22 @@ package struct ViewState: Sendable, Equatable {
         case .starting: return 3
         case .idle, .waitingForOthers: return 4
         case .finished: return pod.exitCode == 0 ? 6 : 5
+        }
+    }
+}
+
+extension ViewState.Key {
+    /// Where a movement key (arrows and j/k, PgUp/PgDn, Home/g, End/G) takes a position (a
+    /// scroll offset, a selection) with `page` rows on screen; nil for other keys.
+    func move(_ position: Int, page: Int, last: Int) -> Int? {
+        switch self {
+        case .up, .character("k"): position - 1
+        case .down, .character("j"): position + 1
+        case .pageUp: position - page
+        case .pageDown: position + page
+        case .home, .character("g"): 0
+        case .end, .character("G"): last
+        default: nil
         }
     }
 }

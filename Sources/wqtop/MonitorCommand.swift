@@ -15,10 +15,11 @@ struct MonitorCommand: ParsableCommand {
         usage: "wqtop [OPTIONS]",
         discussion: """
             Depth, consumers, throughput, ETA and what each processor is doing, from the progress \
-            events processors publish. Never consumes from, declares or changes the work queue; needs \
-            no management plugin.
+            events processors publish. Never consumes from, declares or changes the work queue (except \
+            what you ask in the dead-letter view); needs no management plugin.
 
-            Keys: q quit, ? help, arrows/PgUp/PgDn/Home/End scroll, s cycle sort, p pause. \
+            Keys: q quit, ? help, arrows/PgUp/PgDn/Home/End scroll, s cycle sort, p pause, f the dead \
+            letters (there: r requeue the selected, R requeue all, u refresh, f or Esc close). \
             NO_COLOR (when set and not empty) turns colours off, as --no-color does.
 
             Exit codes: 0 done (q, --once, --exit-when-drained), 64 usage or configuration error, \

@@ -13,6 +13,8 @@ final class TerminalDisplay: MonitorDisplay {
     private var shown: MonitorSnapshot?
     private var open = true
     private var styles: [TextStyle: Int32] = [:]
+    /// The dead-letter view's requests, until the session takes them.
+    private var requests: [DeadLetterRequest] = []
 
     /// Fails with a usage error when curses does not know the terminal type (initscr would
     /// print its own message and exit 1).
@@ -54,15 +56,29 @@ final class TerminalDisplay: MonitorDisplay {
             if code == ERR { break }
             guard let key = Self.key(code) else { continue }
             let wasPaused = view.paused
-            switch view.handle(key, page: Renderer(width: Int(wq_cols()), height: Int(wq_lines())).podRows) {
+            switch view.handle(key, page: Renderer(width: Int(wq_cols()), height: Int(wq_lines())).page(for: view)) {
             case .quit: return false
             case .redraw: changed = true
             case .nothing: break
+            case .deadLetters(let request):
+                requests.append(request)
+                changed = true
             }
             if wasPaused && !view.paused, let latest { shown = latest }
         }
         if changed { draw() }
         return true
+    }
+
+    func takeDeadLetterRequests() -> [DeadLetterRequest] {
+        defer { requests = [] }
+        return requests
+    }
+
+    func showDeadLetters(_ contents: DeadLetterContents) {
+        guard view.deadLetters != nil else { return }
+        view.deadLetters?.update(contents)
+        draw()
     }
 
     /// Restores the terminal; safe to call twice.

@@ -199,6 +199,7 @@ struct AttemptTests {
         #expect(FailurePolicy.staleOnCopy.contains("x-delivery-count"))
         #expect(!FailurePolicy.staleOnCopy.contains("x-attempts"))
         #expect(FailurePolicy.bookkeeping.isSuperset(of: ["x-attempts", "x-failure-reason", "x-exit-status", "x-failed-by", "x-last-failure"]))
+        #expect(FailurePolicy.staleOnCopy.contains("x-failed-at"), "a retry or a move back forgets when the item last failed")
     }
 }
 

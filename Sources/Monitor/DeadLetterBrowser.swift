@@ -1,0 +1,187 @@
+import Core
+import AMQPClient
+import Load
+
+/// The dead-letter view's side of the broker: a connection of its own that consumes
+/// `QUEUE.failed` with manual acknowledgements and holds what it received, unacknowledged, while
+/// the view is open. Closing that connection (the view closed, wqtop quit or was killed) gives
+/// every held item back, and the broker puts them back where they were: browsing never loses or
+/// reorders anything. `r` acknowledges a held item only after the broker confirmed its copy in the
+/// work queue; `R` gives everything back and moves the queue as `loader --from-failed` does.
+///
+/// Like `AMQPConnection` it belongs to the one thread that made it.
+package final class DeadLetterBrowser {
+    private let settings: ConnectionSettings
+    private let topology: Topology
+    private let progressExchange: String
+    private let log: Log
+    /// How many items a browse holds at most (the consumer's prefetch).
+    let limit: Int
+    private var connection: AMQPConnection?
+    private var held: [Delivery] = []
+    private var contents: DeadLetterContents
+    /// When the items were taken (monotonic): the broker gives back deliveries held past its
+    /// consumer_timeout (30 min by default), so a move after `stale` seconds browses again first.
+    private var heldSince = 0.0
+    static let stale = 25 * 60.0
+    /// Single moves count as one load run of this browser (load events, for the progress bar).
+    private var events: LoadEventPublisher
+    private var moved = 0
+    /// Why the broker blocks publishers, while it does (the session's alarm probe says): moves
+    /// would wait for the alarm's end with the screen frozen, so they are refused meanwhile.
+    package var brokerAlarm: String?
+
+    package init(config: MonitorConfiguration, log: Log, limit: Int = 1000) {
+        var settings = config.connection
+        settings.clientName = "wqtop (dead letters)"
+        // The screen waits while the view connects: not for long.
+        settings.connectTimeout = min(settings.connectTimeout, 5)
+        self.settings = settings
+        self.topology = Topology(settings)
+        self.progressExchange = config.progressExchange
+        self.log = log
+        self.limit = max(1, min(limit, Int(UInt16.max)))
+        self.contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.queue)
+        self.events = LoadEventPublisher(exchange: config.progressExchange, queue: settings.queue, total: nil)
+    }
+
+    deinit { close() }
+
+    /// Does what the view asked; returns what it holds now. Failures become the contents' note.
+    package func perform(_ request: DeadLetterRequest) -> DeadLetterContents {
+        switch request {
+        case .browse: browse()
+        case .move(let tag): move(tag)
+        case .moveAll: moveAll()
+        case .close: close()
+        }
+        return contents
+    }
+
+    /// Services heartbeats while items are held; the changed contents when the connection was lost.
+    package func keepAlive() -> DeadLetterContents? {
+        guard let connection else { return nil }
+        do {
+            try connection.readAvailable(heartbeats: true)
+            return nil
+        } catch {
+            lost(error, doing: "the connection holding the dead letters")
+            return contents
+        }
+    }
+
+    /// Gives every held item back to the broker (by closing the connection).
+    package func close() {
+        connection?.close()
+        connection = nil
+        held = []
+        contents.rows = []
+    }
+
+    private func browse(note: DeadLetterNote? = nil) {
+        close()
+        contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.queue)
+        contents.limit = limit
+        contents.note = note
+        contents.browsedAt = WallClock.now()
+        do {
+            let connection = try AMQPConnection(settings: settings)
+            self.connection = connection
+            guard let counts = try connection.inspectQueue(topology.deadLetterQueue) else {
+                contents.exists = false
+                close()
+                return
+            }
+            try connection.enableConfirms()
+            if let error = events.prepare(on: connection) {
+                contents.note = DeadLetterNote("load events are off: \(log.describe(error))", isError: true)
+            }
+            let expected = min(counts.ready, limit)
+            if expected > 0 {
+                try connection.setPrefetch(limit)
+                let consumer = try connection.consume(queue: topology.deadLetterQueue)
+                let deadline = MonotonicClock.now() + 5
+                while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: 1) {
+                    guard case .delivery(let delivery) = event else { break }
+                    held.append(delivery)
+                }
+                // Taking no more; what the broker sent before the cancel is held too.
+                try connection.cancel(consumerTag: consumer)
+                while let event = try connection.nextEvent(timeout: 0) {
+                    if case .delivery(let delivery) = event { held.append(delivery) }
+                }
+            }
+            heldSince = MonotonicClock.now()
+            contents.rows = held.map(DeadLetterRow.init)
+            contents.waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
+        } catch {
+            lost(error, doing: "browsing \(topology.deadLetterQueue)")
+        }
+    }
+
+    /// `r`: a confirmed copy in the work queue, then the held original is acknowledged.
+    private func move(_ tag: UInt64) {
+        guard let connection, let index = held.firstIndex(where: { $0.tag == tag }) else {
+            contents.note = DeadLetterNote("that item is not held any more: press u to browse again", isError: true)
+            return
+        }
+        guard !refusedForAlarm() else { return }
+        guard MonotonicClock.now() - heldSince < Self.stale else {
+            return browse(note: DeadLetterNote("held for long (the broker's consumer_timeout is near): browsed again; nothing moved", isError: true))
+        }
+        let delivery = held[index]
+        do {
+            try FailedItemMover.publishFreshCopy(of: delivery, to: topology, on: connection)
+            try connection.waitForConfirms()
+            try connection.ack(tag)
+            held.remove(at: index)
+            contents.rows.removeAll { $0.tag == tag }
+            moved += 1
+            events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)
+            contents.note = DeadLetterNote("moved 1 item back to \(topology.queue): \(DeadLetterRow(delivery).item)")
+        } catch {
+            lost(error, doing: "moving an item back to \(topology.queue)")
+        }
+    }
+
+    /// `R` then `y`: gives back what is held, then moves everything as `loader --from-failed` does.
+    private func moveAll() {
+        guard !refusedForAlarm() else { return }
+        let expected = contents.total
+        close()
+        var note: DeadLetterNote
+        do {
+            let connection = try AMQPConnection(settings: settings)
+            defer { connection.close() }
+            // The broker requeues what was held as it closes that connection: wait (briefly) to see it back.
+            let deadline = MonotonicClock.now() + 3
+            while try (connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0) < expected, MonotonicClock.now() < deadline {
+                Sleep.seconds(0.05)
+            }
+            var eventsOff: String?
+            let mover = FailedItemMover(settings: settings, log: log, progressExchange: progressExchange)
+            let count = try mover.moveAll(on: connection) { eventsOff = log.describe($0) }
+            note = DeadLetterNote("moved \(NumberFormat.count(count ?? 0)) items back to \(topology.queue)" + (eventsOff.map { " (load events are off: \($0))" } ?? ""))
+        } catch {
+            note = DeadLetterNote(
+                "could not move them all (\((error as? WorkQueueError).map(log.describe) ?? "\(error)")); every item not moved is still in \(topology.deadLetterQueue)", isError: true)
+        }
+        browse(note: note)
+    }
+
+    /// True (and said) while a resource alarm blocks publishing.
+    private func refusedForAlarm() -> Bool {
+        guard let alarm = brokerAlarm else { return false }
+        contents.note = DeadLetterNote("the broker blocks publishing (\(alarm)): nothing moved; try again once it resumes", isError: true)
+        return true
+    }
+
+    /// A failure: the connection goes, and with it everything held goes back to the broker.
+    private func lost(_ error: WorkQueueError, doing what: String) {
+        close()
+        contents.waiting = 0
+        contents.note = DeadLetterNote(
+            "\(what) failed: \(log.describe(error)); nothing was lost (what was held is back in \(topology.deadLetterQueue)): u browses again",
+            isError: true)
+    }
+}

@@ -1,0 +1,145 @@
+import Core
+
+/// The dead-letter view's screen: a pure function of the view's value, the snapshot and the size.
+extension Renderer {
+    /// Dead letters that fit on screen (for paging): all but four lines above, two of details
+    /// about the selected item and the footer.
+    package var deadLetterRows: Int { max(1, height - 7) }
+
+    /// Rows a page key moves in the view on screen.
+    package func page(for view: ViewState) -> Int {
+        view.deadLetters == nil ? podRows : deadLetterRows
+    }
+
+    /// Lines for a terminal that is not UTF-8 are ASCII only: item names and "…" included.
+    static func forTerminal(_ lines: [StyledLine], _ view: ViewState) -> [StyledLine] {
+        guard !view.unicode else { return lines }
+        return lines.map { StyledLine($0.spans.map { Span(TextWidth.ascii($0.text), $0.style) }) }
+    }
+
+    /// The full-screen dead-letter view: exactly `height` lines.
+    func deadLetterFrame(_ s: MonitorSnapshot, _ dead: DeadLetterView) -> [StyledLine] {
+        let contents = dead.contents
+        let queue = contents?.queue ?? "\(s.queue).failed"
+        var title = StyledLine()
+        let right = contents.map { " \(NumberFormat.count($0.rows.count)) held " } ?? " "
+        title.append(TextWidth.pad(" wqtop  dead letters: \(queue) @ \(s.endpoint)", to: max(0, width - TextWidth.of(right))), .title, limit: width)
+        title.append(right, .title, limit: width)
+        var lines = [title, deadLetterSummary(contents, queue: queue), deadLetterNote(dead)]
+        let rows = deadLetterRows
+        let first = min(max(0, dead.selected - rows + 1), max(0, dead.rows.count - rows))
+        let c = DeadLetterColumns(width: width, rows: dead.rows)
+        let range = dead.rows.count > rows ? "\(first + 1)-\(min(dead.rows.count, first + rows)) of \(dead.rows.count) " : ""
+        var heading = StyledLine()
+        heading.append(TextWidth.pad(c.cells(["ITEM", "REASON", "EXIT", "ATTEMPTS", "POD", "WHEN"]).joined(), to: max(0, width - TextWidth.of(range))), .heading, limit: width)
+        heading.append(range, .heading, limit: width)
+        lines.append(heading)
+        for (index, row) in dead.rows.enumerated().dropFirst(first).prefix(rows) {
+            lines.append(deadLetterRow(row, c, selected: index == dead.selected, browsedAt: contents?.browsedAt ?? 0))
+        }
+        while lines.count < height - 3 { lines.append(StyledLine()) }
+        lines += deadLetterDetails(dead.rows.indices.contains(dead.selected) ? dead.rows[dead.selected] : nil)
+        lines.append(deadLetterFooter(contents))
+        return Array(lines.prefix(height))
+    }
+
+    /// What is shown of the queue: held, waiting beyond the limit, or why nothing.
+    private func deadLetterSummary(_ contents: DeadLetterContents?, queue: String) -> StyledLine {
+        var line = StyledLine()
+        guard let contents else {
+            line.append(" Browsing \(queue)...", .dim, limit: width)
+            return line
+        }
+        if !contents.exists {
+            line.append(" \(queue) does not exist (yet): no item has been dead-lettered.", .dim, limit: width)
+        } else if contents.total == 0 {
+            line.append(" \(queue) is empty: no dead letters.", .good, limit: width)
+        } else if contents.waiting > 0 {
+            line.append(
+                " Showing \(NumberFormat.count(contents.rows.count)) of \(NumberFormat.count(contents.total)): "
+                    + "\(NumberFormat.count(contents.waiting)) more wait in the queue (browse limit \(NumberFormat.count(contents.limit))).",
+                .warning, limit: width)
+        } else {
+            line.append(" Held unacknowledged; closing this view puts them back in order.", .dim, limit: width)
+        }
+        return line
+    }
+
+    /// The question before moving everything, the last outcome, or a quorum queue's caveat.
+    private func deadLetterNote(_ dead: DeadLetterView) -> StyledLine {
+        var line = StyledLine()
+        if dead.confirmingMoveAll, let contents = dead.contents {
+            line.append(" Move all \(NumberFormat.count(contents.total)) back to \(contents.workQueue)? y/n", .warning, limit: width)
+        } else if let note = dead.note {
+            line.append(" " + note.text, note.isError ? .bad : .good, limit: width)
+        } else if let most = dead.rows.compactMap(\.deliveries).max(), most > 0 {
+            line.append(" Quorum queue: every browse counts a delivery (x-delivery-count up to \(most)); see the README.", .warning, limit: width)
+        }
+        return line
+    }
+
+    private func deadLetterRow(_ row: DeadLetterRow, _ c: DeadLetterColumns, selected: Bool, browsedAt: Double) -> StyledLine {
+        let exit = row.exitStatus.map(String.init) ?? "-"
+        let attempts = row.attempts.map(String.init) ?? "-"
+        let when = row.failedAt.map { NumberFormat.duration(browsedAt - $0) + " ago" } ?? "-"
+        let cells = c.cells([row.item, row.reason ?? "-", exit, attempts, row.pod ?? "-", when])
+        var line = StyledLine()
+        guard !selected else {
+            line.append(TextWidth.pad(cells.joined(), to: width), .heading, limit: width)
+            return line
+        }
+        let styles: [TextStyle] = [.bold, .plain, row.exitStatus == nil ? .dim : .bad, .plain, .dim, .dim]
+        for (cell, style) in zip(cells, styles) { line.append(cell, style, limit: width) }
+        return line
+    }
+
+    /// The selected item and its reason, as much as a line holds.
+    private func deadLetterDetails(_ row: DeadLetterRow?) -> [StyledLine] {
+        var item = StyledLine(), reason = StyledLine()
+        if let row {
+            item.append(" Item (\(NumberFormat.count(row.bytes)) bytes): ", .dim, limit: width)
+            item.append(row.item, .bold, limit: width)
+            reason.append(" Reason: ", .dim, limit: width)
+            reason.append(row.reason ?? "-", .plain, limit: width)
+        }
+        return [item, reason]
+    }
+
+    private func deadLetterFooter(_ contents: DeadLetterContents?) -> StyledLine {
+        var line = StyledLine()
+        for (key, label) in [("f", "close"), ("r", "requeue"), ("R", "requeue all"), ("u", "refresh"), ("?", "help"), ("q", "quit")] {
+            line.append(" \(key)", .title, limit: width)
+            line.append(" \(label) ", .plain, limit: width)
+        }
+        let count = contents.map { "\(NumberFormat.count($0.total)) in \($0.queue) " } ?? ""
+        line.append(TextWidth.pad(count, to: max(0, width - line.width), right: true), .dim, limit: width)
+        return line
+    }
+}
+
+/// Column widths of the dead-letter table: item and reason share what the fixed columns leave.
+struct DeadLetterColumns {
+    static let exit = 4, attempts = 8, when = 10
+    var item: Int
+    var reason: Int
+    var pod: Int
+
+    init(width: Int, rows: [DeadLetterRow]) {
+        let fixed = 1 + 1 + 1 + Self.exit + 1 + Self.attempts + 2 + 1 + Self.when
+        let longest = rows.map { TextWidth.of($0.pod ?? "-") }.max() ?? 3
+        pod = min(max(longest, 3), 24, max(3, (width - fixed) / 4))
+        let flexible = max(10, width - fixed - pod)
+        item = min(60, max(8, flexible * 2 / 5))
+        reason = max(1, flexible - item)
+    }
+
+    /// The cells of one line (item, reason, exit, attempts, pod, when), each with the space
+    /// before it, cut or padded to its column.
+    func cells(_ values: [String]) -> [String] {
+        let widths = [item, reason, Self.exit, Self.attempts, pod, Self.when]
+        let right = [false, false, true, true, false, true]
+        return values.indices.map { i in
+            (i == 4 ? "  " : " ") + TextWidth.pad(values[i], to: widths[i], right: right[i])
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Core
+import TestSupport
+import Testing
+import AMQPClient
+
+@Suite("wqtop's dead-letter view against a real RabbitMQ, under tmux", .serialized)
+struct DeadLetterViewTests {
+    /// Items 1...count loaded and failed once each by a processor: that many dead letters, in order.
+    func deadLetters(_ count: Int, queue: String, type: QueueType = .classic) throws -> [String: String] {
+        let env = TestBroker.environment(queue: queue, extra: ["WORK_QUEUE_TYPE": type.rawValue])
+        let items = (1...count).map { "item-\($0)" }
+        #expect(try Executables.run("loader", ["--quiet"] + items, environment: env).status == 0)
+        let failing = try Executables.run(
+            "processor", ["--quiet", "--max-attempts", "1", "--", "sh", "-c", "exit 3"], environment: env.merging(["POD_NAME": "dl-pod"]) { $1 })
+        #expect(failing.status == 0, "\(failing.output)")
+        try waitUntil("\(count) dead letters") { try TestBroker.counts(queue + ".failed")?.ready == count }
+        return env
+    }
+
+    /// The bodies of `queue` in order, taken unacknowledged and given back by closing the connection.
+    func peek(_ queue: String) throws -> [String] {
+        let connection = try TestBroker.connect(queue: queue)
+        defer { connection.close() }
+        guard let ready = try connection.inspectQueue(queue)?.ready, ready > 0 else { return [] }
+        try connection.setPrefetch(1000)
+        _ = try connection.consume(queue: queue)
+        var bodies: [String] = []
+        while bodies.count < ready, let event = try connection.nextEvent(timeout: 5) {
+            if case .delivery(let delivery) = event { bodies.append(String(decoding: delivery.body, as: UTF8.self)) }
+        }
+        return bodies
+    }
+
+    /// wqtop in a tmux session, showing its main screen.
+    func startMonitor(_ env: [String: String], tmux: Tmux) throws {
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        let vars = env.merging(["LANG": "C.UTF-8", "TERM": "xterm-256color"]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
+        try tmux.start(["exec", "env"] + vars + [wqtop, "--interval", "0.3"])
+        try tmux.waitFor("q quit", timeout: 20)
+    }
+
+    @Test(
+        "f shows each dead letter with reason, exit status, attempts, pod and age, held; closing the view (or kill -9) leaves depth and order as they were",
+        arguments: QueueType.allCases)
+    func browseKeepsOrder(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("dead-view")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(5, queue: queue, type: type)
+        let before = try peek(queue + ".failed")
+        #expect(before == (1...5).map { "item-\($0)" })
+        try waitUntil("the peeked items back") { try TestBroker.counts(queue + ".failed")?.ready == 5 }
+
+        let tmux = Tmux(session: "wqtop-dl-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        let screen = try tmux.waitFor("5 held", timeout: 20)
+        #expect(screen.contains(" wqtop  dead letters: \(queue).failed @ 127.0.0.1:\(TestBroker.port)"))
+        let rows = screen.split(separator: "\n").filter { $0.contains("item-") && $0.contains("exit status 3") }
+        #expect(rows.count == 5, "\(screen)")
+        for row in rows {
+            #expect(row.contains("    3        1  dl-pod") && row.hasSuffix(" ago"), "\(row)")
+        }
+        #expect(screen.contains(" Item (6 bytes): item-1") && screen.contains(" Reason: command failed with exit status 3"))
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0, "the view holds them all, unacknowledged")
+        // u browses again: the same items in the same order.
+        try tmux.keys("u")
+        try tmux.waitFor("5 held", timeout: 20)
+        if type == .quorum {
+            // Each browse (the test's peek, the first view) was a delivery the quorum queue counted.
+            try tmux.waitFor("Quorum queue: every browse counts a delivery (x-delivery-count up to 2)", timeout: 5)
+        }
+        try tmux.keys("f")
+        try tmux.waitFor("q quit  ? help  s sort", timeout: 10)
+        try waitUntil("the dead letters back in their queue") { try TestBroker.counts(queue + ".failed")?.ready == 5 }
+        #expect(try peek(queue + ".failed") == before, "closing the view keeps the order")
+
+        // Killed -9 while the view holds them: the broker gets them back, in order.
+        try tmux.keys("f")
+        try tmux.waitFor("5 held", timeout: 20)
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
+        kill(try tmux.panePID(), SIGKILL)
+        try waitUntil("the dead letters back after kill -9") { try TestBroker.counts(queue + ".failed")?.ready == 5 }
+        #expect(try peek(queue + ".failed") == before)
+    }
+
+    @Test("r moves exactly the selected item back with a fresh attempt count; R then n moves nothing; R then y moves all, counted as a load")
+    func requeueKeys() throws {
+        let queue = TestBroker.uniqueQueue("dead-move")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(4, queue: queue)
+        let tmux = Tmux(session: "wqtop-dlm-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        try tmux.waitFor("4 held", timeout: 20)
+        try tmux.keys("Down")
+        try tmux.keys("r")
+        try tmux.waitFor("moved 1 item back to \(queue): item-2", timeout: 20)
+        #expect(try TestBroker.counts(queue)?.ready == 1, "the work queue got one copy")
+        let screen = try tmux.screen()
+        #expect(screen.contains("3 held") && !screen.contains("item-2 "), "\(screen)")
+
+        try tmux.keys("R")
+        try tmux.waitFor("Move all 3 back to \(queue)? y/n", timeout: 10)
+        try tmux.keys("n")
+        try tmux.waitFor("nothing moved", timeout: 10)
+        #expect(try TestBroker.counts(queue)?.ready == 1)
+
+        try tmux.keys("R")
+        try tmux.waitFor("Move all 3 back to \(queue)? y/n", timeout: 10)
+        try tmux.keys("y")
+        try tmux.waitFor("moved 3 items back to \(queue)", timeout: 30)
+        try tmux.waitFor("\(queue).failed is empty", timeout: 10)
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
+        #expect(try TestBroker.counts(queue)?.ready == 4)
+        // The moves were load events: wqtop's progress bar counts 4 loaded.
+        try tmux.keys("f")
+        try tmux.waitFor("0 / 4 (0.0%)", timeout: 10)
+
+        let moved = try TestBroker.drain(queue)
+        #expect(Set(moved.map { String(decoding: $0.body, as: UTF8.self) }) == Set((1...4).map { "item-\($0)" }))
+        for delivery in moved {
+            #expect(delivery.headers["x-attempts"] == nil && delivery.headers["x-failure-reason"] == nil)
+            #expect(delivery.headers["x-failed-at"] == nil && delivery.headers["x-exit-status"] == nil && delivery.headers["x-failed-by"] == nil)
+        }
+    }
+}
