@@ -19,4 +19,11 @@ extension Processor {
             state: state, stats: stats, inHand: itemsInHand, now: now, on: publisher, force: force, exitCode: exitCode,
             current: { state == .working ? self.slots.lastItem.map { ItemLabel.short($0, limit: 40) } : nil })
     }
+
+    /// Writes an event with the counts now, before the acknowledgements they count. Skipped,
+    /// like every event, while the broker blocks publishing (a resource alarm) or with
+    /// --no-progress; a lost publishing connection surfaces at its next call.
+    func reportCounts() {
+        reportProgress(now: MonotonicClock.now(), force: true)
+    }
 }
