@@ -9,15 +9,23 @@ struct MonitorJSON: Encodable {
         var exitCode: Int32?
         var processed: Int
         var failed: Int
+        var retried: Int
         var deadLettered: Int
         var inHand: Int
         var rate: Double
         var current: String?
         var lastSeenSeconds: Double
+        /// Unix seconds (the pod's clock): its start, its first and its latest event seen.
+        var startedAt: Double
+        var firstSeenAt: Double
+        var lastSeenAt: Double
 
         enum CodingKeys: String, CodingKey {
-            case pod, instance, state, processed, failed, rate, current
+            case pod, instance, state, processed, failed, retried, rate, current
             case exitCode = "exit_code"
+            case startedAt = "started_at"
+            case firstSeenAt = "first_seen_at"
+            case lastSeenAt = "last_seen_at"
             case deadLettered = "dead_lettered"
             case inHand = "in_hand"
             case lastSeenSeconds = "last_seen_seconds"
@@ -35,6 +43,7 @@ struct MonitorJSON: Encodable {
     var inFlight: Int
     var processed: Int
     var failed: Int
+    var retried: Int
     var deadLettered: Int
     var rate: Double
     var rateMinute: Double
@@ -49,18 +58,10 @@ struct MonitorJSON: Encodable {
     var percentDone: Null<Double>
     var pods: [Pod]
 
-    /// A value written as JSON null when absent (a plain optional would leave the field out).
-    struct Null<Value: Encodable>: Encodable {
-        var value: Value?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            if let value { try container.encode(value) } else { try container.encodeNil() }
-        }
-    }
+    typealias Null = JSONNull
 
     enum CodingKeys: String, CodingKey {
-        case time, queue, state, connected, alarm, ready, consumers, processed, failed, rate, finished, pods
+        case time, queue, state, connected, alarm, ready, consumers, processed, failed, retried, rate, finished, pods
         case inFlight = "in_flight"
         case deadLettered = "dead_lettered"
         case rateMinute = "rate_minute"
@@ -79,14 +80,16 @@ extension MonitorSnapshot {
         let value = MonitorJSON(
             time: (time * 1000).rounded() / 1000, queue: queue, state: finished ? "finished" : state.rawValue,
             connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
-            processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
+            processed: processed, failed: failed, retried: retried, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),
             pods: pods.map {
                 MonitorJSON.Pod(
                     pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
-                    processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,
-                    rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen))
+                    processed: $0.processed, failed: $0.failed, retried: $0.retried, deadLettered: $0.deadLettered,
+                    inHand: $0.inHand, rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen),
+                    startedAt: Receipt.seconds($0.startedAt), firstSeenAt: Receipt.seconds($0.firstSeenAt),
+                    lastSeenAt: Receipt.seconds($0.lastSeenAt))
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
