@@ -1,8 +1,9 @@
 /// When a processor acknowledges its finished items. Every flush first writes a progress event
 /// that counts them (so a kill -9 can make a count too high, never too low), so acknowledgements
-/// are held a moment while other items run and the prefetch window has room, and sent at once
-/// when the processor would otherwise wait for them: nothing else runs, the window is full, a
-/// batch is full, or they waited `hold` seconds.
+/// are held a moment while the processor has work at hand without them, and sent as soon as it
+/// could run short: when the items it holds waiting plus those the prefetch window still lets the
+/// broker send fall below half the window (at prefetch 1, at once), when a batch is full, or when
+/// they waited `hold` seconds.
 package struct AckPacing: Sendable, Equatable {
     /// The longest finished items wait for their acknowledgement while others run.
     package static let hold = 0.05
@@ -15,16 +16,17 @@ package struct AckPacing: Sendable, Equatable {
     package init() {}
 
     /// Whether to acknowledge the `pending` finished items now. `unacknowledged` counts every
-    /// delivery the broker holds against `prefetch` (unsettled and finished); `othersRunning` says
-    /// whether the processor has other work to do meanwhile.
-    package mutating func flushNow(now: Double, pending: Int, unacknowledged: Int, prefetch: Int, othersRunning: Bool) -> Bool {
+    /// delivery the broker holds against `prefetch` (unsettled and finished); `waiting` counts the
+    /// delivered items not started yet.
+    package mutating func flushNow(now: Double, pending: Int, unacknowledged: Int, waiting: Int, prefetch: Int) -> Bool {
         guard pending > 0 else {
             since = nil
             return false
         }
         let start = since ?? now
         since = start
-        let flush = !othersRunning || unacknowledged >= prefetch || pending >= Self.batch || now - start >= Self.hold
+        let headroom = waiting + max(0, prefetch - unacknowledged)
+        let flush = headroom < max(1, prefetch / 2) || pending >= Self.batch || now - start >= Self.hold
         if flush { since = nil }
         return flush
     }

@@ -78,16 +78,14 @@ extension Processor {
         try move([(delivery, headers)], to: queue, count: count)
     }
 
-    /// In the loop: acknowledges finished items now, or holds them a moment while other items
-    /// run and the prefetch window has room (see `AckPacing`).
+    /// In the loop: acknowledges finished items now, or holds them a moment while the processor
+    /// has work at hand without them (see `AckPacing`); at once while stopping.
     func paceAcks(now: Double) throws {
-        let othersRunning = !stop.isRequested && (!slots.isEmpty || !intake.waiting.isEmpty)
         let unacknowledged = acks.unsettledCount + acks.pending
-        guard ackPacing.flushNow(
-            now: now, pending: acks.pending, unacknowledged: unacknowledged, prefetch: config.prefetch,
-            othersRunning: othersRunning)
-        else { return }
-        try flushAcks()
+        let due = ackPacing.flushNow(
+            now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
+            prefetch: config.prefetch)
+        if due || stop.isRequested { try flushAcks() }
     }
 
     /// Acknowledges finished items as the batcher says (never past an unsettled one), after the
