@@ -4,10 +4,17 @@
 /// item is never absent from both queues; other items go on meanwhile (a resource alarm may hold
 /// publishing back for long).
 package struct PendingMoves {
+    /// What a confirmed move adds to the processor's counts.
+    package enum Count: Sendable {
+        case none, retried, deadLettered
+    }
+
     package struct Move {
         package let delivery: Delivery
         package let queue: String
         package let headers: [(String, HeaderValue)]
+        /// Counted once the copy is confirmed, in an event written before the original's ack.
+        package var count: Count = .none
         /// The publish's confirm tag once published, and when.
         package var confirmTag: UInt64?
         package var publishedAt: Double?
@@ -23,8 +30,8 @@ package struct PendingMoves {
     /// Not published yet (the broker blocks publishing, or they were just added).
     package var unpublished: Int { moves.count { $0.confirmTag == nil } }
 
-    package mutating func add(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)]) {
-        moves.append(Move(delivery: delivery, queue: queue, headers: headers))
+    package mutating func add(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)], count: Count = .none) {
+        moves.append(Move(delivery: delivery, queue: queue, headers: headers, count: count))
     }
 
     /// Publishes the moves not yet published, in order, with `publish`, which returns the

@@ -2,14 +2,15 @@ import Core
 import AMQPClient
 extension Processor {
     /// Queues copies of deliveries for `queue` (see `PendingMoves`) and sends what it can now.
-    func move(_ list: [(Delivery, [(String, HeaderValue)])], to queue: String) throws {
-        for (delivery, headers) in list { moves.add(delivery, to: queue, headers: headers) }
+    func move(_ list: [(Delivery, [(String, HeaderValue)])], to queue: String, count: PendingMoves.Count = .none) throws {
+        for (delivery, headers) in list { moves.add(delivery, to: queue, headers: headers, count: count) }
         try pumpMoves()
     }
 
     /// Reads the publishing connection (confirms, connection.blocked) when `read` says it has
     /// something, copies wait, or a second passed (its heartbeats), publishes waiting copies
-    /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies.
+    /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies,
+    /// after the progress event that counts them (retried, dead-lettered) was written.
     func pumpMoves(read: Bool = true) throws {
         guard let publisher, let connection else { return }
         let now = MonotonicClock.now()
@@ -40,7 +41,18 @@ extension Processor {
                 return publisher.confirmTracker.published
             }
         }
-        for move in moves.takeConfirmed({ publisher.confirmTracker.isConfirmed($0) }) {
+        let confirmed = moves.takeConfirmed { publisher.confirmTracker.isConfirmed($0) }
+        for move in confirmed {
+            switch move.count {
+            case .retried: stats.retried += 1
+            case .deadLettered: stats.deadLettered += 1
+            case .none: break
+            }
+        }
+        // Counted before acknowledged: a kill -9 in between runs the item again (counted twice),
+        // it never loses a count.
+        if confirmed.contains(where: { $0.count != .none }) { reportCounts() }
+        for move in confirmed {
             try connection.ack(move.delivery.tag)
             acks.settledElsewhere(move.delivery.tag)
         }

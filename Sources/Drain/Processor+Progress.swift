@@ -31,4 +31,11 @@ extension Processor {
             item: label, attempt: attempt, maxAttempts: config.maxAttempts, outcome: outcome, reason: reason,
             exitStatus: exit.map { Int(clamping: $0.statusNumber) }, now: MonotonicClock.now(), on: publisher)
     }
+
+    /// Writes an event with the counts now, before the acknowledgements they count. Skipped,
+    /// like every event, while the broker blocks publishing (a resource alarm) or with
+    /// --no-progress; a lost publishing connection surfaces at its next call.
+    func reportCounts() {
+        reportProgress(now: MonotonicClock.now(), force: true)
+    }
 }

@@ -17,10 +17,10 @@ extension Processor {
         }
         switch result {
         case .succeeded:
-            // Acknowledged in batches (flushAcks), at the latest before the loop waits; counted
-            // as processed once acknowledged.
+            // Acknowledged in batches (flushAcks, paced by AckPacing); counted as processed in the
+            // event written just before the acknowledgement.
             acks.succeeded(item.delivery.tag)
-            if acks.pending >= Self.ackBatch { try flushAcks() }
+            if acks.pending >= AckPacing.batch { try flushAcks() }
         case .returned:
             try returnToQueue([(item.delivery, item.attempt)])
             let how = item.killedFor == .stop ? "was killed after the \(Format.seconds(config.grace)) s grace period" : "ended on the stop signal"
@@ -37,8 +37,7 @@ extension Processor {
         switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
         case .retry(let next):
             try move(item.delivery, to: topology.queue,
-                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))])
-            stats.retried += 1
+                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))], count: .retried)
             log.always("item \(item.label) failed (\(reason)); attempt \(item.attempt) of \(config.maxAttempts), queued again")
             reportFailure(item.label, attempt: item.attempt, outcome: .retry, reason: reason, exit: exit)
         case .deadLetter(let attempts):
@@ -55,8 +54,7 @@ extension Processor {
             (FailurePolicy.failedAtHeader, .int(Int64(WallClock.now()))),
         ]
         if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
-        try move(item.delivery, to: topology.deadLetterQueue, headers: headers)
-        stats.deadLettered += 1
+        try move([(item.delivery, headers)], to: topology.deadLetterQueue, count: .deadLettered)
         let tries = attempts.map { " after \($0) attempts" } ?? ""
         log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
         reportFailure(item.label, attempt: item.attempt, outcome: .deadLetter, reason: reason, exit: exit)
@@ -80,18 +78,31 @@ extension Processor {
         try move(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
     }
 
-    private func move(_ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)]) throws {
-        try move([(delivery, headers)], to: queue)
+    private func move(
+        _ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)], count: PendingMoves.Count = .none
+    ) throws {
+        try move([(delivery, headers)], to: queue, count: count)
     }
 
-    /// Successes acknowledged at once at most.
-    static let ackBatch = 64
+    /// In the loop: acknowledges finished items now, or holds them a moment while the processor
+    /// has work at hand without them (see `AckPacing`); at once while stopping, and with
+    /// --no-progress (no event to save).
+    func paceAcks(now: Double) throws {
+        let unacknowledged = acks.unsettledCount + acks.pending
+        let due = ackPacing.flushNow(
+            now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
+            prefetch: config.prefetch)
+        if due || stop.isRequested || config.progressExchange == nil { try flushAcks() }
+    }
 
-    /// Acknowledges finished items as the batcher says (never past an unsettled one).
+    /// Acknowledges finished items as the batcher says (never past an unsettled one), after the
+    /// progress event that counts them was written on the publishing connection: a kill -9 in
+    /// between makes the count one too high for an item the broker then delivers again, never
+    /// too low.
     func flushAcks() throws {
         guard acks.pending > 0, let connection else { return }
-        let count = acks.pending
+        stats.processed += acks.pending
+        reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
-        stats.processed += count
     }
 }

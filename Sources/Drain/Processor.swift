@@ -29,6 +29,8 @@ package final class Processor {
     var intake: Intake
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
     var acks = AckBatcher()
+    /// Holds acknowledgements a moment while other items run (each flush costs an event).
+    var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
     var lastReap = 0.0
@@ -113,7 +115,7 @@ package final class Processor {
         try startWaiting(now: now)
         try pumpMoves(read: publishing.readable)
         publishing.readable = false
-        try flushAcks()
+        try paceAcks(now: now)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
         }
@@ -186,6 +188,7 @@ package final class Processor {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
+        if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)
         }

@@ -16,6 +16,8 @@ package struct MonitorConfiguration: Sendable, Equatable {
     package var interval: Double = 1
     package var output: Output = .terminal
     package var exitWhenDrained = false
+    /// `--receipt FILE`: where the receipt goes as wqtop ends (see `Receipt`).
+    package var receipt: String?
     package var progressExchange: String
     /// Colours unless NO_COLOR is set or --no-color given.
     package var color = true

@@ -10,39 +10,31 @@ struct MonitorJSON: Encodable {
         var exitCode: Int32?
         var processed: Int
         var failed: Int
+        var retried: Int
         var deadLettered: Int
         var inHand: Int
         var rate: Double
         var current: String?
         var lastSeenSeconds: Double
+        /// Unix seconds (the pod's clock): its start, its first and its latest event seen.
+        var startedAt: Double
+        var firstSeenAt: Double
+        var lastSeenAt: Double
         /// Seconds its oldest item has run; null when it runs none.
         var runningSeconds: Null<Double>
         var straggler: Bool
-        var durations: Durations?
+        var durations: DurationFigures?
 
         enum CodingKeys: String, CodingKey {
-            case pod, instance, state, processed, failed, rate, current, straggler, durations
+            case pod, instance, state, processed, failed, retried, rate, current, straggler, durations
             case exitCode = "exit_code"
+            case startedAt = "started_at"
+            case firstSeenAt = "first_seen_at"
+            case lastSeenAt = "last_seen_at"
             case deadLettered = "dead_lettered"
             case inHand = "in_hand"
             case lastSeenSeconds = "last_seen_seconds"
             case runningSeconds = "running_seconds"
-        }
-    }
-
-    /// Item durations in seconds: how many finished, their p50, p95 and max.
-    struct Durations: Encodable {
-        var count: Int
-        var p50: Double
-        var p95: Double
-        var max: Double
-
-        init?(_ summary: DurationSummary?) {
-            guard let summary, summary.count > 0 else { return nil }
-            count = summary.count
-            p50 = MonitorJSON.milliseconds(summary.p50)
-            p95 = MonitorJSON.milliseconds(summary.p95)
-            max = MonitorJSON.milliseconds(summary.max)
         }
     }
 
@@ -65,7 +57,6 @@ struct MonitorJSON: Encodable {
         }
     }
 
-    static func milliseconds(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 
     var time: Double
     var queue: String
@@ -78,6 +69,7 @@ struct MonitorJSON: Encodable {
     var inFlight: Int
     var processed: Int
     var failed: Int
+    var retried: Int
     var deadLettered: Int
     var rate: Double
     var rateMinute: Double
@@ -91,7 +83,7 @@ struct MonitorJSON: Encodable {
     /// processed + dead_lettered of loaded_total, in percent (one decimal, at most 100); null without load events.
     var percentDone: Null<Double>
     /// The Job's item durations (all pods' histograms added up); null before any item finished.
-    var durations: Null<Durations>
+    var durations: Null<DurationFigures>
     /// Seconds after which a running item counts as a straggler, and the pods past it now.
     var stragglerAfterSeconds: Double
     var stragglers: Int
@@ -102,18 +94,10 @@ struct MonitorJSON: Encodable {
 
     static let failuresShown = 10
 
-    /// A value written as JSON null when absent (a plain optional would leave the field out).
-    struct Null<Value: Encodable>: Encodable {
-        var value: Value?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            if let value { try container.encode(value) } else { try container.encodeNil() }
-        }
-    }
+    typealias Null = JSONNull
 
     enum CodingKeys: String, CodingKey {
-        case time, queue, state, connected, alarm, ready, consumers, processed, failed, rate, finished, pods
+        case time, queue, state, connected, alarm, ready, consumers, processed, failed, retried, rate, finished, pods
         case inFlight = "in_flight"
         case deadLettered = "dead_lettered"
         case rateMinute = "rate_minute"
@@ -135,10 +119,10 @@ extension MonitorSnapshot {
         let value = MonitorJSON(
             time: (time * 1000).rounded() / 1000, queue: queue, state: finished ? "finished" : state.rawValue,
             connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
-            processed: processed, failed: failed, deadLettered: deadLettered, rate: round(rateNow),
+            processed: processed, failed: failed, retried: retried, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),
-            durations: .init(value: MonitorJSON.Durations(itemDurations?.summary)), stragglerAfterSeconds: round(stragglerAfter),
+            durations: .init(value: DurationFigures(itemDurations?.summary)), stragglerAfterSeconds: round(stragglerAfter),
             stragglers: stragglers,
             failures: failures.prefix(MonitorJSON.failuresShown).map {
                 MonitorJSON.Failure(
@@ -149,10 +133,12 @@ extension MonitorSnapshot {
             pods: pods.map {
                 MonitorJSON.Pod(
                     pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, exitCode: $0.exitCode,
-                    processed: $0.processed, failed: $0.failed, deadLettered: $0.deadLettered, inHand: $0.inHand,
-                    rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen),
-                    runningSeconds: .init(value: $0.runningFor.map(MonitorJSON.milliseconds)),
-                    straggler: $0.isStraggling(after: stragglerAfter), durations: MonitorJSON.Durations($0.durations))
+                    processed: $0.processed, failed: $0.failed, retried: $0.retried, deadLettered: $0.deadLettered,
+                    inHand: $0.inHand, rate: round($0.rate), current: $0.current, lastSeenSeconds: round($0.lastSeen),
+                    startedAt: Receipt.seconds($0.startedAt), firstSeenAt: Receipt.seconds($0.firstSeenAt),
+                    lastSeenAt: Receipt.seconds($0.lastSeenAt),
+                    runningSeconds: .init(value: $0.runningFor.map(DurationFigures.milliseconds)),
+                    straggler: $0.isStraggling(after: stragglerAfter), durations: DurationFigures($0.durations))
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

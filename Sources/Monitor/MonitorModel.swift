@@ -12,7 +12,7 @@ package struct MonitorModel: Sendable {
         var instance: String
         var startedAt: Double
     }
-    private var pods: [PodKey: (event: ProgressEvent, seenAt: Double)] = [:]
+    private var pods: [PodKey: (event: ProgressEvent, seenAt: Double, firstSentAt: Double)] = [:]
     /// The latest event of each loader run, by load id.
     private var loads: [String: LoadEvent] = [:]
     private var startedAt: Double?
@@ -94,7 +94,7 @@ package struct MonitorModel: Sendable {
             // Another run (pod name or start) with this instance id: kept apart, counted once.
             if !cut && pods.keys.contains(where: { $0.instance == key.instance }) { badEvents += 1 }
         }
-        pods[key] = (event, time)
+        pods[key] = (event, time, pods[key]?.firstSentAt ?? event.sentAt)
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
     }
 
@@ -177,8 +177,8 @@ package struct MonitorModel: Sendable {
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
                 inHand: lost ? 0 : e.inHand, rate: lost || e.state == .finished ? 0 : e.rate,
-                current: lost ? nil : e.current, lastSeen: silent)
-            row.retried = e.retried
+                current: lost ? nil : e.current, lastSeen: silent, retried: e.retried, startedAt: e.startedAt,
+                firstSeenAt: entry.firstSentAt, lastSeenAt: e.sentAt)
             row.durations = e.durations
             // The item has run on since the event was sent.
             if !lost, e.state == .working || e.state == .stopping, let runningFor = e.runningFor { row.runningFor = runningFor + max(0, silent) }
@@ -191,6 +191,8 @@ package struct MonitorModel: Sendable {
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
         s.processed = totalProcessed
         s.failed = s.pods.reduce(0) { $0 + $1.failed }
+        s.retried = s.pods.reduce(0) { $0 + $1.retried }
+        s.startedAt = (pods.values.map(\.event.startedAt) + loads.values.map(\.startedAt)).min()
         s.deadLettered = s.pods.reduce(0) { $0 + $1.deadLettered }
         s.rateNow = now.rate
         s.rateMinute = minute.rate

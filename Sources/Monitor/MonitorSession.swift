@@ -49,17 +49,43 @@ package final class MonitorSession {
 
     /// Says errors shown on the screen, remedies in the tool's words.
     private let log: Log
+    /// Where the receipt goes as the session ends, checked at start.
+    private let receipt: ReceiptFile?
 
     package init(config: MonitorConfiguration, log: Log = Log()) throws {
         self.config = config
         self.log = log
         self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
+        self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
     }
 
     /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
-    /// Without a terminal, a first connection that fails is an error (exit 69/77).
+    /// Without a terminal, a first connection that fails is an error (exit 69/77). With
+    /// `--receipt`, the receipt is written on every end that returns a code.
     package func run(display: MonitorDisplay) throws -> Int32 {
+        let code = try watch(display: display)
+        if let receipt { try receipt.write(finalReceipt(code: code)) }
+        return code
+    }
+
+    /// The receipt as the session ends with `code`: the queues sampled once more when connected.
+    private func finalReceipt(code: Int32) -> Receipt {
+        let now = MonotonicClock.now()
+        sample(now: now)
+        let deadLetters = try? connection?.inspectQueue(Topology(config.connection).deadLetterQueue)
+        let snapshot = model.snapshot(at: now)
+        let endedBy = switch code {
+        case ExitCode.interrupted: "SIGINT"
+        case ExitCode.terminated: "SIGTERM"
+        case ExitCode.hangUp: "hang-up"
+        default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
+        }
+        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetters?.ready)
+    }
+
+    /// The loop of `run`.
+    private func watch(display: MonitorDisplay) throws -> Int32 {
         var nextSample = MonotonicClock.now()
         defer { deadLetters?.close() }
         while true {

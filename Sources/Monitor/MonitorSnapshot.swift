@@ -20,23 +20,27 @@ package struct PodRow: Sendable, Equatable {
     package var exitCode: Int32?
     package var processed: Int
     package var failed: Int
+    package var retried = 0
     package var deadLettered: Int
     package var inHand: Int
     package var rate: Double
     package var current: String?
     /// Seconds since the last event.
     package var lastSeen: Double
-    /// Failed items queued again for another attempt.
-    package var retried = 0
     /// Seconds its longest-running item has run (as of now), while it works on one.
     package var runningFor: Double?
     /// How long its finished items took (see `DurationSummary`); nil before the first.
     package var durations: DurationSummary?
+    /// Unix seconds (the pod's clock): its start, and the sending of its first and latest event seen.
+    package var startedAt = 0.0
+    package var firstSeenAt = 0.0
+    package var lastSeenAt = 0.0
 
     package init(
         pod: String, instance: String = "", state: ProcessorState, lost: Bool = false, exitCode: Int32? = nil,
         processed: Int = 0, failed: Int = 0, deadLettered: Int = 0, inHand: Int = 0, rate: Double = 0,
-        current: String? = nil, lastSeen: Double = 0
+        current: String? = nil, lastSeen: Double = 0, retried: Int = 0, startedAt: Double = 0, firstSeenAt: Double = 0,
+        lastSeenAt: Double = 0
     ) {
         self.pod = pod
         self.instance = instance
@@ -50,6 +54,10 @@ package struct PodRow: Sendable, Equatable {
         self.rate = rate
         self.current = current
         self.lastSeen = lastSeen
+        self.retried = retried
+        self.startedAt = startedAt
+        self.firstSeenAt = firstSeenAt
+        self.lastSeenAt = lastSeenAt
     }
 
     /// Still expected to do or hold work.
@@ -87,11 +95,14 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var inFlight = 0
     package var processed = 0
     package var failed = 0
+    package var retried = 0
     package var deadLettered = 0
     package var rateNow = 0.0
     package var rateMinute = 0.0
     package var eta: Double?
     package var elapsed = 0.0
+    /// Unix seconds when the Job began: the earliest start of a processor or loader run seen.
+    package var startedAt: Double?
     /// Oldest first, one per sample.
     package var depthHistory: [Int] = []
     package var rateHistory: [Double] = []
@@ -125,7 +136,6 @@ package struct MonitorSnapshot: Sendable, Equatable {
     }
 
     package var lostPods: Int { pods.filter(\.lost).count }
-    package var retried: Int { pods.reduce(0) { $0 + $1.retried } }
 
     /// Items need this many finished durations before 3x their p95 means anything.
     package static let stragglerBaseline = 20

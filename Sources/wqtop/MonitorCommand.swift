@@ -22,7 +22,8 @@ struct MonitorCommand: ParsableCommand {
             letters (there: r requeue the selected, R requeue all, u refresh, f or Esc close). \
             NO_COLOR (when set and not empty) turns colours off, as --no-color does.
 
-            Exit codes: 0 done (q, --once, --exit-when-drained), 64 usage or configuration error, \
+            Exit codes: 0 done (q, --once, --exit-when-drained), 64 usage or configuration error \
+            (also a --receipt file that cannot be written), 1 the receipt could not be written at the end, \
             69 broker unreachable (--once, --json), 77 access refused, 129 the terminal went away, \
             130 SIGINT, 143 SIGTERM.
             """,
@@ -56,6 +57,9 @@ struct MonitorCommand: ParsableCommand {
             "Exit 0 once work was seen and the queue is empty, nothing is in flight and every processor seen has finished or is lost"))
     var exitWhenDrained = false
 
+    @Option(help: .flag("Write a JSON receipt of the Job here as wqtop ends (replaced atomically)", valueName: "FILE"))
+    var receipt: String?
+
     @Option(help: .flag("Read progress events from this fanout exchange", default: "QUEUE.progress", valueName: "X"))
     var progressExchange: String?
 
@@ -80,6 +84,7 @@ struct MonitorCommand: ParsableCommand {
         case nil: config.output = .terminal
         }
         config.exitWhenDrained = exitWhenDrained
+        config.receipt = receipt
         config.color = (environment["NO_COLOR"] ?? "").isEmpty && !noColor
         config.progressExchange = progressExchange ?? Topology(config.connection).progressExchange
         return config

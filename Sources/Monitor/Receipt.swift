@@ -1,0 +1,130 @@
+import Core
+
+/// What `wqtop --receipt FILE` writes as wqtop ends, version 1: the Job's counts, each pod's, and
+/// whether loaded = processed + dead-lettered + queued. Each field is one stored property (its
+/// name in snake_case in the JSON) set in `init(snapshot:endedAt:endedBy:deadLetterQueueDepth:)`.
+package struct Receipt: Encodable, Sendable, Equatable {
+    /// One processor run, as its latest event said.
+    package struct Pod: Encodable, Sendable, Equatable {
+        package var pod: String
+        package var instance: String
+        /// The state of its latest event, or "lost" when it went silent without a final event.
+        package var state: String
+        package var lost: Bool
+        package var exitCode: JSONNull<Int32>
+        package var processed: Int
+        package var failed: Int
+        package var retried: Int
+        package var deadLettered: Int
+        /// Unix seconds (the pod's clock): its start, its first and its latest event seen.
+        package var startedAt: Double
+        package var firstSeenAt: Double
+        package var lastSeenAt: Double
+        /// Its item durations; null before its first item finished.
+        package var durations: JSONNull<DurationFigures>
+    }
+
+    /// Whether every loaded item is accounted for, and why not.
+    package struct Reconciliation: Encodable, Sendable, Equatable {
+        /// Items the loaders confirmed; null without load events.
+        package var loaded: JSONNull<Int>
+        /// processed + dead_lettered + queued.
+        package var accounted: Int
+        /// accounted - loaded: above 0, items run twice after a redelivery; below, items lost.
+        package var difference: JSONNull<Int>
+        package var balanced: Bool
+        /// One sentence: why the numbers do not add up, or that they do.
+        package var explanation: String
+    }
+
+    package static let version = 1
+
+    package var v = Receipt.version
+    package var queue: String
+    /// The Job was finished: work seen, the queue empty, nothing in flight, every pod ended.
+    package var finished: Bool
+    /// How wqtop ended: drained, once, quit, SIGINT, SIGTERM or hang-up.
+    package var endedBy: String
+    /// Unix seconds: the earliest start of a processor or loader run seen (else wqtop's end), and
+    /// when wqtop ended.
+    package var startedAt: Double
+    package var endedAt: Double
+    package var elapsedSeconds: Double
+    /// Items the loaders confirmed, added up over their runs; null without load events.
+    package var loaded: JSONNull<Int>
+    package var processed: Int
+    package var deadLettered: Int
+    package var retried: Int
+    package var failedAttempts: Int
+    /// Still in the work queue at the end: ready plus in flight (held by live processors).
+    package var queued: Int
+    package var ready: Int
+    package var inFlight: Int
+    /// Messages in QUEUE.failed at the end (also those of earlier runs); null when it is missing.
+    package var deadLetterQueueDepth: JSONNull<Int>
+    /// The Job's item durations (every pod's histogram added up); null before any item finished.
+    package var durations: JSONNull<DurationFigures>
+    package var pods: [Pod]
+    /// Progress messages dropped or cut, and instance ids shared.
+    package var badEvents: Int
+    package var reconciliation: Reconciliation
+
+    /// The receipt of the frame `snapshot`, taken as wqtop ended at `endedAt` (Unix seconds).
+    package init(snapshot s: MonitorSnapshot, endedAt: Double, endedBy: String, deadLetterQueueDepth: Int?) {
+        queue = s.queue
+        finished = s.finished
+        self.endedBy = endedBy
+        startedAt = Self.seconds(s.startedAt ?? endedAt)
+        self.endedAt = Self.seconds(endedAt)
+        elapsedSeconds = Self.seconds(max(0, endedAt - (s.startedAt ?? endedAt)))
+        loaded = JSONNull(value: s.loadedTotal)
+        processed = s.processed
+        deadLettered = s.deadLettered
+        retried = s.retried
+        failedAttempts = s.failed
+        ready = s.ready
+        inFlight = s.inFlight
+        queued = s.ready + s.inFlight
+        self.deadLetterQueueDepth = JSONNull(value: deadLetterQueueDepth)
+        durations = JSONNull(value: DurationFigures(s.itemDurations?.summary))
+        pods = s.pods.map {
+            Pod(pod: $0.pod, instance: $0.instance, state: $0.lost ? "lost" : $0.state.rawValue, lost: $0.lost,
+                exitCode: JSONNull(value: $0.exitCode), processed: $0.processed, failed: $0.failed, retried: $0.retried,
+                deadLettered: $0.deadLettered, startedAt: Self.seconds($0.startedAt), firstSeenAt: Self.seconds($0.firstSeenAt),
+                lastSeenAt: Self.seconds($0.lastSeenAt), durations: JSONNull(value: DurationFigures($0.durations)))
+        }
+        badEvents = s.badEvents
+        reconciliation = Self.reconcile(s)
+    }
+
+    /// Unix seconds to the millisecond.
+    static func seconds(_ time: Double) -> Double { (time * 1000).rounded() / 1000 }
+
+    private static func reconcile(_ s: MonitorSnapshot) -> Reconciliation {
+        let queued = s.ready + s.inFlight
+        let accounted = s.processed + s.deadLettered + queued
+        let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued)"
+        let open = s.finished ? "" : "; the Job had not finished, so counts may still change"
+        guard let loaded = s.loadedTotal else {
+            return Reconciliation(
+                loaded: JSONNull(value: nil), accounted: accounted, difference: JSONNull(value: nil), balanced: false,
+                explanation: "no load event was seen, so there is nothing to reconcile against (\(sum) = \(accounted))\(open)")
+        }
+        let difference = accounted - loaded
+        let explanation: String
+        if difference == 0 {
+            explanation = "balanced: loaded \(loaded) = \(sum)\(open)"
+        } else if difference > 0 {
+            explanation = "\(difference) more than loaded \(loaded) (\(sum)): items run twice after a redelivery (a processor died or lost its connection after counting an item, before the broker had its acknowledgement), or items queued without a load event\(open)"
+        } else {
+            let silent = s.pods.filter(\.lost).map { "\($0.pod) (\($0.instance))" }
+            let who = silent.isEmpty
+                ? "no processor was lost: items taken by consumers that send no events, purged or deleted, or counted while the broker blocked events (a resource alarm)"
+                : "lost without a final event: \(silent.joined(separator: ", "))"
+            explanation = "\(-difference) items unaccounted for: \(sum) is below loaded \(loaded); \(who)\(open)"
+        }
+        return Reconciliation(
+            loaded: JSONNull(value: loaded), accounted: accounted, difference: JSONNull(value: difference),
+            balanced: difference == 0, explanation: explanation)
+    }
+}
