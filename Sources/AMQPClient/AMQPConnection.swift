@@ -31,6 +31,8 @@ package final class AMQPConnection {
     /// Work-channel events the frame router read, handed out by `nextEvent` in order.
     var stashed: [ConsumerEvent] = []
     var assembler = DeliveryAssembler(channel: AMQPConnection.workChannel)
+    /// Publishes queued by `publishQueued`, written before anything else is sent or read.
+    var outgoing = PublishFrames()
 
     /// The address this connection went to (one of `settings.addresses`) and its position.
     package private(set) var address: BrokerAddress
@@ -165,8 +167,9 @@ package final class AMQPConnection {
         self.state = nil
         // A blocked connection is not read by the broker: its close-ok would never come.
         if !openChannels.isEmpty && blockedReason == nil {
-            _ = amqp_connection_close(state, 200)
+            if outgoing.isEmpty || writeOutgoing(state) == nil { _ = amqp_connection_close(state, 200) }
         }
+        outgoing.discard()
         openChannels.removeAll()
         _ = amqp_destroy_connection(state)
     }
@@ -177,11 +180,14 @@ package final class AMQPConnection {
         close()
     }
 
-    /// The live state, or an error when the connection was closed.
+    /// The live state, or an error when the connection was closed. Publishes still queued
+    /// (`publishQueued`) are written first, so that every frame leaves in order whichever call
+    /// sends or reads next.
     func live(_ what: String) throws(WorkQueueError) -> amqp_connection_state_t {
         guard let state else {
             throw WorkQueueError(.connectionLost, "\(what): connection to \(endpoint) is closed")
         }
+        if !outgoing.isEmpty { try flushQueuedPublishes(state) }
         return state
     }
 

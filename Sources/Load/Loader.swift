@@ -89,7 +89,7 @@ package final class Loader {
 
     private func send(_ item: [UInt8]) throws {
         guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
-        try item.withUnsafeBytes { try connection.publish(routingKey: config.connection.queue, body: $0) }
+        try item.withUnsafeBytes { try connection.publishQueued(routingKey: config.connection.queue, body: $0) }
     }
 
     /// Waits for confirms when the window is full, or at once when the broker began to block

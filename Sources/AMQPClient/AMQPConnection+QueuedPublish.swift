@@ -1,0 +1,54 @@
+internal import CRabbitMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+
+extension AMQPConnection {
+    /// Publishes one persistent, mandatory message without properties on the publish channel,
+    /// like `publish`, but queues its frames: they are written together with the next queued
+    /// ones once `queuedPublishLimit` bytes are waiting, or before this connection next sends
+    /// or reads anything (waiting for confirms, another publish, an RPC, close). One write then
+    /// carries hundreds of publishes where rabbitmq-c makes a `send` per frame (three per
+    /// message). A write that fails is a lost connection, thrown by the call that writes.
+    /// Over TLS the frames must pass through rabbitmq-c's TLS socket: it publishes at once.
+    package func publishQueued(routingKey: String, body: UnsafeRawBufferPointer) throws(WorkQueueError) {
+        guard !settings.useTLS else { return try publish(routingKey: routingKey, body: body) }
+        guard let state else {
+            throw WorkQueueError(.connectionLost, "basic.publish: connection to \(endpoint) is closed")
+        }
+        outgoing.append(
+            channel: Self.publishChannel, exchange: "", routingKey: routingKey, mandatory: true, persistent: true,
+            body: body, frameMax: Int(amqp_get_frame_max(state)))
+        if confirms[Self.publishChannel] != nil { _ = confirms[Self.publishChannel]!.recordPublish() }
+        if outgoing.bytes.count >= Self.queuedPublishLimit { try flushQueuedPublishes(state) }
+    }
+
+    /// Bytes of queued publishes that are written without waiting for the next call.
+    package static let queuedPublishLimit = 128 << 10
+
+    /// Writes the queued publishes; a failed write abandons the connection (lost).
+    func flushQueuedPublishes(_ state: amqp_connection_state_t) throws(WorkQueueError) {
+        guard let failure = writeOutgoing(state) else { return }
+        outgoing.discard()
+        let error = WorkQueueError(.connectionLost, "basic.publish: connection to \(endpoint) lost (\(String(cString: strerror(failure))))")
+        abandon()
+        throw error
+    }
+
+    /// Writes every queued byte to the socket; returns the errno of a failed write, else nil.
+    func writeOutgoing(_ state: amqp_connection_state_t) -> Int32? {
+        let fd = amqp_get_sockfd(state)
+        guard fd >= 0 else { return EBADF }
+        while !outgoing.isEmpty {
+            let written = outgoing.bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            outgoing.consume(written)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,104 @@
+/// The wire bytes of basic.publish messages (AMQP 0-9-1: a method frame, a content header
+/// with only the delivery mode, body frames of at most `frameMax`), gathered so that many
+/// publishes leave in one write instead of rabbitmq-c's one `send` per frame.
+struct PublishFrames {
+    /// The encoded frames not yet written.
+    private(set) var bytes: [UInt8] = []
+    /// Messages encoded into `bytes`.
+    private(set) var messages = 0
+    /// The method frame of the last routing (channel, exchange, key, mandatory): the same for
+    /// every message of a load, so it is encoded once.
+    private var methodFrame: [UInt8] = []
+    private var methodKey: (channel: UInt16, exchange: String, routingKey: String, mandatory: Bool)?
+
+    var isEmpty: Bool { bytes.isEmpty }
+
+    /// Appends one message. `frameMax` is the negotiated frame size (body frames carry
+    /// `frameMax - 8` bytes at most). Exchange and routing key are at most 255 bytes (AMQP
+    /// short strings), as the broker requires of names anyway.
+    mutating func append(
+        channel: UInt16, exchange: String, routingKey: String, mandatory: Bool, persistent: Bool,
+        body: UnsafeRawBufferPointer, frameMax: Int
+    ) {
+        if methodKey == nil || methodKey! != (channel, exchange, routingKey, mandatory) {
+            methodFrame = Self.publishMethodFrame(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
+            methodKey = (channel, exchange, routingKey, mandatory)
+        }
+        bytes.append(contentsOf: methodFrame)
+        // Content header: class 60 (basic), weight 0, body size, flags with only delivery-mode.
+        Self.frameStart(&bytes, type: 2, channel: channel, size: 15)
+        Self.append16(&bytes, 60)
+        Self.append16(&bytes, 0)
+        Self.append64(&bytes, UInt64(body.count))
+        Self.append16(&bytes, 0x1000)
+        bytes.append(persistent ? 2 : 1)
+        bytes.append(Self.frameEnd)
+        let chunk = max(frameMax - 8, 1)
+        var offset = 0
+        while offset < body.count {
+            let size = min(chunk, body.count - offset)
+            Self.frameStart(&bytes, type: 3, channel: channel, size: size)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[offset..<(offset + size)]))
+            bytes.append(Self.frameEnd)
+            offset += size
+        }
+        messages += 1
+    }
+
+    /// Forgets the first `count` bytes (written), keeping the rest.
+    mutating func consume(_ count: Int) {
+        if count >= bytes.count {
+            bytes.removeAll(keepingCapacity: bytes.capacity <= Self.keptCapacity)
+            messages = 0
+        } else {
+            bytes.removeFirst(count)
+        }
+    }
+
+    /// Forgets everything (the connection is gone; the caller publishes again what matters).
+    mutating func discard() {
+        bytes.removeAll()
+        messages = 0
+    }
+
+    /// A buffer grown by one big item is not kept beyond this.
+    static let keptCapacity = 1 << 20
+
+    static let frameEnd: UInt8 = 0xCE
+
+    static func publishMethodFrame(channel: UInt16, exchange: String, routingKey: String, mandatory: Bool) -> [UInt8] {
+        let exchangeBytes = Array(exchange.utf8.prefix(255))
+        let keyBytes = Array(routingKey.utf8.prefix(255))
+        var frame: [UInt8] = []
+        frameStart(&frame, type: 1, channel: channel, size: 4 + 2 + 1 + exchangeBytes.count + 1 + keyBytes.count + 1)
+        append16(&frame, 60)  // basic
+        append16(&frame, 40)  // publish
+        append16(&frame, 0)  // reserved (ticket)
+        frame.append(UInt8(exchangeBytes.count))
+        frame.append(contentsOf: exchangeBytes)
+        frame.append(UInt8(keyBytes.count))
+        frame.append(contentsOf: keyBytes)
+        frame.append(mandatory ? 1 : 0)  // bits: mandatory, immediate (never)
+        frame.append(frameEnd)
+        return frame
+    }
+
+    private static func frameStart(_ bytes: inout [UInt8], type: UInt8, channel: UInt16, size: Int) {
+        bytes.append(type)
+        append16(&bytes, channel)
+        append32(&bytes, UInt32(size))
+    }
+
+    private static func append16(_ bytes: inout [UInt8], _ value: UInt16) {
+        bytes.append(UInt8(value >> 8))
+        bytes.append(UInt8(value & 0xFF))
+    }
+
+    private static func append32(_ bytes: inout [UInt8], _ value: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+    }
+
+    private static func append64(_ bytes: inout [UInt8], _ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((value >> UInt64(shift)) & 0xFF)) }
+    }
+}
