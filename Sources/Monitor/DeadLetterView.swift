@@ -74,7 +74,8 @@ package struct DeadLetterView: Sendable, Equatable {
 
     /// Applies a key; `page` is the number of rows on screen.
     package mutating func handle(_ key: ViewState.Key, page: Int) -> ViewState.Next {
-        if confirmingMoveAll {
+        // A resize (a tmux pane or window changed) is no answer: the question stays.
+        if confirmingMoveAll && key != .resize {
             confirmingMoveAll = false
             guard key == .character("y") || key == .character("Y"), let contents else {
                 note = DeadLetterNote("nothing moved")
