@@ -2,7 +2,7 @@
 package enum DeadLetterRequest: Sendable, Equatable {
     /// Open or refresh: give back what is held and take a fresh look.
     case browse
-    /// Move the held item with this delivery tag back to the work queue (`r`).
+    /// Move the held item of the row with this tag (`DeadLetterRow.tag`) back to the work queue (`r`).
     case move(tag: UInt64)
     /// Give back everything held, then move the whole queue back (`R`, then `y`).
     case moveAll

@@ -126,4 +126,35 @@ struct DeadLetterViewTests {
             #expect(delivery.headers["x-failed-at"] == nil && delivery.headers["x-exit-status"] == nil && delivery.headers["x-failed-by"] == nil)
         }
     }
+
+    @Test("r typed right after u moves the row it was pressed on, never the item that takes its delivery tag in the new browse")
+    func moveAfterRefreshIsNotStale() throws {
+        let queue = TestBroker.uniqueQueue("dead-stale")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(3, queue: queue)
+        let tmux = Tmux(session: "wqtop-dls-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        try tmux.waitFor("3 held", timeout: 20)
+        // item-2 (delivery tag 2) goes back: item-1 (tag 1) and item-3 (tag 3) stay held.
+        try tmux.keys("Down")
+        try tmux.keys("r")
+        try tmux.waitFor("moved 1 item back to \(queue): item-2", timeout: 20)
+        // A new dead letter arrives meanwhile; the next browse hands out item-1, item-3, item-4 as tags 1, 2, 3.
+        let publisher = try TestBroker.connect(queue: queue)
+        defer { publisher.close() }
+        try Array("item-4".utf8).withUnsafeBytes { try publisher.publish(routingKey: queue + ".failed", body: $0, mandatory: false) }
+        try waitUntil("item-4 in the dead-letter queue") { try TestBroker.counts(queue + ".failed")?.ready == 1 }
+        // item-3 selected; u and r in one go: r was pressed on item-3's row of the old browse.
+        try tmux.keys("G")
+        try tmux.waitFor(" Item (6 bytes): item-3", timeout: 10)
+        try tmux.keys("ur")
+        let screen = try tmux.waitFor("not held any more", orAnyOf: ["moved 1 item back to \(queue): item-"], timeout: 20)
+        #expect(!screen.contains("moved 1 item back to \(queue): item-4"), "\(screen)")
+        try tmux.keys("f")
+        try waitUntil("the view closed and its dead letters back") { try TestBroker.counts(queue + ".failed")?.ready ?? 0 >= 2 }
+        let moved = try TestBroker.drain(queue).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(!moved.contains("item-4"), "the new dead letter was moved without anyone selecting it: \(moved)")
+    }
 }
