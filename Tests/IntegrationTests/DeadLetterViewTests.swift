@@ -157,4 +157,25 @@ struct DeadLetterViewTests {
         let moved = try TestBroker.drain(queue).map { String(decoding: $0.body, as: UTF8.self) }
         #expect(!moved.contains("item-4"), "the new dead letter was moved without anyone selecting it: \(moved)")
     }
+
+    @Test("Home and End as tmux sends them (ESC [1~, ESC [4~, unknown to TERM=xterm-256color) move the selection and leave the view open")
+    func homeAndEndUnderTmux() throws {
+        let queue = TestBroker.uniqueQueue("dead-keys")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(3, queue: queue)
+        let tmux = Tmux(session: "wqtop-dlk-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        try tmux.waitFor(" Item (6 bytes): item-1", timeout: 20)
+        try tmux.keys("End")
+        try tmux.waitFor(" Item (6 bytes): item-3", orAnyOf: ["q quit  ? help  s sort"], timeout: 10)
+        #expect(try tmux.screen().contains("3 held"), "the view is still open")
+        try tmux.keys("Home")
+        try tmux.waitFor(" Item (6 bytes): item-1", orAnyOf: ["q quit  ? help  s sort"], timeout: 10)
+        // Esc alone still closes the view.
+        try tmux.keys("Escape")
+        try tmux.waitFor("q quit  ? help  s sort", timeout: 10)
+        try waitUntil("the dead letters back") { try TestBroker.counts(queue + ".failed")?.ready == 3 }
+    }
 }
