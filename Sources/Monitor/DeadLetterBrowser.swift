@@ -62,6 +62,12 @@ package final class DeadLetterBrowser {
         return contents
     }
 
+    /// Whether a connection (holding dead letters) is open: its heartbeats need answers.
+    package var isConnected: Bool { connection != nil }
+
+    /// Seconds between two `keepAlive` calls while connected: half the heartbeat, at most 10 s.
+    var keepAlivePeriod: Double { settings.heartbeat > 0 ? min(10, Double(settings.heartbeat) / 2) : 10 }
+
     /// Services heartbeats while items are held; the changed contents when the connection was lost.
     package func keepAlive() -> DeadLetterContents? {
         guard let connection else { return nil }

@@ -178,4 +178,24 @@ struct DeadLetterViewTests {
         try tmux.waitFor("q quit  ? help  s sort", timeout: 10)
         try waitUntil("the dead letters back") { try TestBroker.counts(queue + ".failed")?.ready == 3 }
     }
+
+    @Test("the view's connection answers heartbeats between samples: with --interval 10 and --heartbeat 2 the dead letters stay held")
+    func heldAcrossALongInterval() throws {
+        let queue = TestBroker.uniqueQueue("dead-beat")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(2, queue: queue)
+        let tmux = Tmux(session: "wqtop-dlh-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        let vars = env.merging(["LANG": "C.UTF-8", "TERM": "xterm-256color"]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
+        try tmux.start(["exec", "env"] + vars + [wqtop, "--interval", "10", "--heartbeat", "2"])
+        Thread.sleep(forTimeInterval: 1)
+        try tmux.keys("f")
+        try waitUntil("the view holds both", timeout: 20) { try TestBroker.counts(queue + ".failed")?.ready == 0 }
+        // Two heartbeats missed (4 s) close a connection; 10 s pass before the next sample.
+        Thread.sleep(forTimeInterval: 9)
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0, "the broker closed the view's connection and took its dead letters back")
+        let screen = try tmux.waitFor("2 held", timeout: 10)
+        #expect(!screen.contains("the connection holding the dead letters failed"), "\(screen)")
+    }
 }
