@@ -159,6 +159,16 @@ struct DeadLetterRendererTests {
         #expect(v.handle(.character("y"), page: 17) == .deadLetters(.moveAll))
     }
 
+    @Test("after a failure (the connection lost) the view holds nothing and does not call the queue empty")
+    func failureIsNotEmpty() {
+        var v = view(rows: 3)
+        var lost = DeadLetterContents(queue: "jobs.failed", workQueue: "jobs")
+        lost.note = DeadLetterNote("the connection holding the dead letters failed: connection closed", isError: true)
+        v.deadLetters?.update(lost)
+        let t = frame(v).map(\.text)
+        #expect(!t[1].contains("empty") && t[1].contains("u browses again"), "\(t[1])")
+    }
+
     @Test("a move's outcome replaces the row and keeps the selection in place; errors are one line")
     func outcomes() {
         var v = view(rows: 3)
