@@ -18,7 +18,11 @@ package final class DeadLetterBrowser {
     /// How many items a browse holds at most (the consumer's prefetch).
     let limit: Int
     private var connection: AMQPConnection?
-    private var held: [Delivery] = []
+    /// What is held, each with the row id the view shows for it. Delivery tags start again at 1
+    /// on every browse's channel, so a tag would name another item after a browse (`u` then `r`
+    /// typed at once); ids are never reused by this browser.
+    private var held: [(id: UInt64, delivery: Delivery)] = []
+    private var lastID: UInt64 = 0
     private var contents: DeadLetterContents
     /// When the items were taken (monotonic): the broker gives back deliveries held past its
     /// consumer_timeout (30 min by default), so a move after `stale` seconds browses again first.
@@ -57,6 +61,12 @@ package final class DeadLetterBrowser {
         }
         return contents
     }
+
+    /// Whether a connection (holding dead letters) is open: its heartbeats need answers.
+    package var isConnected: Bool { connection != nil }
+
+    /// Seconds between two `keepAlive` calls while connected: half the heartbeat, at most 10 s.
+    var keepAlivePeriod: Double { settings.heartbeat > 0 ? min(10, Double(settings.heartbeat) / 2) : 10 }
 
     /// Services heartbeats while items are held; the changed contents when the connection was lost.
     package func keepAlive() -> DeadLetterContents? {
@@ -103,25 +113,35 @@ package final class DeadLetterBrowser {
                 let deadline = MonotonicClock.now() + 5
                 while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: 1) {
                     guard case .delivery(let delivery) = event else { break }
-                    held.append(delivery)
+                    hold(delivery)
                 }
                 // Taking no more; what the broker sent before the cancel is held too.
                 try connection.cancel(consumerTag: consumer)
                 while let event = try connection.nextEvent(timeout: 0) {
-                    if case .delivery(let delivery) = event { held.append(delivery) }
+                    if case .delivery(let delivery) = event { hold(delivery) }
                 }
             }
             heldSince = MonotonicClock.now()
-            contents.rows = held.map(DeadLetterRow.init)
+            contents.rows = held.map { entry in
+                var row = DeadLetterRow(entry.delivery)
+                row.tag = entry.id
+                return row
+            }
             contents.waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
         } catch {
             lost(error, doing: "browsing \(topology.deadLetterQueue)")
         }
     }
 
-    /// `r`: a confirmed copy in the work queue, then the held original is acknowledged.
-    private func move(_ tag: UInt64) {
-        guard let connection, let index = held.firstIndex(where: { $0.tag == tag }) else {
+    private func hold(_ delivery: Delivery) {
+        lastID += 1
+        held.append((lastID, delivery))
+    }
+
+    /// `r`: a confirmed copy in the work queue, then the held original is acknowledged. `id` is
+    /// the row's (see `held`).
+    private func move(_ id: UInt64) {
+        guard let connection, let index = held.firstIndex(where: { $0.id == id }) else {
             contents.note = DeadLetterNote("that item is not held any more: press u to browse again", isError: true)
             return
         }
@@ -129,13 +149,13 @@ package final class DeadLetterBrowser {
         guard MonotonicClock.now() - heldSince < Self.stale else {
             return browse(note: DeadLetterNote("held for long (the broker's consumer_timeout is near): browsed again; nothing moved", isError: true))
         }
-        let delivery = held[index]
+        let delivery = held[index].delivery
         do {
             try FailedItemMover.publishFreshCopy(of: delivery, to: topology, on: connection)
             try connection.waitForConfirms()
-            try connection.ack(tag)
+            try connection.ack(delivery.tag)
             held.remove(at: index)
-            contents.rows.removeAll { $0.tag == tag }
+            contents.rows.removeAll { $0.tag == id }
             moved += 1
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)
             contents.note = DeadLetterNote("moved 1 item back to \(topology.queue): \(DeadLetterRow(delivery).item)")

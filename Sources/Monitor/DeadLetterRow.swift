@@ -4,7 +4,8 @@ import Core
 /// its headers. A header that is missing or of an unexpected type (an old dead letter, another
 /// tool's message) is nil and shows as "-"; nothing in a message can break the screen.
 package struct DeadLetterRow: Sendable, Equatable {
-    /// The delivery tag on the browser's channel: what `r` moves.
+    /// What `r` moves: an id the browser gave this held delivery, never reused (the delivery tag
+    /// when the row is read straight from a delivery).
     package var tag: UInt64
     /// The item's first bytes as text, control characters as "?", at most 256 UTF-8 bytes.
     package var item: String

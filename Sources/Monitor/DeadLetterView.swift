@@ -2,7 +2,7 @@
 package enum DeadLetterRequest: Sendable, Equatable {
     /// Open or refresh: give back what is held and take a fresh look.
     case browse
-    /// Move the held item with this delivery tag back to the work queue (`r`).
+    /// Move the held item of the row with this tag (`DeadLetterRow.tag`) back to the work queue (`r`).
     case move(tag: UInt64)
     /// Give back everything held, then move the whole queue back (`R`, then `y`).
     case moveAll
@@ -74,7 +74,8 @@ package struct DeadLetterView: Sendable, Equatable {
 
     /// Applies a key; `page` is the number of rows on screen.
     package mutating func handle(_ key: ViewState.Key, page: Int) -> ViewState.Next {
-        if confirmingMoveAll {
+        // A resize (a tmux pane or window changed) is no answer: the question stays.
+        if confirmingMoveAll && key != .resize {
             confirmingMoveAll = false
             guard key == .character("y") || key == .character("Y"), let contents else {
                 note = DeadLetterNote("nothing moved")

@@ -35,7 +35,7 @@ package struct MonitorModel: Sendable {
     package private(set) var badEvents = 0
     /// The latest failure events, oldest first, at most `failuresKept`.
     private var failures: [FailureEvent] = []
-    /// Failure events received, and those processors said they skipped (rate limit).
+    /// Failure events received, and those processors said they skipped (rate limit); at most 10^12.
     private var failureEvents = 0
 
     /// Samples kept for the history graphs.
@@ -116,7 +116,8 @@ package struct MonitorModel: Sendable {
     private mutating func accept(_ event: FailureEvent, cut: Bool) {
         guard event.queue == queue else { return }
         if cut { badEvents += 1 }
-        failureEvents += 1 + event.skipped
+        // Each event may say up to 10^12 skipped: the total stops there, short of an overflow.
+        failureEvents = min(ProgressEvent.Limits.count, failureEvents + 1 + event.skipped)
         failures.append(event)
         if failures.count > Self.failuresKept { failures.removeFirst(failures.count - Self.failuresKept) }
     }

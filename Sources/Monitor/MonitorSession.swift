@@ -39,6 +39,9 @@ package final class MonitorSession {
     private lazy var probe = AlarmProbe(settings: config.connection)
     /// The dead-letter view's connection, from the first time it opened.
     private var deadLetters: DeadLetterBrowser?
+    /// When the dead-letter connection's heartbeats are next serviced (monotonic): between
+    /// samples too, since `--interval` may be longer than the broker waits for a heartbeat.
+    private var nextKeepAlive = 0.0
     /// When the first connection was first tried.
     private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
@@ -95,7 +98,9 @@ package final class MonitorSession {
                 if connection != nil { sample(now: now) }
                 nextSample = now + config.interval
             }
-            let terminalGone = waitForEvents(until: min(nextSample, connection == nil ? nextConnect : nextSample), display: display)
+            var deadline = min(nextSample, connection == nil ? nextConnect : nextSample)
+            if deadLetters?.isConnected == true { deadline = min(deadline, nextKeepAlive) }
+            let terminalGone = waitForEvents(until: deadline, display: display)
             for sig in signals.drain() {
                 return sig == SIGINT ? ExitCode.interrupted : sig == SIGTERM ? ExitCode.terminated : ExitCode.hangUp
             }
@@ -107,11 +112,14 @@ package final class MonitorSession {
             }
             serveDeadLetters(display)
             let time = MonotonicClock.now()
+            if let browser = deadLetters, time >= nextKeepAlive {
+                nextKeepAlive = time + browser.keepAlivePeriod
+                if let changed = browser.keepAlive() { display.showDeadLetters(changed) }
+            }
             guard time >= nextSample else { continue }
             nextSample += config.interval
             if nextSample < time { nextSample = time + config.interval }
             if connection != nil { sample(now: time) }
-            if let changed = deadLetters?.keepAlive() { display.showDeadLetters(changed) }
             // Without a terminal nothing is printed before a first connection (or its error).
             if !connectedOnce && config.output != .terminal { continue }
             let snapshot = model.snapshot(at: time)

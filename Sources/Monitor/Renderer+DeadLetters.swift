@@ -52,6 +52,9 @@ extension Renderer {
         }
         if !contents.exists {
             line.append(" \(queue) does not exist (yet): no item has been dead-lettered.", .dim, limit: width)
+        } else if contents.total == 0, contents.note?.isError == true {
+            // A failure gave everything back: what the queue holds now is not known.
+            line.append(" Nothing held (see below): u browses again.", .dim, limit: width)
         } else if contents.total == 0 {
             line.append(" \(queue) is empty: no dead letters.", .good, limit: width)
         } else if contents.waiting > 0 {

@@ -54,7 +54,7 @@ final class TerminalDisplay: MonitorDisplay {
         while true {
             let code = wgetch(wq_stdscr())
             if code == ERR { break }
-            guard let key = Self.key(code) else { continue }
+            guard let key = code == 27 ? Self.escape() : Self.key(code) else { continue }
             let wasPaused = view.paused
             switch view.handle(key, page: Renderer(width: Int(wq_cols()), height: Int(wq_lines())).page(for: view)) {
             case .quit: return false
@@ -122,6 +122,24 @@ final class TerminalDisplay: MonitorDisplay {
             init_pair(Int16(index + 1), entry.1, entry.2)
             styles[entry.0] = wq_color_pair(Int32(index + 1)) | entry.3
         }
+    }
+
+    /// After an ESC: the Esc key, or a sequence curses did not decode read whole (see `EscapeSequence`).
+    private static func escape() -> ViewState.Key? {
+        let next = wgetch(wq_stdscr())
+        guard next != ERR else { return .character("\u{1B}") }
+        guard (0..<128).contains(next), EscapeSequence.starts(UInt8(next)) else {
+            ungetch(next)
+            return .character("\u{1B}")
+        }
+        var bytes = [UInt8(next)]
+        while bytes.count < EscapeSequence.longest {
+            let code = wgetch(wq_stdscr())
+            guard code != ERR, (0..<128).contains(code) else { break }
+            bytes.append(UInt8(code))
+            if bytes.count > 1, EscapeSequence.ends(UInt8(code)) { break }
+        }
+        return EscapeSequence.key(bytes)
     }
 
     private static func key(_ code: Int32) -> ViewState.Key? {

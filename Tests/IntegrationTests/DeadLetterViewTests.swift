@@ -126,4 +126,76 @@ struct DeadLetterViewTests {
             #expect(delivery.headers["x-failed-at"] == nil && delivery.headers["x-exit-status"] == nil && delivery.headers["x-failed-by"] == nil)
         }
     }
+
+    @Test("r typed right after u moves the row it was pressed on, never the item that takes its delivery tag in the new browse")
+    func moveAfterRefreshIsNotStale() throws {
+        let queue = TestBroker.uniqueQueue("dead-stale")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(3, queue: queue)
+        let tmux = Tmux(session: "wqtop-dls-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        try tmux.waitFor("3 held", timeout: 20)
+        // item-2 (delivery tag 2) goes back: item-1 (tag 1) and item-3 (tag 3) stay held.
+        try tmux.keys("Down")
+        try tmux.keys("r")
+        try tmux.waitFor("moved 1 item back to \(queue): item-2", timeout: 20)
+        // A new dead letter arrives meanwhile; the next browse hands out item-1, item-3, item-4 as tags 1, 2, 3.
+        let publisher = try TestBroker.connect(queue: queue)
+        defer { publisher.close() }
+        try Array("item-4".utf8).withUnsafeBytes { try publisher.publish(routingKey: queue + ".failed", body: $0, mandatory: false) }
+        try waitUntil("item-4 in the dead-letter queue") { try TestBroker.counts(queue + ".failed")?.ready == 1 }
+        // item-3 selected; u and r in one go: r was pressed on item-3's row of the old browse.
+        try tmux.keys("G")
+        try tmux.waitFor(" Item (6 bytes): item-3", timeout: 10)
+        try tmux.keys("ur")
+        let screen = try tmux.waitFor("not held any more", orAnyOf: ["moved 1 item back to \(queue): item-"], timeout: 20)
+        #expect(!screen.contains("moved 1 item back to \(queue): item-4"), "\(screen)")
+        try tmux.keys("f")
+        try waitUntil("the view closed and its dead letters back") { try TestBroker.counts(queue + ".failed")?.ready ?? 0 >= 2 }
+        let moved = try TestBroker.drain(queue).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(!moved.contains("item-4"), "the new dead letter was moved without anyone selecting it: \(moved)")
+    }
+
+    @Test("Home and End as tmux sends them (ESC [1~, ESC [4~, unknown to TERM=xterm-256color) move the selection and leave the view open")
+    func homeAndEndUnderTmux() throws {
+        let queue = TestBroker.uniqueQueue("dead-keys")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(3, queue: queue)
+        let tmux = Tmux(session: "wqtop-dlk-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        try tmux.waitFor(" Item (6 bytes): item-1", timeout: 20)
+        try tmux.keys("End")
+        try tmux.waitFor(" Item (6 bytes): item-3", orAnyOf: ["q quit  ? help  s sort"], timeout: 10)
+        #expect(try tmux.screen().contains("3 held"), "the view is still open")
+        try tmux.keys("Home")
+        try tmux.waitFor(" Item (6 bytes): item-1", orAnyOf: ["q quit  ? help  s sort"], timeout: 10)
+        // Esc alone still closes the view.
+        try tmux.keys("Escape")
+        try tmux.waitFor("q quit  ? help  s sort", timeout: 10)
+        try waitUntil("the dead letters back") { try TestBroker.counts(queue + ".failed")?.ready == 3 }
+    }
+
+    @Test("the view's connection answers heartbeats between samples: with --interval 10 and --heartbeat 2 the dead letters stay held")
+    func heldAcrossALongInterval() throws {
+        let queue = TestBroker.uniqueQueue("dead-beat")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(2, queue: queue)
+        let tmux = Tmux(session: "wqtop-dlh-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
+        let vars = env.merging(["LANG": "C.UTF-8", "TERM": "xterm-256color"]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
+        try tmux.start(["exec", "env"] + vars + [wqtop, "--interval", "10", "--heartbeat", "2"])
+        Thread.sleep(forTimeInterval: 1)
+        try tmux.keys("f")
+        try waitUntil("the view holds both", timeout: 20) { try TestBroker.counts(queue + ".failed")?.ready == 0 }
+        // Two heartbeats missed (4 s) close a connection; 10 s pass before the next sample.
+        Thread.sleep(forTimeInterval: 9)
+        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0, "the broker closed the view's connection and took its dead letters back")
+        let screen = try tmux.waitFor("2 held", timeout: 10)
+        #expect(!screen.contains("the connection holding the dead letters failed"), "\(screen)")
+    }
 }

@@ -150,6 +150,25 @@ struct DeadLetterRendererTests {
         #expect(empty.handle(.character("r"), page: 17) == .nothing && empty.handle(.character("R"), page: 17) == .nothing)
     }
 
+    @Test("a resize while R asks y/n keeps the question: only a key answers it")
+    func resizeKeepsTheQuestion() {
+        var v = view(rows: 3)
+        _ = v.handle(.character("R"), page: 17)
+        #expect(v.handle(.resize, page: 17) == .redraw)
+        #expect(frame(v, width: 100, height: 30)[2].text == " Move all 3 back to jobs? y/n")
+        #expect(v.handle(.character("y"), page: 17) == .deadLetters(.moveAll))
+    }
+
+    @Test("after a failure (the connection lost) the view holds nothing and does not call the queue empty")
+    func failureIsNotEmpty() {
+        var v = view(rows: 3)
+        var lost = DeadLetterContents(queue: "jobs.failed", workQueue: "jobs")
+        lost.note = DeadLetterNote("the connection holding the dead letters failed: connection closed", isError: true)
+        v.deadLetters?.update(lost)
+        let t = frame(v).map(\.text)
+        #expect(!t[1].contains("empty") && t[1].contains("u browses again"), "\(t[1])")
+    }
+
     @Test("a move's outcome replaces the row and keeps the selection in place; errors are one line")
     func outcomes() {
         var v = view(rows: 3)

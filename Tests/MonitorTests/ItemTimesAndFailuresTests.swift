@@ -61,6 +61,15 @@ struct ItemTimesAndFailuresTests {
         #expect(few.snapshot(at: 0, wallTime: 1001).stragglers == 1)
     }
 
+    @Test("hostile skipped counts add up to at most 10^12 failure events, never past Int.max (which trapped)")
+    func skippedCountsAreBounded() {
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var flood = failure(1)
+        flood.skipped = ProgressEvent.Limits.count
+        for _ in 0..<3 { model.receive(flood.encoded(), at: 0, wallTime: 1200) }
+        #expect(model.snapshot(at: 0, wallTime: 1200).failureEvents == ProgressEvent.Limits.count)
+    }
+
     @Test("failure events are kept newest first, at most 100, other queues' ignored, skipped ones counted")
     func failuresKept() {
         var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
