@@ -21,7 +21,9 @@ package final class DeadLetterBrowser {
     /// What is held, each with the row id the view shows for it. Delivery tags start again at 1
     /// on every browse's channel, so a tag would name another item after a browse (`u` then `r`
     /// typed at once); ids are never reused by this browser.
-    private var held: [(id: UInt64, delivery: Delivery)] = []
+    private var held: [(id: UInt64, delivery: Delivery, whole: Bool, row: DeadLetterRow)] = []
+    /// Bytes of the bodies held whole.
+    private var keptBytes = 0
     private var lastID: UInt64 = 0
     private var contents: DeadLetterContents
     /// When the items were taken (monotonic): the broker gives back deliveries held past its
@@ -85,6 +87,7 @@ package final class DeadLetterBrowser {
         connection?.close()
         connection = nil
         held = []
+        keptBytes = 0
         contents.rows = []
     }
 
@@ -106,36 +109,53 @@ package final class DeadLetterBrowser {
             if let error = events.prepare(on: connection) {
                 contents.note = DeadLetterNote("load events are off: \(log.describe(error))", isError: true)
             }
-            let expected = min(counts.ready, limit)
-            if expected > 0 {
-                try connection.setPrefetch(limit)
-                let consumer = try connection.consume(queue: topology.deadLetterQueue)
-                let deadline = MonotonicClock.now() + 5
-                while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: 1) {
-                    guard case .delivery(let delivery) = event else { break }
-                    hold(delivery)
-                }
-                // Taking no more; what the broker sent before the cancel is held too.
-                try connection.cancel(consumerTag: consumer)
-                while let event = try connection.nextEvent(timeout: 0) {
-                    if case .delivery(let delivery) = event { hold(delivery) }
-                }
-            }
+            try take(min(counts.ready, limit))
             heldSince = MonotonicClock.now()
-            contents.rows = held.map { entry in
-                var row = DeadLetterRow(entry.delivery)
-                row.tag = entry.id
-                return row
-            }
+            contents.rows = held.map(\.row)
             contents.waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
         } catch {
             lost(error, doing: "browsing \(topology.deadLetterQueue)")
         }
     }
 
+    /// The most bytes of item bodies a browse keeps whole: beyond them only the start of each
+    /// body is kept (what a row shows), and such an item is moved by `R` only.
+    static let byteBudget = 64 << 20
+    /// Bytes kept of a body beyond the budget.
+    static let keptPrefix = DeadLetterRow.itemBytes
+
+    /// Takes up to `expected` items on one consumer (one, so that a quorum queue too gets them
+    /// back in order), then cancels it: what it received stays held.
+    private func take(_ expected: Int) throws(WorkQueueError) {
+        guard let connection, expected > 0 else { return }
+        try connection.setPrefetch(limit)
+        let consumer = try connection.consume(queue: topology.deadLetterQueue)
+        let deadline = MonotonicClock.now() + 5
+        while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: 1) {
+            guard case .delivery(let delivery) = event else { break }
+            hold(delivery)
+        }
+        // Taking no more; what the broker sent before the cancel is held too.
+        try connection.cancel(consumerTag: consumer)
+        while let event = try connection.nextEvent(timeout: 0) {
+            if case .delivery(let delivery) = event { hold(delivery) }
+        }
+    }
+
+    /// Holds a delivery: whole while the bodies kept stay within `byteBudget`, else its start only.
     private func hold(_ delivery: Delivery) {
         lastID += 1
-        held.append((lastID, delivery))
+        var row = DeadLetterRow(delivery)
+        row.tag = lastID
+        var kept = delivery
+        let whole = keptBytes + delivery.body.count <= Self.byteBudget
+        if whole {
+            keptBytes += delivery.body.count
+        } else {
+            kept.body = Array(delivery.body.prefix(Self.keptPrefix))
+            contents.cutItems += 1
+        }
+        held.append((lastID, kept, whole, row))
     }
 
     /// `r`: a confirmed copy in the work queue, then the held original is acknowledged. `id` is
@@ -149,12 +169,19 @@ package final class DeadLetterBrowser {
         guard MonotonicClock.now() - heldSince < Self.stale else {
             return browse(note: DeadLetterNote("held for long (the broker's consumer_timeout is near): browsed again; nothing moved", isError: true))
         }
+        guard held[index].whole else {
+            contents.note = DeadLetterNote(
+                "this item is held cut short (the view keeps \(Self.byteBudget >> 20) MiB of items whole): R moves all, or use loader --from-failed; nothing moved",
+                isError: true)
+            return
+        }
         let delivery = held[index].delivery
         do {
             try FailedItemMover.publishFreshCopy(of: delivery, to: topology, on: connection)
             try connection.waitForConfirms()
             try connection.ack(delivery.tag)
             held.remove(at: index)
+            keptBytes -= delivery.body.count
             contents.rows.removeAll { $0.tag == id }
             moved += 1
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)

@@ -52,9 +52,10 @@ package struct DeadLetterRow: Sendable, Equatable {
     /// Bytes of an item read for its row (the text is cut shorter still).
     static let itemBytes = 1024
 
+    /// Printable text; bytes that are not UTF-8 (decoded as U+FFFD) show as "?" like controls.
     private static func text(_ raw: String) -> String {
         var cut = false
-        return ProgressEvent.printable(raw, cut: &cut)
+        return String(String.UnicodeScalarView(ProgressEvent.printable(raw, cut: &cut).unicodeScalars.map { $0 == "\u{FFFD}" ? "?" : $0 }))
     }
 
     /// A header as text: strings made printable, numbers written out.

@@ -33,6 +33,8 @@ package struct DeadLetterContents: Sendable, Equatable {
     package var exists = true
     /// How many the browser holds at most.
     package var limit = 0
+    /// Items held with their body cut short (beyond the browser's byte budget): `r` cannot move them.
+    package var cutItems = 0
     package var note: DeadLetterNote?
     /// Wall-clock time of the browse (Unix seconds): the rows' ages count from it.
     package var browsedAt = 0.0

@@ -56,11 +56,16 @@ extension Renderer {
             // A failure gave everything back: what the queue holds now is not known.
             line.append(" Nothing held (see below): u browses again.", .dim, limit: width)
         } else if contents.total == 0 {
-            line.append(" \(queue) is empty: no dead letters.", .good, limit: width)
+            // Another wqtop's view may hold some: held items are not ready, and AMQP cannot tell.
+            line.append(" No dead letters ready in \(queue) (another wqtop's view may hold some).", .good, limit: width)
         } else if contents.waiting > 0 {
             line.append(
                 " Showing \(NumberFormat.count(contents.rows.count)) of \(NumberFormat.count(contents.total)): "
                     + "\(NumberFormat.count(contents.waiting)) more wait in the queue (browse limit \(NumberFormat.count(contents.limit))).",
+                .warning, limit: width)
+        } else if contents.cutItems > 0 {
+            line.append(
+                " Held unacknowledged; \(NumberFormat.count(contents.cutItems)) beyond \(DeadLetterBrowser.byteBudget >> 20) MiB kept cut short (R moves them, r does not).",
                 .warning, limit: width)
         } else {
             line.append(" Held unacknowledged; closing this view puts them back in order.", .dim, limit: width)

@@ -8,7 +8,8 @@ extension Renderer {
     func failurePane(_ s: MonitorSnapshot, rows: Int) -> [StyledLine] {
         var heading = StyledLine()
         let shown = min(s.failures.count, rows - 1)
-        let total = max(s.failureEvents, s.failures.count)
+        // The pods' counts of failed attempts are complete; failure events may be skipped (rate limit).
+        let total = max(s.failed, s.failures.count)
         let title = " LATEST FAILURES (\(shown) of \(NumberFormat.count(total)), newest first)"
         heading.append(TextWidth.pad(title, to: width), .heading, limit: width)
         let podWidth = min(20, max(8, s.failures.prefix(shown).map { TextWidth.of($0.event.pod) }.max() ?? 8))

@@ -55,7 +55,9 @@ struct DeadLetterViewTests {
         defer { tmux.kill() }
         try startMonitor(env, tmux: tmux)
         try tmux.keys("f")
-        let screen = try tmux.waitFor("5 held", timeout: 20)
+        // The selected item's reason is drawn below the rows: the frame is whole once it shows.
+        try tmux.waitFor("5 held", timeout: 20)
+        let screen = try tmux.waitFor(" Reason: command failed", timeout: 5)
         #expect(screen.contains(" wqtop  dead letters: \(queue).failed @ 127.0.0.1:\(TestBroker.port)"))
         let rows = screen.split(separator: "\n").filter { $0.contains("item-") && $0.contains("exit status 3") }
         #expect(rows.count == 5, "\(screen)")
@@ -85,6 +87,68 @@ struct DeadLetterViewTests {
         #expect(try peek(queue + ".failed") == before)
     }
 
+    @Test("the view keeps 64 MiB of items whole: of twenty items of 12 MiB the rest is held cut short, r refuses those, memory stays bounded, order kept")
+    func byteBudget() throws {
+        let queue = TestBroker.uniqueQueue("dead-big")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(1, queue: queue)
+        let publisher = try TestBroker.connect(queue: queue)
+        defer { publisher.close() }
+        try publisher.enableConfirms()
+        for n in 2...21 {
+            let body = Array("item-\(n) ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 12 << 20)
+            try body.withUnsafeBytes { try publisher.publish(routingKey: queue + ".failed", body: $0) }
+            try publisher.waitForConfirms()
+        }
+        try waitUntil("21 dead letters") { try TestBroker.counts(queue + ".failed")?.ready == 21 }
+        let tmux = Tmux(session: "wqtop-dl-\(UUID().uuidString.prefix(6))")
+        defer { tmux.kill() }
+        try startMonitor(env, tmux: tmux)
+        try tmux.keys("f")
+        // item-1 is small; five of 12 MiB fit in 64 MiB whole, the other fifteen are cut short.
+        let screen = try tmux.waitFor("21 held", timeout: 60)
+        #expect(screen.contains("15 beyond 64 MiB kept cut short (R moves them, r does not)"), "\(screen)")
+        let status = try String(contentsOfFile: "/proc/\(try tmux.panePID())/status", encoding: .utf8)
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? Int.max
+        #expect(peak < 170_000, "wqtop's peak memory \(peak) kB: 21 items of 252 MiB in all must not all stay whole")
+        // The last one is cut short: r refuses it; the second one is whole: r moves it.
+        try tmux.keys("G")
+        try tmux.keys("r")
+        try tmux.waitFor("this item is held cut short", timeout: 10)
+        #expect(try TestBroker.counts(queue)?.ready == 0)
+        try tmux.keys("g")
+        try tmux.keys("j")
+        try tmux.keys("r")
+        try tmux.waitFor("moved 1 item back", timeout: 20)
+        #expect(try TestBroker.counts(queue)?.ready == 1)
+        try tmux.keys("f")
+        try waitUntil("the rest back") { try TestBroker.counts(queue + ".failed")?.ready == 20 }
+        let order = try peek(queue + ".failed").map { String($0.split(separator: " ").first ?? "") }
+        #expect(order == ["item-1"] + (3...21).map { "item-\($0)" }, "\(order)")
+    }
+
+    @Test("while one wqtop's view holds every dead letter, another's says none is ready and that a view may hold some, not 'empty'")
+    func otherViewerHoldsThem() throws {
+        let queue = TestBroker.uniqueQueue("dead-other")
+        defer { TestBroker.cleanUp(queue) }
+        let env = try deadLetters(3, queue: queue)
+        let first = Tmux(session: "wqtop-dl-\(UUID().uuidString.prefix(6))")
+        defer { first.kill() }
+        try startMonitor(env, tmux: first)
+        try first.keys("f")
+        try first.waitFor("3 held", timeout: 20)
+        let second = Tmux(session: "wqtop-dl-\(UUID().uuidString.prefix(6))")
+        defer { second.kill() }
+        try startMonitor(env, tmux: second)
+        try second.keys("f")
+        let screen = try second.waitFor("No dead letters ready in \(queue).failed (another wqtop's view may hold some", timeout: 20)
+        #expect(!screen.contains("is empty"))
+        try first.keys("f")
+        try waitUntil("the items back") { try TestBroker.counts(queue + ".failed")?.ready == 3 }
+        try second.keys("u")
+        try second.waitFor("3 held", timeout: 20)
+    }
+
     @Test("r moves exactly the selected item back with a fresh attempt count; R then n moves nothing; R then y moves all, counted as a load")
     func requeueKeys() throws {
         let queue = TestBroker.uniqueQueue("dead-move")
@@ -112,7 +176,7 @@ struct DeadLetterViewTests {
         try tmux.waitFor("Move all 3 back to \(queue)? y/n", timeout: 10)
         try tmux.keys("y")
         try tmux.waitFor("moved 3 items back to \(queue)", timeout: 30)
-        try tmux.waitFor("\(queue).failed is empty", timeout: 10)
+        try tmux.waitFor("No dead letters ready in \(queue).failed", timeout: 10)
         #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
         #expect(try TestBroker.counts(queue)?.ready == 4)
         // The moves were load events: wqtop's progress bar counts 4 loaded.

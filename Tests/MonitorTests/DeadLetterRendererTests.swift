@@ -71,7 +71,7 @@ struct DeadLetterRendererTests {
     @Test("an empty or missing dead-letter queue says so; the first browse says it is browsing")
     func emptyAndMissing() {
         var t = frame(view(rows: 0)).map(\.text)
-        #expect(t[1] == " jobs.failed is empty: no dead letters.")
+        #expect(t[1] == " No dead letters ready in jobs.failed (another wqtop's view may hold some).")
         #expect(t[4].allSatisfy { $0 == " " } && t[21].allSatisfy { $0 == " " })
         var missing = view(rows: 0)
         missing.deadLetters?.contents?.exists = false
