@@ -22,7 +22,7 @@ extension AMQPConnection {
             channel: Self.publishChannel, exchange: "", routingKey: routingKey, mandatory: true, persistent: true,
             body: body, frameMax: Int(amqp_get_frame_max(state)))
         if confirms[Self.publishChannel] != nil { _ = confirms[Self.publishChannel]!.recordPublish() }
-        if outgoing.bytes.count >= Self.queuedPublishLimit { try flushQueuedPublishes(state) }
+        if outgoing.unwritten >= Self.queuedPublishLimit { try flushQueuedPublishes(state) }
     }
 
     /// Bytes of queued publishes that are written without waiting for the next call.
@@ -38,16 +38,28 @@ extension AMQPConnection {
     }
 
     /// Writes every queued byte to the socket; returns the errno of a failed write, else nil.
+    /// rabbitmq-c's socket does not block: when the kernel's buffer is full (a large item, a slow
+    /// broker) the write waits until it can go on, and gives up (ETIMEDOUT) after
+    /// `confirmTimeout` seconds without a byte written (a network gone silent). Nothing is read
+    /// meanwhile: rabbitmq-c could send a heartbeat into the middle of a frame.
     func writeOutgoing(_ state: amqp_connection_state_t) -> Int32? {
         let fd = amqp_get_sockfd(state)
         guard fd >= 0 else { return EBADF }
+        var lastProgress = MonotonicClock.now()
         while !outgoing.isEmpty {
-            let written = outgoing.bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = outgoing.withUnwrittenBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 {
-                if errno == EINTR { continue }
-                return errno
+                let failure = errno
+                if failure == EINTR { continue }
+                guard failure == EAGAIN || failure == EWOULDBLOCK else { return failure }
+                let left = Self.confirmTimeout - (MonotonicClock.now() - lastProgress)
+                guard left > 0 else { return ETIMEDOUT }
+                var writable = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                if poll(&writable, 1, Int32((left * 1000).rounded(.up))) < 0 && errno != EINTR { return errno }
+                continue
             }
             outgoing.consume(written)
+            lastProgress = MonotonicClock.now()
         }
         return nil
     }

@@ -2,8 +2,11 @@
 /// with only the delivery mode, body frames of at most `frameMax`), gathered so that many
 /// publishes leave in one write instead of rabbitmq-c's one `send` per frame.
 struct PublishFrames {
-    /// The encoded frames not yet written.
+    /// The encoded frames; those from `written` on are not written yet.
     private(set) var bytes: [UInt8] = []
+    /// Bytes of `bytes` already written (a large item leaves in several writes: the rest is not
+    /// moved to the front after each).
+    private(set) var written = 0
     /// Messages encoded into `bytes`.
     private(set) var messages = 0
     /// The method frame of the last routing (channel, exchange, key, mandatory): the same for
@@ -11,7 +14,15 @@ struct PublishFrames {
     private var methodFrame: [UInt8] = []
     private var methodKey: (channel: UInt16, exchange: String, routingKey: String, mandatory: Bool)?
 
-    var isEmpty: Bool { bytes.isEmpty }
+    var isEmpty: Bool { written >= bytes.count }
+
+    /// Bytes encoded and not written yet.
+    var unwritten: Int { bytes.count - written }
+
+    /// Calls `body` with the bytes not written yet.
+    func withUnwrittenBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+    }
 
     /// Appends one message. `frameMax` is the negotiated frame size (body frames carry
     /// `frameMax - 8` bytes at most). Exchange and routing key are at most 255 bytes (AMQP
@@ -47,17 +58,18 @@ struct PublishFrames {
 
     /// Forgets the first `count` bytes (written), keeping the rest.
     mutating func consume(_ count: Int) {
-        if count >= bytes.count {
+        written += count
+        if written >= bytes.count {
             bytes.removeAll(keepingCapacity: bytes.capacity <= Self.keptCapacity)
+            written = 0
             messages = 0
-        } else {
-            bytes.removeFirst(count)
         }
     }
 
     /// Forgets everything (the connection is gone; the caller publishes again what matters).
     mutating func discard() {
         bytes.removeAll()
+        written = 0
         messages = 0
     }
 

@@ -87,7 +87,8 @@ struct PublishFramesTests {
         #expect(queued.messages == 2)
         let total = queued.bytes.count
         queued.consume(10)
-        #expect(queued.bytes.count == total - 10 && queued.messages == 2)
+        #expect(queued.unwritten == total - 10 && queued.messages == 2)
+        #expect(queued.withUnwrittenBytes { Array($0) } == Array(queued.bytes[10...]))
         queued.consume(total - 10)
         #expect(queued.isEmpty && queued.messages == 0)
     }

@@ -51,13 +51,14 @@ struct LoadAndDrainTests {
         #expect(Set(done) == Set((0..<300).map(String.init)))
     }
 
-    @Test("odd items round-trip byte for byte: 200 kB, UTF-8, quotes, spaces, from a file and stdin")
+    @Test("odd items round-trip byte for byte: 200 kB, 8 MiB (more than a socket buffer takes at once), UTF-8, quotes, spaces, from a file and stdin")
     func oddItemsRoundTrip() throws {
         let queue = TestBroker.uniqueQueue("odd")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
         let items: [[UInt8]] = [
             [UInt8](repeating: 0x41, count: 200_000),
+            [UInt8](repeating: 0x42, count: 8 << 20),
             Array("zażółć gęślą jaźń 🚀 日本語".utf8),
             Array(#"it's "quoted" $HOME `id` \n"#.utf8),
             Array("  leading and trailing spaces  ".utf8),
@@ -71,7 +72,7 @@ struct LoadAndDrainTests {
         let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
         let byFile = try Executables.run("loader", ["--file", file], environment: env)
         #expect(byFile.status == 0, "\(byFile.output)")
-        #expect(byFile.stderr.contains("loaded 5 items"))
+        #expect(byFile.stderr.contains("loaded 6 items"))
         let byStdin = try Executables.run("loader", ["--file", "-"], environment: env, stdin: Data(text))
         #expect(byStdin.status == 0, "\(byStdin.output)")
         let drained = try TestBroker.drain(queue)
