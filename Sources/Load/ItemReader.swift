@@ -10,6 +10,9 @@ package struct ItemReader {
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where the search for the next newline goes on: the bytes before it hold none. A long line
+    /// comes in many reads, and is searched once, not once per read.
+    private var searched = 0
     private var atEnd = false
 
     package init(fd: Int32) {
@@ -19,13 +22,15 @@ package struct ItemReader {
     /// The next item, nil at the end. Throws when reading fails.
     package mutating func next() throws -> [UInt8]? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = buffer[max(start, searched)...].firstIndex(of: 0x0A) {
                 var line = Array(buffer[start..<newline])
                 start = newline + 1
+                searched = start
                 if line.last == 0x0D { line.removeLast() }
                 if line.isEmpty { continue }
                 return line
             }
+            searched = buffer.count
             if atEnd {
                 guard start < buffer.count else { return nil }
                 var line = Array(buffer[start...])
@@ -40,6 +45,7 @@ package struct ItemReader {
     private mutating func fill() throws {
         if start > 0 {
             buffer.removeFirst(start)
+            searched -= start
             start = 0
         }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

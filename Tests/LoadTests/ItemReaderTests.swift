@@ -47,6 +47,14 @@ struct ItemReaderTests {
         #expect(got.last == Array("item-4999".utf8))
     }
 
+    @Test("lines around and across the 64 KiB reads, \\r\\n split between two reads, and a line of many reads come back whole")
+    func readBoundaries() throws {
+        let lengths = [65_535, 65_534, 65_536, 1, 65_537, 3 * 65_536 + 7, 2]
+        let lines = lengths.enumerated().map { [UInt8](repeating: UInt8(0x61 + $0.offset), count: $0.element) }
+        let input = lines.flatMap { $0 + [0x0D, 0x0A] }
+        #expect(try items(from: input) == lines)
+    }
+
     @Test("a file that does not exist is a usage error naming it")
     func missingFile() {
         #expect(throws: WorkQueueError.usage("--file /nonexistent/items.txt: No such file or directory; check the path")) {
