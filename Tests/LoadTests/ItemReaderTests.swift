@@ -51,7 +51,7 @@ struct ItemReaderTests {
     func readBoundaries() throws {
         let lengths = [65_535, 65_534, 65_536, 1, 65_537, 3 * 65_536 + 7, 2]
         let lines = lengths.enumerated().map { [UInt8](repeating: UInt8(0x61 + $0.offset), count: $0.element) }
-        let input = lines.flatMap { $0 + [0x0D, 0x0A] }
+        let input: [UInt8] = lines.flatMap { $0 + [UInt8]([0x0D, 0x0A]) }
         #expect(try items(from: input) == lines)
     }
 
