@@ -84,9 +84,6 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
         case sentAt = "sent_at"
     }
 
-    /// The event as one line of JSON.
-    package func encoded() -> [UInt8] { JSONLine.encode(self) }
-
     /// Decodes an event; nil for anything that is not a version-1 event (other tools may
     /// publish to the exchange too).
     package static func decode(_ bytes: [UInt8]) -> ProgressEvent? {
