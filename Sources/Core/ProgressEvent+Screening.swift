@@ -49,7 +49,9 @@ extension ProgressEvent {
             var v: Int
             var kind: String?
         }
-        if let header = try? JSONDecoder().decode(Kind.self, from: data), let kind = header.kind {
+        // Only a message that names a "kind" somewhere can have one: a processor's progress event,
+        // the most common by far, is decoded once, not twice.
+        if Self.mentionsKind(bytes), let header = try? JSONDecoder().decode(Kind.self, from: data), let kind = header.kind {
             guard header.v == version else { return .foreign }
             switch kind {
             case LoadEvent.kind:
@@ -73,6 +75,16 @@ extension ProgressEvent {
             return .rejected("not a version-1 progress event (not JSON, a wrong type or a missing field)")
         }
         return event.screened(wallTime: wallTime)
+    }
+
+    /// Whether the bytes hold `"kind"` anywhere (then the message may be a load or failure event).
+    static func mentionsKind(_ bytes: [UInt8]) -> Bool {
+        let needle: [UInt8] = Array("\"kind\"".utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { i in
+            bytes[i] == needle[0] && bytes[i + 1] == needle[1] && bytes[i + 2] == needle[2] && bytes[i + 3] == needle[3]
+                && bytes[i + 4] == needle[4] && bytes[i + 5] == needle[5]
+        }
     }
 
     /// Checks a decoded event against `Limits`; `wallTime` (Unix seconds), when given, dates it.

@@ -43,6 +43,8 @@ package enum TextWidth {
     static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if isControl(scalar) { return 1 }  // replaced by "?" in clean()
+        // Printable ASCII, most of what a frame holds: one column, without a Unicode table lookup.
+        if v < 0x7F { return 1 }
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
         default: break

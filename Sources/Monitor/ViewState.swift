@@ -70,25 +70,35 @@ package struct ViewState: Sendable, Equatable {
         return .redraw
     }
 
-    /// Pods in the chosen order.
+    /// Pods in the chosen order. Each pod's name is split into its natural-order chunks once,
+    /// not at every comparison (a frame sorts every pod).
     package func sorted(_ pods: [PodRow]) -> [PodRow] {
+        let keys = pods.map { NaturalKey(chunks: Self.chunks($0.pod), instance: $0.instance) }
+        let naturalLess: (Int, Int) -> Bool = { keys[$0] < keys[$1] }
+        let order: [Int]
+        let all = Array(pods.indices)
         switch sort {
-        case .pod: return pods.sorted { Self.naturalLess($0, $1) }
-        case .processed: return pods.sorted { $0.processed != $1.processed ? $0.processed > $1.processed : Self.naturalLess($0, $1) }
-        case .rate: return pods.sorted { $0.rate != $1.rate ? $0.rate > $1.rate : Self.naturalLess($0, $1) }
-        case .state: return pods.sorted { Self.rank($0) != Self.rank($1) ? Self.rank($0) < Self.rank($1) : Self.naturalLess($0, $1) }
-        case .lastSeen: return pods.sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen > $1.lastSeen : Self.naturalLess($0, $1) }
+        case .pod: order = all.sorted(by: naturalLess)
+        case .processed: order = all.sorted { pods[$0].processed != pods[$1].processed ? pods[$0].processed > pods[$1].processed : naturalLess($0, $1) }
+        case .rate: order = all.sorted { pods[$0].rate != pods[$1].rate ? pods[$0].rate > pods[$1].rate : naturalLess($0, $1) }
+        case .state: order = all.sorted { Self.rank(pods[$0]) != Self.rank(pods[$1]) ? Self.rank(pods[$0]) < Self.rank(pods[$1]) : naturalLess($0, $1) }
+        case .lastSeen: order = all.sorted { pods[$0].lastSeen != pods[$1].lastSeen ? pods[$0].lastSeen > pods[$1].lastSeen : naturalLess($0, $1) }
         }
+        return order.map { pods[$0] }
     }
 
-    /// Pod names in natural order: processor-2 before processor-10.
-    static func naturalLess(_ a: PodRow, _ b: PodRow) -> Bool {
-        let x = chunks(a.pod), y = chunks(b.pod)
-        for (p, q) in zip(x, y) where p != q {
-            if let m = Int(p), let n = Int(q) { return m < n }
-            return p < q
+    /// A pod name in natural order: processor-2 before processor-10; the instance breaks ties.
+    private struct NaturalKey: Comparable {
+        var chunks: [String]
+        var instance: String
+
+        static func < (a: NaturalKey, b: NaturalKey) -> Bool {
+            for (p, q) in zip(a.chunks, b.chunks) where p != q {
+                if let m = Int(p), let n = Int(q) { return m < n }
+                return p < q
+            }
+            return a.chunks.count != b.chunks.count ? a.chunks.count < b.chunks.count : a.instance < b.instance
         }
-        return x.count != y.count ? x.count < y.count : a.instance < b.instance
     }
 
     private static func chunks(_ text: String) -> [String] {
@@ -96,11 +106,12 @@ package struct ViewState: Sendable, Equatable {
         var current = ""
         var digits = false
         for c in text {
-            if c.isASCII && c.isNumber != digits && !current.isEmpty {
+            let isDigit = c.asciiValue.map { (0x30...0x39).contains($0) } ?? false
+            if isDigit != digits && !current.isEmpty {
                 out.append(current)
                 current = ""
             }
-            digits = c.isASCII && c.isNumber
+            digits = isDigit
             current.append(c)
         }
         if !current.isEmpty { out.append(current) }
