@@ -28,6 +28,12 @@ extension AMQPConnection {
     /// Bytes of queued publishes that are written without waiting for the next call.
     package static let queuedPublishLimit = 128 << 10
 
+    /// Writes the queued publishes now (the caller is about to wait for something else).
+    package func writeQueuedPublishes() throws(WorkQueueError) {
+        guard let state, !outgoing.isEmpty else { return }
+        try flushQueuedPublishes(state)
+    }
+
     /// Writes the queued publishes; a failed write abandons the connection (lost).
     func flushQueuedPublishes(_ state: amqp_connection_state_t) throws(WorkQueueError) {
         guard let failure = writeOutgoing(state) else { return }
@@ -39,27 +45,25 @@ extension AMQPConnection {
 
     /// Writes every queued byte to the socket; returns the errno of a failed write, else nil.
     /// rabbitmq-c's socket does not block: when the kernel's buffer is full (a large item, a slow
-    /// broker) the write waits until it can go on, and gives up (ETIMEDOUT) after
-    /// `confirmTimeout` seconds without a byte written (a network gone silent). Nothing is read
-    /// meanwhile: rabbitmq-c could send a heartbeat into the middle of a frame.
+    /// broker, a broker that blocks publishers under a resource alarm and stops reading) the write
+    /// waits until it can go on, without a limit, as rabbitmq-c's own send does: an alarm may last
+    /// long, and the loader waits it out. A network gone silent ends the wait when the kernel
+    /// gives up retransmitting (ETIMEDOUT). Nothing is read meanwhile: rabbitmq-c could send a
+    /// heartbeat into the middle of a frame.
     func writeOutgoing(_ state: amqp_connection_state_t) -> Int32? {
         let fd = amqp_get_sockfd(state)
         guard fd >= 0 else { return EBADF }
-        var lastProgress = MonotonicClock.now()
         while !outgoing.isEmpty {
             let written = outgoing.withUnwrittenBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 {
                 let failure = errno
                 if failure == EINTR { continue }
                 guard failure == EAGAIN || failure == EWOULDBLOCK else { return failure }
-                let left = Self.confirmTimeout - (MonotonicClock.now() - lastProgress)
-                guard left > 0 else { return ETIMEDOUT }
                 var writable = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                if poll(&writable, 1, Int32((left * 1000).rounded(.up))) < 0 && errno != EINTR { return errno }
+                if poll(&writable, 1, -1) < 0 && errno != EINTR { return errno }
                 continue
             }
             outgoing.consume(written)
-            lastProgress = MonotonicClock.now()
         }
         return nil
     }

@@ -19,8 +19,10 @@ package struct ItemReader {
         self.fd = fd
     }
 
-    /// The next item, nil at the end. Throws when reading fails.
-    package mutating func next() throws -> [UInt8]? {
+    /// The next item, nil at the end. Throws when reading fails. `beforeWaiting` runs before a
+    /// read that would wait for input (a slow producer on a pipe): the loader writes what it
+    /// has queued then, so items already read do not wait for the next ones.
+    package mutating func next(beforeWaiting: () throws -> Void = {}) throws -> [UInt8]? {
         while true {
             if let newline = buffer[max(start, searched)...].firstIndex(of: 0x0A) {
                 var line = Array(buffer[start..<newline])
@@ -38,16 +40,18 @@ package struct ItemReader {
                 if line.last == 0x0D { line.removeLast() }
                 return line.isEmpty ? nil : line
             }
-            try fill()
+            try fill(beforeWaiting: beforeWaiting)
         }
     }
 
-    private mutating func fill() throws {
+    private mutating func fill(beforeWaiting: () throws -> Void) throws {
         if start > 0 {
             buffer.removeFirst(start)
             searched -= start
             start = 0
         }
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, 0) == 0 { try beforeWaiting() }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

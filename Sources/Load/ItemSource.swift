@@ -57,8 +57,8 @@ package struct ItemIterator {
         self.kind = kind
     }
 
-    /// The next item, or nil at the end.
-    package mutating func next() throws -> [UInt8]? {
+    /// The next item, or nil at the end; `beforeWaiting` as in `ItemReader.next`.
+    package mutating func next(beforeWaiting: () throws -> Void = {}) throws -> [UInt8]? {
         switch kind {
         case .list(let items):
             guard index < items.count else { return nil }
@@ -69,7 +69,7 @@ package struct ItemIterator {
             index += 1
             return Array(String(index - 1).utf8)
         case .reader(var reader, let fd):
-            let item = try reader.next()
+            let item = try reader.next(beforeWaiting: beforeWaiting)
             kind = .reader(reader, closeFD: fd)
             if item == nil, let fd {
                 close(fd)

@@ -38,7 +38,8 @@ package final class Loader {
         try connect(firstTime: true)
         var items = try config.source.makeIterator()
         var published = 0
-        while let item = try items.next() {
+        // Before waiting for input, what is queued goes out: a slow producer's items reach the queue.
+        while let item = try items.next(beforeWaiting: { try withReconnect { try self.connection?.writeQueuedPublishes() } }) {
             try withReconnect { try self.publish(item) }
             try withReconnect { try self.settleIfWindowFull(published: published) }
             published += 1

@@ -88,6 +88,20 @@ struct LoadAndDrainTests {
         #expect(copies.sorted { $0.lexicographicallyPrecedes($1) } == items.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
+    @Test("a slow producer on --file -: each item reaches the queue when it is read, not when more input comes")
+    func slowProducer() throws {
+        let queue = TestBroker.uniqueQueue("slow-producer")
+        defer { TestBroker.cleanUp(queue) }
+        let loader = Executables.binDirectory.appendingPathComponent("loader").path
+        let pipeline = "(echo first; echo second; sleep 6; echo third) | '\(loader)' --quiet --file -"
+        let running = try Command("/bin/sh", ["-c", pipeline], environment: TestBroker.environment(queue: queue), timeout: 30).start()
+        // Long before the producer writes again: the first two items are in the queue.
+        try waitUntil("the first two items in the queue", timeout: 4) { try TestBroker.counts(queue)?.ready == 2 }
+        let end = try running.wait(timeout: 30)
+        #expect(end.status == 0, "\(end.output)")
+        #expect(try TestBroker.counts(queue)?.ready == 3)
+    }
+
     @Test("the loader names items on the command line; the processor with nothing to do exits 0 quickly")
     func argumentsAndEmptyQueue() throws {
         let queue = TestBroker.uniqueQueue("args")
