@@ -55,12 +55,16 @@ extension AMQPConnection {
     /// Reads confirms until at most `outstanding` publishes are unconfirmed. A nack, a returned
     /// message or a closed channel is an error saying how many publishes were confirmed.
     /// Deliveries of the work channel that arrive meanwhile are kept for `nextEvent`. While the
-    /// broker blocks the connection (a resource alarm) it waits without a limit and tells
-    /// `whileBlocked` the reason about once a second; otherwise no confirm for `confirmTimeout`
-    /// seconds is a lost connection.
-    package func waitForConfirms(untilOutstanding outstanding: UInt64 = 0, whileBlocked: ((String) -> Void)? = nil) throws(WorkQueueError) {
+    /// broker blocks the connection (a resource alarm) it waits, without a limit unless
+    /// `blockedLimit` seconds are given (then a lost connection), and tells `whileBlocked` the
+    /// reason about once a second; otherwise no confirm for `confirmTimeout` seconds is a lost
+    /// connection.
+    package func waitForConfirms(
+        untilOutstanding outstanding: UInt64 = 0, blockedLimit: Double? = nil, whileBlocked: ((String) -> Void)? = nil
+    ) throws(WorkQueueError) {
         let state = try live("wait for confirms")
         var silent = 0.0
+        var blocked = 0.0
         while (confirms[Self.publishChannel]?.outstanding ?? 0) > outstanding {
             if try receiveFrame(waiting: 1, "wait for publisher confirms", during: "basic.publish") {
                 silent = 0
@@ -68,6 +72,14 @@ extension AMQPConnection {
             }
             if let reason = blockedReason {
                 silent = 0
+                blocked += 1
+                if let blockedLimit, blocked >= blockedLimit {
+                    // The copies may still be stored once the alarm ends: a duplicate at worst.
+                    let error = WorkQueueError(.connectionLost,
+                        "basic.publish: the broker at \(endpoint) blocks publishing (\(reason)) for \(Int(blockedLimit)) s; what was published may still be stored once it resumes")
+                    abandon()
+                    throw error
+                }
                 whileBlocked?(reason)
                 continue
             }

@@ -38,7 +38,8 @@ package struct FailedItemMover {
     /// Moves what the dead-letter queue holds when it starts, over `connection` (a connection of
     /// its own: it consumes on the work channel and publishes with confirms). Returns how many
     /// were moved, nil when none waited; `eventsOff` hears why load events cannot be sent.
-    package func moveAll(on connection: AMQPConnection, eventsOff: (WorkQueueError) -> Void) throws -> Int? {
+    /// `blockedLimit`, when given, bounds each wait for confirms while the broker blocks publishing.
+    package func moveAll(on connection: AMQPConnection, blockedLimit: Double? = nil, eventsOff: (WorkQueueError) -> Void) throws -> Int? {
         let topology = Topology(settings)
         let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
         guard waiting > 0 else { return nil }
@@ -52,7 +53,7 @@ package struct FailedItemMover {
         var unacked = 0
         func settle() throws {
             guard unacked > 0 else { return }
-            try connection.waitForConfirms()
+            try connection.waitForConfirms(blockedLimit: blockedLimit)
             try connection.ack(lastTag, multiple: true)
             unacked = 0
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection)

@@ -30,6 +30,9 @@ package final class DeadLetterBrowser {
     /// consumer_timeout (30 min by default), so a move after `stale` seconds browses again first.
     private var heldSince = 0.0
     static let stale = 25 * 60.0
+    /// Seconds a move waits for confirms while the broker blocks publishing before it gives up
+    /// (the held original goes back; the copy may still be stored later: a duplicate at worst).
+    static let blockedLimit = 10.0
     /// Single moves count as one load run of this browser (load events, for the progress bar).
     private var events: LoadEventPublisher
     private var moved = 0
@@ -63,6 +66,9 @@ package final class DeadLetterBrowser {
         }
         return contents
     }
+
+    /// Dead letters held now (not ready in the queue while held).
+    package var heldCount: Int { held.count }
 
     /// Whether a connection (holding dead letters) is open: its heartbeats need answers.
     package var isConnected: Bool { connection != nil }
@@ -177,11 +183,17 @@ package final class DeadLetterBrowser {
         }
         let delivery = held[index].delivery
         do {
+            // The session's alarm probe may not know yet: the view's own connection is asked too.
+            try connection.readAvailable()
+            if let reason = connection.blockedReason {
+                contents.note = DeadLetterNote("the broker blocks publishing (\(reason)): nothing moved; try again once it resumes", isError: true)
+                return
+            }
             try FailedItemMover.publishFreshCopy(of: delivery, to: topology, on: connection)
-            try connection.waitForConfirms()
+            // The screen waits for the confirm: not through a whole alarm.
+            try connection.waitForConfirms(blockedLimit: Self.blockedLimit)
             try connection.ack(delivery.tag)
             held.remove(at: index)
-            keptBytes -= delivery.body.count
             contents.rows.removeAll { $0.tag == id }
             moved += 1
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)
@@ -207,7 +219,7 @@ package final class DeadLetterBrowser {
             }
             var eventsOff: String?
             let mover = FailedItemMover(settings: settings, log: log, progressExchange: progressExchange)
-            let count = try mover.moveAll(on: connection) { eventsOff = log.describe($0) }
+            let count = try mover.moveAll(on: connection, blockedLimit: Self.blockedLimit) { eventsOff = log.describe($0) }
             note = DeadLetterNote("moved \(NumberFormat.count(count ?? 0)) items back to \(topology.queue)" + (eventsOff.map { " (load events are off: \($0))" } ?? ""))
         } catch {
             note = DeadLetterNote(
