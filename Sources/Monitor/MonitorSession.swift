@@ -67,16 +67,25 @@ package final class MonitorSession {
     /// Without a terminal, a first connection that fails is an error (exit 69/77). With
     /// `--receipt`, the receipt is written on every end that returns a code.
     package func run(display: MonitorDisplay) throws -> Int32 {
+        // The dead-letter view gives back what it holds after the receipt counted it.
+        defer { deadLetters?.close() }
         let code = try watch(display: display)
         if let receipt { try receipt.write(finalReceipt(code: code)) }
         return code
     }
 
-    /// The receipt as the session ends with `code`: the queues sampled once more when connected.
+    /// The receipt as the session ends with `code`: the queues sampled once more when connected,
+    /// unless a signal ended it (a pod being stopped has a grace period to keep, and a silent
+    /// network would hold each sample up to the RPC timeout): then the last samples stand.
     private func finalReceipt(code: Int32) -> Receipt {
         let now = MonotonicClock.now()
-        sample(now: now)
-        let deadLetters = try? connection?.inspectQueue(Topology(config.connection).deadLetterQueue)
+        let signalled = [ExitCode.interrupted, ExitCode.terminated, ExitCode.hangUp].contains(code)
+        if !signalled && model.connectionProblem == nil { sample(now: now) }
+        var deadLetters: Int?
+        if !signalled, let counts = try? connection?.inspectQueue(Topology(config.connection).deadLetterQueue) {
+            // What the view holds is not ready, but still in the queue.
+            deadLetters = counts.ready + (self.deadLetters?.heldCount ?? 0)
+        }
         let snapshot = model.snapshot(at: now)
         let endedBy = switch code {
         case ExitCode.interrupted: "SIGINT"
@@ -84,13 +93,12 @@ package final class MonitorSession {
         case ExitCode.hangUp: "hang-up"
         default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
         }
-        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetters?.ready)
+        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetters)
     }
 
     /// The loop of `run`.
     private func watch(display: MonitorDisplay) throws -> Int32 {
         var nextSample = MonotonicClock.now()
-        defer { deadLetters?.close() }
         while true {
             let now = MonotonicClock.now()
             if connection == nil && now >= nextConnect {

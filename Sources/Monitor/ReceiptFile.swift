@@ -33,7 +33,10 @@ package struct ReceiptFile: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let bytes = Array((try? encoder.encode(receipt)) ?? Data()) + [UInt8(ascii: "\n")]
+        guard let encoded = try? encoder.encode(receipt) else {
+            throw WorkQueueError.failure("cannot write the receipt '\(path)': it could not be encoded as JSON")
+        }
+        let bytes = Array(encoded) + [UInt8(ascii: "\n")]
         let temporary = temporaryPath
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("cannot create \(temporary)") }
