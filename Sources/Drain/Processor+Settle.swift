@@ -85,14 +85,15 @@ extension Processor {
     }
 
     /// In the loop: acknowledges finished items now, or holds them a moment while the processor
-    /// has work at hand without them (see `AckPacing`); at once while stopping, and with
-    /// --no-progress (no event to save).
+    /// has work at hand without them (see `AckPacing`); at once while stopping, with
+    /// --no-progress and while the broker blocks publishing (no event to save).
     func paceAcks(now: Double) throws {
         let unacknowledged = acks.unsettledCount + acks.pending
         let due = ackPacing.flushNow(
             now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
             prefetch: config.prefetch)
-        if due || stop.isRequested || config.progressExchange == nil { try flushAcks() }
+        // No event can go out while the broker blocks publishing: nothing to save by holding them.
+        if due || stop.isRequested || config.progressExchange == nil || publisher?.blockedReason != nil { try flushAcks() }
     }
 
     /// Acknowledges finished items as the batcher says (never past an unsettled one), after the

@@ -75,6 +75,11 @@ package struct ProgressPublisher {
         now: Double, on connection: AMQPConnection?
     ) {
         guard let exchange = target?.name, let connection else { return }
+        // Not sent while the broker blocks publishing (publishTransient would skip it): counted.
+        guard connection.blockedReason == nil else {
+            skippedFailures += 1
+            return
+        }
         failureTokens = min(FailureEvent.perSecond, failureTokens + (now - lastRefill) * FailureEvent.perSecond)
         lastRefill = now
         guard failureTokens >= 1 else {
