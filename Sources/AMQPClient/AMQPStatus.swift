@@ -80,8 +80,13 @@ enum AMQPStatus {
     static func closeError(code: UInt16, reason: String, _ what: String, endpoint: String, connection: Bool) -> WorkQueueError {
         let scope = connection ? "connection" : "channel"
         switch code {
-        case 403:
+        case 403 where connection && what.hasPrefix("login"):
             return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(reason)", remedy: .checkCredentials)
+        case 403:
+            // After login the credentials were fine: a permission is missing, not a password.
+            let operation = String(what.prefix { $0 != " " && $0 != ":" })
+            let text = AccessRefusal(operation: operation, brokerReason: reason)?.text ?? reason
+            return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(text)", remedy: .grantPermission)
         case 530 where connection:
             return .init(.accessRefused, "\(what): the broker at \(endpoint) refused the vhost: \(reason)", remedy: .checkVhost)
         case 320:

@@ -35,6 +35,12 @@ package struct WorkQueueError: Error, Sendable, Equatable, CustomStringConvertib
         case checkVhost
         /// A queue or exchange exists with other settings than those asked for.
         case queueSettingsDiffer
+        /// The broker refused an operation after login: the user lacks a permission (the error
+        /// names it and the object); an administrator grants it.
+        case grantPermission
+        /// A queue or exchange is missing and this user may not create it: declare the topology
+        /// once as a user who may, or grant configure permission.
+        case declareTopology
     }
 
     /// One part of an error's text and the remedy said right after it. An error that sums up

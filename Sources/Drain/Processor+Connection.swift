@@ -11,7 +11,7 @@ extension Processor {
     func connect() throws {
         try links.open(config.connection, podName: config.podName)
         guard let connection, let publisher else { return }
-        try topology.declare(using: connection.declareQueue)
+        try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         try connection.setPrefetch(config.prefetch)
         if let error = progress.prepare(on: publisher) {
             log.always("progress events are off on this connection: \(log.describe(error))")

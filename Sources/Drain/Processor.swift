@@ -16,7 +16,7 @@ package final class Processor {
     let baseEnvironment: [[UInt8]]
 
     /// The consuming and the publishing connection.
-    var links = BrokerLinks()
+    var links: BrokerLinks
     /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
     var connection: AMQPConnection? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
@@ -45,6 +45,7 @@ package final class Processor {
         self.config = config
         self.log = log
         self.topology = Topology(config.connection)
+        self.links = BrokerLinks(startAddress: config.connection.startAddress)
         self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
         let baseEnvironment = ProcessEnvironment.current()
@@ -66,7 +67,7 @@ package final class Processor {
     /// Drains the queue; returns the exit code.
     package func run() throws -> Int32 {
         let s = config.connection
-        log.info("connecting to work queue \(s.host) \(s.port)")
+        log.info("connecting to work queue \(s.firstAddress.host) \(s.firstAddress.port)")
         try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) {
             do {
                 try connect()
@@ -75,7 +76,7 @@ package final class Processor {
                 throw error
             }
         }
-        log.info("connected to work queue")
+        log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
             while true {
                 do {

@@ -89,6 +89,9 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var connectionProblem: String?
     /// Why the broker blocks publishers (connection.blocked), while it does.
     package var brokerAlarm: String?
+    /// Why wqtop gets no progress events (the broker refused its private queue): only the
+    /// queue's counts are shown.
+    package var eventsOff: String?
     package var state: QueueState = .connecting
     package var ready = 0
     package var consumers = 0
