@@ -21,7 +21,7 @@ struct LoaderCommand: ParsableCommand {
             Exits 0 only when the broker has confirmed every item. With no items named it loads "0".."99".
 
             Exit codes: 0 all confirmed, 1 runtime failure (the error says how many were confirmed), \
-            64 usage or configuration error, 69 broker unreachable, 77 access refused.
+            64 usage or configuration error, 69 broker unreachable, 77 access refused (credentials, or a missing permission: docs/permissions.md).
             """,
         version: ToolVersion.current)
 

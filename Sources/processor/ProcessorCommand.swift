@@ -35,7 +35,7 @@ struct ProcessorCommand: ParsableCommand {
 
             Exit codes: 0 the queue is drained for everyone, 1 runtime failure (or dead letters with \
             --fail-on-dead-letters), 64 usage or configuration error, 69 broker unreachable, \
-            77 access refused, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+            77 access refused (credentials, or a missing permission), 130 stopped by SIGINT, 143 stopped by SIGTERM.
             """,
         version: ToolVersion.current)
 
