@@ -29,6 +29,12 @@ package struct ConsumerTimeout: Sendable, Equatable {
         arrivedAt + seconds - margin
     }
 
+    /// When a delivery still waiting for a slot goes back to the queue instead: a margin before
+    /// its `deadline`, so that work started on it has at least that long.
+    package func returnBy(arrivedAt: Double) -> Double {
+        deadline(arrivedAt: arrivedAt) - margin
+    }
+
     /// The value RabbitMQ names in its close text ("... Timeout value used: 5000 ms. ..."), nil
     /// when the text is not a consumer timeout or names no value (other versions).
     package init?(closeText text: String) {

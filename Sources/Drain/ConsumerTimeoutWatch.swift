@@ -34,6 +34,11 @@ struct ConsumerTimeoutWatch {
         timeout?.deadline(arrivedAt: arrivedAt)
     }
 
+    /// When an item that arrived at `arrivedAt` and still waits for a slot goes back to the queue.
+    func returnBy(arrivedAt: Double) -> Double? {
+        timeout?.returnBy(arrivedAt: arrivedAt)
+    }
+
     /// Remembers an item the broker took back for the timeout.
     mutating func sawTimeOut(_ body: [UInt8]) {
         let key = body.hashValue

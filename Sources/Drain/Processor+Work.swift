@@ -44,11 +44,12 @@ extension Processor {
     }
 
     /// Returns to the queue, without spending an attempt, the waiting deliveries whose broker
-    /// deadline came before a slot did (prefetch above concurrency): started now, they would be
-    /// stopped at once; a fresh copy starts the broker's clock again.
+    /// deadline comes before a slot did (prefetch above concurrency; see
+    /// `ConsumerTimeout.returnBy`): started now, they would be stopped soon; a fresh copy starts
+    /// the broker's clock again.
     private func returnOverdue(now: Double) throws {
         guard let timeout = timeouts.timeout, !stop.isRequested else { return }
-        let overdue = intake.takeArrived(before: now - timeout.seconds + timeout.margin)
+        let overdue = intake.takeArrived(before: now - timeout.returnBy(arrivedAt: 0))
         guard !overdue.isEmpty else { return }
         try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
         log.always("\(overdue.count) items waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")

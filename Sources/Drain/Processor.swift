@@ -191,7 +191,7 @@ package final class Processor {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
-        if let arrived = intake.nextArrival, let due = timeouts.deadline(arrivedAt: arrived) { deadline = min(deadline, due) }
+        if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
         if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)

@@ -31,5 +31,6 @@ struct ConsumerTimeoutTests {
     func deadline() {
         #expect(ConsumerTimeout(milliseconds: 5000).deadline(arrivedAt: 100) == 104)
         #expect(ConsumerTimeout(milliseconds: 1_800_000).deadline(arrivedAt: 0) == 1740)
+        #expect(ConsumerTimeout(milliseconds: 5000).returnBy(arrivedAt: 100) == 103, "a waiting item goes back a margin earlier")
     }
 }
