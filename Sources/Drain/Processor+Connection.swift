@@ -24,7 +24,8 @@ extension Processor {
 
     /// Reconnects with backoff after the connection was lost. Items that were delivered on the
     /// old connection are requeued by the broker; a command still running finishes, but its
-    /// result is not acknowledged. Returns false when a stop signal ended the wait.
+    /// result is not acknowledged (after the broker's consumer_timeout closed the channel it is
+    /// killed instead: see `brokerTimedOut`). Returns false when a stop signal ended the wait.
     func reconnect(after error: WorkQueueError) throws -> Bool {
         if case .consumerTimeout(let value) = error.cause { brokerTimedOut(value) }
         links.lost()

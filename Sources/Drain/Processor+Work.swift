@@ -52,7 +52,8 @@ extension Processor {
         let overdue = intake.takeArrived(before: now - timeout.returnBy(arrivedAt: 0))
         guard !overdue.isEmpty else { return }
         try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
-        log.always("\(overdue.count) items waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")
+        let items = overdue.count == 1 ? "1 item" : "\(overdue.count) items"
+        log.always("\(items) waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")
     }
 
     /// True when an item could start now (used to not sleep while one could).
