@@ -87,7 +87,7 @@ struct ProcessorCommand: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: .flag(
-            "The broker's consumer_timeout: items are stopped a margin before it (a failed attempt) instead of the broker taking them back; unset, it is learned when the broker first closes a channel for it",
+            "The broker's consumer_timeout in milliseconds: items are stopped a margin before it (a failed attempt) instead of the broker taking them back; unset, it is learned when the broker first closes a channel for it",
             environment: "WORK_QUEUE_CONSUMER_TIMEOUT", default: "unknown", valueName: "MS"))
     var consumerTimeout: String?
 
