@@ -44,7 +44,7 @@ extension Processor {
     }
 
     private func queueMissing(stopped: Int = 0) -> WorkQueueError {
-        let work = stopped == 0 ? "" : "; the work on \(stopped) item\(stopped == 1 ? "" : "s") was stopped (they went with the queue)"
+        let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
         return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
     }
 
@@ -53,7 +53,11 @@ extension Processor {
     /// acknowledged); otherwise (a quorum queue's leader moved) it goes on and consumes again
     /// once it holds nothing.
     func checkQueueExists() throws {
-        guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
+        guard let connection else { return }
+        guard try connection.inspectQueue(topology.queue) == nil else {
+            log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
+            return
+        }
         throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
     }
 

@@ -221,7 +221,6 @@ package final class Processor {
                     intake.delivered(delivery, now: MonotonicClock.now())
                 }
             case .cancelledByBroker:
-                log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
                 intake.cancelledByBroker()
                 try checkQueueExists()
             }
