@@ -8,7 +8,10 @@ import Core
 @Suite("The broker's consumer_timeout", .serialized)
 struct ConsumerTimeoutTests {
     /// 5 s, checked every second; channels opened meanwhile keep them (restored after the test).
-    static let shortTimeout: [(String, String)] = [("consumer_timeout", "5000"), ("channel_tick_interval", "1000")]
+    /// The last value is RabbitMQ 3.10's default, put back if a run killed midway left the short one.
+    static let shortTimeout: [(key: String, value: String, rabbitDefault: String)] = [
+        ("consumer_timeout", "5000", "1800000"), ("channel_tick_interval", "1000", "60000"),
+    ]
 
     /// The one line a processor says when the broker first closes its channel for the timeout.
     static let explained = "the broker closed the work channel: an item stayed unacknowledged past its consumer_timeout (5000 ms)"
@@ -20,12 +23,13 @@ struct ConsumerTimeoutTests {
         return (dead.map { String(decoding: $0.body, as: UTF8.self) }, reason)
     }
 
-    @Test("one 12 s item among 50 under a 5 s consumer_timeout: learned from the broker, the item is dead-lettered with that reason, the 49 others done, said once per processor, its work stopped, exit 0")
-    func learnedFromTheBroker() throws {
+    @Test("one 12 s item among 50 under a 5 s consumer_timeout: learned from the broker, the item is dead-lettered with that reason, the 49 others done, said once per processor, its work stopped, exit 0",
+        arguments: QueueType.allCases)
+    func learnedFromTheBroker(type: QueueType) throws {
         let queue = TestBroker.uniqueQueue("ctimeout")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
+        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
         try BrokerControl.withRabbitSettings(Self.shortTimeout) {
             let quick = (1...49).map { "item-\($0)" }
             #expect(try Executables.run("loader", ["long"] + quick, environment: env).status == 0)
@@ -95,15 +99,19 @@ extension BrokerControl {
     }
 
     /// Sets settings of the `rabbit` application (values as Erlang terms) for `body`, then puts
-    /// back what was there before (or unsets them), even when `body` throws. Only channels
+    /// back what was there before (RabbitMQ's default when that was the test's own value, left
+    /// by a run killed midway; unset when there was none), even when `body` throws. Only channels
     /// opened meanwhile see them; the suite runs one test at a time (`--no-parallel`).
-    static func withRabbitSettings(_ settings: [(key: String, value: String)], _ body: () throws -> Void) throws {
+    static func withRabbitSettings(
+        _ settings: [(key: String, value: String, rabbitDefault: String)], _ body: () throws -> Void
+    ) throws {
         var restore: [String] = []
-        for (key, _) in settings {
+        for (key, value, rabbitDefault) in settings {
             let before = try eval("application:get_env(rabbit, \(key)).")
             // "{ok,1800000}" or "undefined".
             if before.hasPrefix("{ok,"), before.hasSuffix("}") {
-                restore.append("application:set_env(rabbit, \(key), \(before.dropFirst(4).dropLast()))")
+                let old = String(before.dropFirst(4).dropLast())
+                restore.append("application:set_env(rabbit, \(key), \(old == value ? rabbitDefault : old))")
             } else {
                 restore.append("application:unset_env(rabbit, \(key))")
             }
