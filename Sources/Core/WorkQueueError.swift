@@ -50,7 +50,16 @@ package struct WorkQueueError: Error, Sendable, Equatable, CustomStringConvertib
         package var remedy: Remedy?
     }
 
+    /// What the broker said about why it closed, as data, where a caller acts on it.
+    package enum Cause: Sendable, Equatable {
+        /// A delivery stayed unacknowledged past the broker's `consumer_timeout`; the value when
+        /// the broker named it.
+        case consumerTimeout(ConsumerTimeout?)
+    }
+
     package var kind: Kind
+    /// Set when the error is one a caller may act on beyond its kind (see `Cause`).
+    package var cause: Cause?
     /// The text, clause by clause; `message` is the text without remedies.
     package private(set) var clauses: [Clause]
 

@@ -8,6 +8,8 @@ struct Intake {
     private(set) var consumerTag: String?
     /// Delivered but not started (prefetch above 1), oldest first.
     private(set) var waiting: [Delivery] = []
+    /// When each waiting delivery arrived (the broker's consumer_timeout runs from then).
+    private var arrivals: [Double] = []
     /// The last delivery or settlement: an idle consumer looks at the queue `idleCheckDelay` after.
     private(set) var lastActivity: Double
     /// When the next passive declare is due while not consuming.
@@ -73,6 +75,7 @@ struct Intake {
     mutating func delivered(_ delivery: Delivery, now: Double) {
         arrived(now: now)
         waiting.append(delivery)
+        arrivals.append(now)
     }
 
     /// A delivery arrived (kept here or returned at once): work was seen.
@@ -86,13 +89,33 @@ struct Intake {
         lastActivity = now
     }
 
+    /// When the oldest waiting delivery arrived.
+    var nextArrival: Double? { arrivals.first }
+
     /// The oldest waiting delivery, taken.
-    mutating func takeNext() -> Delivery { waiting.removeFirst() }
+    mutating func takeNext() -> Delivery {
+        arrivals.removeFirst()
+        return waiting.removeFirst()
+    }
 
     /// Every waiting delivery, taken (stopping: they go back to the queue).
     mutating func takeAll() -> [Delivery] {
-        defer { waiting.removeAll() }
+        defer {
+            waiting.removeAll()
+            arrivals.removeAll()
+        }
         return waiting
+    }
+
+    /// The waiting deliveries that arrived before `cutoff`, taken: they waited so long for a
+    /// slot that the broker's consumer_timeout would end them before their work could.
+    mutating func takeArrived(before cutoff: Double) -> [Delivery] {
+        var taken: [Delivery] = []
+        while let first = arrivals.first, first < cutoff {
+            arrivals.removeFirst()
+            taken.append(waiting.removeFirst())
+        }
+        return taken
     }
 
     /// One drain-barrier sample taken while not consuming; schedules the next.
@@ -107,6 +130,7 @@ struct Intake {
     mutating func reconnected() {
         consumerTag = nil
         waiting.removeAll()
+        arrivals.removeAll()
         barrier.reset()
     }
 }

@@ -43,8 +43,22 @@ extension Processor {
         return false
     }
 
-    private func queueMissing() -> WorkQueueError {
-        .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
+    private func queueMissing(stopped: Int = 0) -> WorkQueueError {
+        let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
+        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
+    }
+
+    /// After the broker cancelled the consumer: a deleted work queue ends the processor (exit 1)
+    /// at once, its running work killed (their items went with the queue, no result can be
+    /// acknowledged); otherwise (a quorum queue's leader moved) it goes on and consumes again
+    /// once it holds nothing.
+    func checkQueueExists() throws {
+        guard let connection else { return }
+        guard try connection.inspectQueue(topology.queue) == nil else {
+            log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
+            return
+        }
+        throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.

@@ -37,6 +37,8 @@ package final class Processor {
     var lastReceive = 0.0
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
+    /// The broker's consumer_timeout, given or learned, and the items it took back.
+    var timeouts: ConsumerTimeoutWatch
     package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
     let startedAt = MonotonicClock.now()
@@ -53,6 +55,7 @@ package final class Processor {
             .map { Array("\($0.key)=\($0.value)".utf8) }
         self.baseEnvironment = baseEnvironment
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork)
+        self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
         var workers: [StdioWorker] = []
@@ -189,6 +192,7 @@ package final class Processor {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
+        if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
         if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)
@@ -218,8 +222,8 @@ package final class Processor {
                     intake.delivered(delivery, now: MonotonicClock.now())
                 }
             case .cancelledByBroker:
-                log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
                 intake.cancelledByBroker()
+                try checkQueueExists()
             }
         }
     }

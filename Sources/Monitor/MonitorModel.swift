@@ -172,6 +172,7 @@ package struct MonitorModel: Sendable {
         var durations = DurationHistogram()
         for entry in pods.values { if let summary = entry.event.durations { durations.add(summary) } }
         s.itemDurations = durations.count > 0 ? durations : nil
+        s.consumerTimeout = pods.values.compactMap(\.event.consumerTimeoutMS).max().map { Double($0) / 1000 }
         s.pods = pods.values.map { entry in
             let e = entry.event
             let silent = time - entry.seenAt

@@ -102,6 +102,15 @@ struct AMQPStatusTests {
             code: 406, reason: "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out", "basic.consume", endpoint: "h:1",
             connection: false)
         #expect(error.message.contains("consumer_timeout") && error.remedy == nil)
+        #expect(error.cause == .consumerTimeout(nil), "no value named")
+        let named = AMQPStatus.closeError(
+            code: 406,
+            reason: "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout value used: 5000 ms. This timeout value can be configured, see consumers doc guide to learn more",
+            "basic.consume", endpoint: "h:1", connection: false)
+        #expect(named.cause == .consumerTimeout(ConsumerTimeout(milliseconds: 5000)))
+        #expect(named.reclassified(as: .connectionLost).cause == named.cause, "kept as the channel close becomes a lost connection")
+        let other = AMQPStatus.closeError(code: 406, reason: "PRECONDITION_FAILED - inequivalent arg", "queue.declare", endpoint: "h:1", connection: false)
+        #expect(other.cause == nil)
     }
 
     @Test("a server close read from the wire carries its code and reason")
