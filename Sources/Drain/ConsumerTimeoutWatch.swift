@@ -56,7 +56,7 @@ struct ConsumerTimeoutWatch {
     var reason: String {
         let value = timeout.map { "\($0.milliseconds) ms" } ?? "its value not named"
         return "exceeded the broker's consumer_timeout (\(value)); raise consumer_timeout on the broker "
-            + "(per queue on RabbitMQ 3.12+: the x-consumer-timeout queue argument or the consumer-timeout policy) "
+            + "(per queue on RabbitMQ 3.11.15+: the x-consumer-timeout queue argument or the consumer-timeout policy) "
             + "or set --item-timeout below it"
     }
 
@@ -68,7 +68,7 @@ struct ConsumerTimeoutWatch {
         } ?? ""
         return "the broker closed the work channel: an item stayed unacknowledged past its consumer_timeout (\(value)); "
             + "the work of that channel is stopped (it can no longer be acknowledged) and the broker redelivers its items\(after). "
-            + "For longer items raise consumer_timeout on the broker (per queue on RabbitMQ 3.12+: the x-consumer-timeout queue argument "
+            + "For longer items raise consumer_timeout on the broker (per queue on RabbitMQ 3.11.15+: the x-consumer-timeout queue argument "
             + "or the consumer-timeout policy), or set --item-timeout below it"
     }
 }

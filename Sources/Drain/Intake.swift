@@ -23,6 +23,12 @@ struct Intake {
     /// Seconds from an empty sample to the one that confirms it. With the two above, every
     /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere.
     static let confirmInterval = 0.2
+    /// Seconds between looks at the queue while work runs: a consumer is not told that its
+    /// queue was deleted (the clients do not announce consumer_cancel_notify, see the shim),
+    /// and a long command would otherwise run on for an item that is gone.
+    static let busyCheckInterval = 2.0
+    /// When the next look at the queue is due while work runs.
+    private(set) var nextBusyCheck = 0.0
 
     init(startedAt: Double, waitForWork: Double) {
         lastActivity = startedAt
@@ -46,6 +52,13 @@ struct Intake {
 
     /// When `idleStep` may next say something other than `.none`.
     var nextIdleCheck: Double { consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll }
+
+    /// True when a look at the queue is due while work runs; the next one is then scheduled.
+    mutating func busyCheckDue(now: Double) -> Bool {
+        guard now >= nextBusyCheck else { return false }
+        nextBusyCheck = now + Self.busyCheckInterval
+        return true
+    }
 
     /// A consumer was registered on the work queue.
     mutating func consuming(tag: String, now: Double) {

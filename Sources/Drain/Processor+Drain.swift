@@ -48,16 +48,11 @@ extension Processor {
         return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
     }
 
-    /// After the broker cancelled the consumer: a deleted work queue ends the processor (exit 1)
-    /// at once, its running work killed (their items went with the queue, no result can be
-    /// acknowledged); otherwise (a quorum queue's leader moved) it goes on and consumes again
-    /// once it holds nothing.
+    /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the
+    /// consumer: a deleted work queue ends the processor (exit 1) at once, its running work
+    /// killed (their items went with the queue, no result can be acknowledged).
     func checkQueueExists() throws {
-        guard let connection else { return }
-        guard try connection.inspectQueue(topology.queue) == nil else {
-            log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
-            return
-        }
+        guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
         throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
     }
 

@@ -122,6 +122,8 @@ package final class Processor {
         try paceAcks(now: now)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
+        } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
+            try checkQueueExists()
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
         reportProgress(now: now)
@@ -194,6 +196,7 @@ package final class Processor {
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
         if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
+        if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)
         }
@@ -224,6 +227,7 @@ package final class Processor {
             case .cancelledByBroker:
                 intake.cancelledByBroker()
                 try checkQueueExists()
+                log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
             }
         }
     }

@@ -11,7 +11,8 @@ struct RunningItem {
     let attempt: Int
     /// When its work started (monotonic seconds): its duration, and its age in progress events.
     var startedAt = MonotonicClock.now()
-    /// When it was delivered (the broker's consumer_timeout runs from then); set when it waited.
+    /// When it was delivered (the broker's consumer_timeout runs from then, also while it waited
+    /// for a slot); its start when not given.
     var deliveredAt: Double? = nil
     var arrivedAt: Double { deliveredAt ?? startedAt }
     var child: ChildProcess? = nil
