@@ -33,6 +33,8 @@ extension ProgressEvent {
         package static let clockSkew = 86_400.0
         /// A processor runs at most a year (sent_at - started_at).
         package static let run = 366 * 86_400.0
+        /// Keys in one event's repeat notes (unsettled, copying, redelivered, copies), all lists together.
+        package static let keys = 1_000
     }
 
     /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
@@ -107,12 +109,24 @@ extension ProgressEvent {
             return .rejected("running_for \(runningFor) s in a run of \(ran) s")
         }
         if let problem = durations?.problem(within: (Limits.count, Limits.run)) { return .rejected(problem) }
+        if let problem = repeatNotesProblem { return .rejected(problem) }
         var event = self
         var cut = false
         event.pod = Self.printable(pod, cut: &cut)
         event.instance = Self.printable(instance, cut: &cut)
         event.current = current.map { Self.printable($0, cut: &cut) }
         return .accepted(event, cut: cut)
+    }
+
+    /// Why the repeat notes are impossible: more than `Limits.keys` keys, a key that is not 16
+    /// lowercase hex digits, or `omitted` outside 0...`Limits.count`.
+    var repeatNotesProblem: String? {
+        let lists = [unsettled, copying, redelivered, copies].compactMap { $0 }
+        let total = lists.reduce(0) { $0 + $1.count }
+        if total > Limits.keys { return "\(total) keys in the repeat notes, more than \(Limits.keys)" }
+        if lists.contains(where: { $0.contains { ItemKey.parse($0) == nil } }) { return "a key in the repeat notes is not 16 hex digits" }
+        if let omitted, !(0...Limits.count).contains(omitted) { return "omitted \(omitted) out of 0...\(Limits.count)" }
+        return nil
     }
 
     /// `text` with control and bidirectional-override characters as "?" (they would move the

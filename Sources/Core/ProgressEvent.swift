@@ -49,6 +49,17 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package var rate: Double
     /// Events this instance sent before this one, to spot losses.
     package var seq: Int
+    /// Repeat notes (see `RepeatNotes`; nil from processors older than 0.6.0): keys (`ItemKey`, 16
+    /// hex digits) of messages finished whose acknowledgement may not have reached the broker...
+    package var unsettled: [String]?
+    /// ... of messages whose copy to the work queue was published but not yet confirmed ...
+    package var copying: [String]?
+    /// ... of messages delivered with `redelivered` or `x-delivery-count` since the last event ...
+    package var redelivered: [String]?
+    /// ... and of the messages whose copies were delivered since the last event (`x-copy-of`).
+    package var copies: [String]?
+    /// Keys the processor could not name (lists too long): wqtop cannot be exact then.
+    package var omitted: Int?
 
     package init(
         queue: String, pod: String, instance: String, state: ProcessorState, exitCode: Int32? = nil,
@@ -76,6 +87,7 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq, durations
+        case unsettled, copying, redelivered, copies, omitted
         case runningFor = "running_for"
         case exitCode = "exit_code"
         case deadLettered = "dead_lettered"

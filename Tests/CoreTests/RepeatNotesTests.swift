@@ -1,0 +1,65 @@
+import Testing
+
+import Core
+
+@Suite("A processor's repeat notes: named from the count until the broker surely has the ack")
+struct RepeatNotesTests {
+    @Test("a success is unsettled from its count until a sync after its ack; news goes out once")
+    func lifecycle() {
+        var n = RepeatNotes()
+        n.succeeded(1)
+        n.delivered(key: 9, returned: true, parent: 4)
+        var lists = n.forEvent()
+        #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], omitted: 0))
+        n.sent(lists)
+        n.succeededAcknowledged(now: 5)
+        #expect(n.forEvent().unsettled == [1] && n.forEvent().returned.isEmpty)
+        #expect(n.hasUnsynced && !n.needsSync && n.acknowledgedAt == 5)
+        n.synced()
+        lists = n.forEvent()
+        #expect(lists.unsettled.isEmpty && !n.hasUnsynced)
+    }
+
+    @Test("a copy to the work queue is copying until confirmed, then unsettled; a lost connection keeps all as orphans")
+    func copiesAndOrphans() {
+        var n = RepeatNotes()
+        n.copying(3)
+        #expect(n.copyingUnannounced)
+        n.sent(n.forEvent())
+        #expect(!n.copyingUnannounced && n.forEvent().copying == [3])
+        n.copied(3, toWorkQueue: true)
+        n.copying(4)
+        n.succeeded(5)
+        #expect(Set(n.forEvent().unsettled) == [3, 5] && n.forEvent().copying == [4])
+        n.connectionLost()
+        #expect(Set(n.forEvent().unsettled) == [3, 5] && n.forEvent().copying == [4])
+        // An orphan that comes back to this processor is named as redelivered, no longer as unsettled.
+        n.delivered(key: 5, returned: true, parent: nil)
+        let lists = n.forEvent()
+        #expect(lists.unsettled == [3] && lists.returned == [5])
+    }
+
+    @Test("lists beyond what an event holds are counted as omitted")
+    func omitted() {
+        var n = RepeatNotes()
+        for key in 0..<UInt64(RepeatNotes.limit + 5) { n.succeeded(key) }
+        let lists = n.forEvent()
+        #expect(lists.unsettled.count == RepeatNotes.limit && lists.omitted == 5)
+    }
+
+    @Test("item keys: 16 hex digits both ways; x-copy first, then message_id, then the body")
+    func keys() {
+        #expect(ItemKey.hex(0xab) == "00000000000000ab" && ItemKey.parse("00000000000000ab") == 0xab)
+        #expect(ItemKey.parse("00000000000000AB") == nil && ItemKey.parse("ab") == nil)
+        var d = Delivery(tag: 1, body: Array("x".utf8), redelivered: false, headers: [:])
+        let byBody = ItemKey.of(d)
+        d.properties.messageID = "m-1"
+        let byID = ItemKey.of(d)
+        #expect(byID != byBody)
+        d.headers[ItemKey.copyHeader] = .string("0000000000000042")
+        #expect(ItemKey.of(d) == 0x42)
+        #expect(!ItemKey.wasReturned(d))
+        d.headers[FailurePolicy.deliveryCountHeader] = .int(1)
+        #expect(ItemKey.wasReturned(d))
+    }
+}
