@@ -20,6 +20,7 @@ extension Processor {
             // Acknowledged in batches (flushAcks, paced by AckPacing); counted as processed in the
             // event written just before the acknowledgement.
             acks.succeeded(item.delivery.tag)
+            if progress.isOn { notes.succeeded(ItemKey.of(item.delivery)) }
             if acks.pending >= AckPacing.batch { try flushAcks() }
         case .returned:
             try returnToQueue([(item.delivery, item.attempt)])
@@ -105,5 +106,7 @@ extension Processor {
         stats.processed += acks.pending
         reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
+        notes.succeededAcknowledged(now: MonotonicClock.now())
+        try syncAcks()
     }
 }
