@@ -37,6 +37,8 @@ package struct MonitorModel: Sendable {
     private var failures: [FailureEvent] = []
     /// Failure events received, and those processors said they skipped (rate limit); at most 10^12.
     private var failureEvents = 0
+    /// The processors' repeat notes: which counts a redelivery repeated.
+    private var repeats = RepeatLedger<PodKey>()
 
     /// Samples kept for the history graphs.
     package static let historyLength = 400
@@ -95,6 +97,7 @@ package struct MonitorModel: Sendable {
             if !cut && pods.keys.contains(where: { $0.instance == key.instance }) { badEvents += 1 }
         }
         pods[key] = (event, time, pods[key]?.firstSentAt ?? event.sentAt)
+        repeats.receive(key, seq: event.seq, notes: RepeatLedger<PodKey>.Notes(event))
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
     }
 
@@ -187,6 +190,9 @@ package struct MonitorModel: Sendable {
         }.sorted { ($0.pod, $0.instance) < ($1.pod, $1.instance) }
         s.failures = failures.reversed().map { FailureRow(event: $0, ago: max(0, wallTime - $0.sentAt)) }
         s.failureEvents = failureEvents
+        s.repeatNotes = RepeatSummary(
+            repeats: repeats.repeats, missedEvents: repeats.missedEvents, podsWithoutNotes: repeats.podsWithoutNotes,
+            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed)
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
@@ -208,7 +214,8 @@ package struct MonitorModel: Sendable {
         s.rateHistory = rateHistory
         s.state = state(s, at: time)
         let podsEnded = s.pods.allSatisfy { !$0.live }
-        s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0)
+        // Not while the broker is unreachable: the samples are old, and pods silent meanwhile look lost.
+        s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0) && connectionProblem == nil
         // The Job's own elapsed time: from the first pod's start to now, or to the last finish.
         if let firstStart = pods.values.map(\.event.startedAt).min() {
             let end = s.finished ? pods.values.map(\.event.sentAt).max() ?? wallTime : wallTime

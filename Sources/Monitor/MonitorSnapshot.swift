@@ -81,6 +81,49 @@ package struct FailureRow: Sendable, Equatable {
     }
 }
 
+/// What the processors' repeat notes say (see `RepeatLedger`): the counts a redelivery repeated,
+/// and whatever keeps that number from being exact.
+package struct RepeatSummary: Sendable, Equatable {
+    /// Counts repeated by redeliveries, to take out of the reconciliation.
+    package var repeats = 0
+    /// Progress events not received (gaps in a processor's `seq`, or sent before wqtop listened).
+    package var missedEvents = 0
+    /// Processors that send no repeat notes (older than 0.6.0).
+    package var podsWithoutNotes = 0
+    /// Keys the processors could not fit in their events.
+    package var omitted = 0
+    /// Redelivered messages whose holder went while its copy was unconfirmed, the copy not seen (yet).
+    package var unresolved = 0
+    /// wqtop held as many keys as it keeps and dropped notes.
+    package var overflowed = false
+
+    package init(
+        repeats: Int = 0, missedEvents: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
+        overflowed: Bool = false
+    ) {
+        self.repeats = repeats
+        self.missedEvents = missedEvents
+        self.podsWithoutNotes = podsWithoutNotes
+        self.omitted = omitted
+        self.unresolved = unresolved
+        self.overflowed = overflowed
+    }
+
+    /// Why `repeats` may not be every repeat (or may count one too many), one phrase each; empty
+    /// when it is exact. `finished`: a copy not seen by then never existed.
+    package func doubts(finished: Bool) -> [String] {
+        var out: [String] = []
+        if missedEvents > 0 { out.append("\(missedEvents) progress events were not received (dropped, or sent before wqtop listened)") }
+        if podsWithoutNotes > 0 { out.append("\(podsWithoutNotes) processors send no repeat notes (older than 0.6.0)") }
+        if omitted > 0 { out.append("processors could not name \(omitted) items in their events (more than an event holds)") }
+        if unresolved > 0 && !finished {
+            out.append("\(unresolved) redelivered items had a copy on its way when their processor went, and the Job has not finished")
+        }
+        if overflowed { out.append("wqtop held as many item keys as it keeps and dropped some") }
+        return out
+    }
+}
+
 /// Everything one frame shows: a plain value the renderers turn into text.
 package struct MonitorSnapshot: Sendable, Equatable {
     package var queue: String
@@ -119,6 +162,8 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var failures: [FailureRow] = []
     /// Failure events the processors sent or skipped (rate limit) since the monitor started.
     package var failureEvents = 0
+    /// The counts redeliveries repeated, and how sure that number is.
+    package var repeatNotes = RepeatSummary()
 
     package init(queue: String, endpoint: String) {
         self.queue = queue
