@@ -46,6 +46,9 @@ package final class MonitorSession {
     private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
     package private(set) var lastSnapshot: MonitorSnapshot?
+    /// Messages in QUEUE.failed at the latest sample (those the dead-letter view holds included);
+    /// nil when it is missing or was never sampled.
+    private var deadLetterDepth: Int?
 
     /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
     static let monitorQueueLength = 10_000
@@ -74,17 +77,16 @@ package final class MonitorSession {
         return code
     }
 
-    /// The receipt as the session ends with `code`: the queues sampled once more when connected,
-    /// unless a signal ended it (a pod being stopped has a grace period to keep, and a silent
-    /// network would hold each sample up to the RPC timeout): then the last samples stand.
+    /// The receipt as the session ends with `code`: the queues sampled once more (reconnecting once
+    /// if the connection was lost), unless a signal ended it (a pod being stopped has a grace
+    /// period to keep, and a silent network would hold each sample up to the RPC timeout): then
+    /// the last samples stand, the dead-letter queue's depth included (sampled with the work queue).
     private func finalReceipt(code: Int32) -> Receipt {
         let now = MonotonicClock.now()
         let signalled = [ExitCode.interrupted, ExitCode.terminated, ExitCode.hangUp].contains(code)
-        if !signalled && model.connectionProblem == nil { sample(now: now) }
-        var deadLetters: Int?
-        if !signalled, let counts = try? connection?.inspectQueue(Topology(config.connection).deadLetterQueue) {
-            // What the view holds is not ready, but still in the queue.
-            deadLetters = counts.ready + (self.deadLetters?.heldCount ?? 0)
+        if !signalled {
+            if connection == nil { try? connect(now: now) }
+            if connection != nil { sample(now: now) }
         }
         let snapshot = model.snapshot(at: now)
         let endedBy = switch code {
@@ -93,7 +95,7 @@ package final class MonitorSession {
         case ExitCode.hangUp: "hang-up"
         default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
         }
-        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetters)
+        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetterDepth)
     }
 
     /// The loop of `run`.
@@ -184,6 +186,9 @@ package final class MonitorSession {
         model.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
+            // What the view holds is not ready, but still in the queue.
+            deadLetterDepth = try connection.inspectQueue(Topology(config.connection).deadLetterQueue)
+                .map { $0.ready + (deadLetters?.heldCount ?? 0) }
         } catch {
             lost(error, now: now)
         }
