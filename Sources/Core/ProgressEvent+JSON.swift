@@ -8,6 +8,7 @@ extension ProgressEvent {
         var out = JSONBytes()
         out.open()
         if let copies { out.field("copies", copies) }
+        if let copiesSeen { out.field("copies_seen", copiesSeen) }
         if let copying { out.field("copying", copying) }
         if let current { out.field("current", current) }
         out.field("dead_lettered", deadLettered)
@@ -43,6 +44,7 @@ extension ProgressEvent {
         out.field("queue", queue)
         out.field("rate", rate)
         if let redelivered { out.field("redelivered", redelivered) }
+        if let redeliveredSeen { out.field("redelivered_seen", redeliveredSeen) }
         out.field("retried", retried)
         if let runningFor { out.field("running_for", runningFor) }
         out.field("sent_at", sentAt)

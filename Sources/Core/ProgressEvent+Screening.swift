@@ -125,7 +125,12 @@ extension ProgressEvent {
         let total = lists.reduce(0) { $0 + $1.count }
         if total > Limits.keys { return "\(total) keys in the repeat notes, more than \(Limits.keys)" }
         if lists.contains(where: { $0.contains { ItemKey.parse($0) == nil } }) { return "a key in the repeat notes is not 16 hex digits" }
-        if let omitted, !(0...Limits.count).contains(omitted) { return "omitted \(omitted) out of 0...\(Limits.count)" }
+        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen)] {
+            if let value, !(0...Limits.count).contains(value) { return "\(name) \(value) out of 0...\(Limits.count)" }
+        }
+        if (redelivered?.count ?? 0) > (redeliveredSeen ?? 0) || (copies?.count ?? 0) > (copiesSeen ?? 0) {
+            return "more keys in redelivered or copies than their totals say"
+        }
         return nil
     }
 

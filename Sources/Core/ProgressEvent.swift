@@ -54,10 +54,14 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package var unsettled: [String]?
     /// ... of messages whose copy to the work queue was published but not yet confirmed ...
     package var copying: [String]?
-    /// ... of messages delivered with `redelivered` or `x-delivery-count` since the last event ...
+    /// ... of messages delivered lately with `redelivered` or `x-delivery-count` ...
     package var redelivered: [String]?
-    /// ... and of the messages whose copies were delivered since the last event (`x-copy-of`).
+    /// ... and of the messages whose copies were delivered lately (`x-copy-of`).
     package var copies: [String]?
+    /// How many keys the processor put in `redelivered` and `copies` in all since it started:
+    /// those lists are the newest of them (kept a minute), so a reader knows what it missed.
+    package var redeliveredSeen: Int?
+    package var copiesSeen: Int?
     /// Keys the processor could not name (lists too long): wqtop cannot be exact then.
     package var omitted: Int?
 
@@ -88,6 +92,8 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq, durations
         case unsettled, copying, redelivered, copies, omitted
+        case redeliveredSeen = "redelivered_seen"
+        case copiesSeen = "copies_seen"
         case runningFor = "running_for"
         case exitCode = "exit_code"
         case deadLettered = "dead_lettered"

@@ -9,10 +9,12 @@
 /// redelivery of it can no longer happen). A copy to the work queue is `copying` from before it is
 /// published until it is confirmed (a crash in between leaves it unknown whether the copy exists).
 /// On a lost connection everything unsettled or copying stays named for the rest of the run
-/// (orphans: the broker may hand those messages out again). `returned` and `copies` are news,
-/// each key sent once: the messages delivered with `redelivered` / `x-delivery-count`, and the
-/// parents of the copies delivered.
-package struct RepeatNotes: Sendable, Equatable {
+/// (orphans: the broker may hand those messages out again). `returned` and `copies` are news: the
+/// messages delivered with `redelivered` / `x-delivery-count`, and the parents of the copies
+/// delivered, numbered (the totals go with each event) and repeated in every event for
+/// `newsKept` seconds (at most `newsLimit` of each), so that a reader that missed an event (its
+/// queue was gone while the broker restarted) still reads them, and knows when it missed some.
+package struct RepeatNotes: Sendable {
     /// Counted by successful work; acknowledged with the next flush.
     private var succeeded: [UInt64] = []
     /// Originals of confirmed copies (and of dead letters), acknowledged right after the event.
@@ -24,9 +26,11 @@ package struct RepeatNotes: Sendable, Equatable {
     /// What a lost connection left unsettled or copying.
     private var orphans: [UInt64] = []
     private var orphansCopying: [UInt64] = []
-    /// News not yet sent.
-    private var returnedNews: [UInt64] = []
-    private var copiesNews: [UInt64] = []
+    /// Recent news, oldest first, with when it came (monotonic seconds), and how much came in all.
+    private var returnedNews: [(key: UInt64, at: Double)] = []
+    private var copiesNews: [(key: UInt64, at: Double)] = []
+    private var returnedTotal = 0
+    private var copiesTotal = 0
     /// Keys left out because a list outgrew `limit` (then wqtop cannot be exact).
     package private(set) var omitted = 0
     /// Copies added since the last event (they wait for one before they are published).
@@ -40,6 +44,9 @@ package struct RepeatNotes: Sendable, Equatable {
     /// oldest of fewer waits.
     package static let syncAfter = 8
     package static let syncDelay = 0.1
+    /// Seconds news is repeated, and the most of each kind an event repeats.
+    package static let newsKept = 60.0
+    package static let newsLimit = 250
     /// When the oldest acknowledgement not yet synced was written (monotonic seconds).
     package private(set) var acknowledgedAt: Double?
 
@@ -88,16 +95,25 @@ package struct RepeatNotes: Sendable, Equatable {
 
     /// A message was delivered. A returned one is news; a copy names its parent; a returned orphan
     /// of this processor is settled by its news (wqtop matches it against the orphan it saw).
-    package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?) {
+    package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?, now: Double) {
         if returned {
-            returnedNews.append(key)
+            returnedNews.append((key, now))
+            returnedTotal += 1
             if let i = orphans.firstIndex(of: key) {
                 orphans.remove(at: i)
             } else if let i = orphansCopying.firstIndex(of: key) {
                 orphansCopying.remove(at: i)
             }
         }
-        if let parent { copiesNews.append(parent) }
+        if let parent {
+            copiesNews.append((parent, now))
+            copiesTotal += 1
+        }
+        for list in [\RepeatNotes.returnedNews, \RepeatNotes.copiesNews] {
+            let old = self[keyPath: list].prefix { $0.at < now - Self.newsKept }.count
+            let extra = max(old, self[keyPath: list].count - Self.newsLimit)
+            if extra > 0 { self[keyPath: list].removeFirst(extra) }
+        }
     }
 
     /// The connections were lost: whatever was finished and not known settled, or copying, may
@@ -121,7 +137,7 @@ package struct RepeatNotes: Sendable, Equatable {
     /// The lists for the next event, each key at most once (one finished message with a key is
     /// enough for a match), news first; `omitted` counts what never fitted so far plus what
     /// does not fit now.
-    package func forEvent() -> EventLists {
+    package func forEvent(now: Double) -> EventLists {
         var budget = Self.limit
         var left = 0
         func take(_ keys: [UInt64]) -> [UInt64] {
@@ -132,11 +148,19 @@ package struct RepeatNotes: Sendable, Equatable {
             left += unique.count - kept.count
             return kept
         }
-        let returned = take(returnedNews)
-        let copies = take(copiesNews)
+        // News is not cut (its totals say what a reader missed): the newest up to the budget.
+        func recent(_ news: [(key: UInt64, at: Double)]) -> [UInt64] {
+            let kept = Array(news.filter { $0.at >= now - Self.newsKept }.map(\.key).suffix(max(0, budget)))
+            budget -= kept.count
+            return kept
+        }
+        let returned = recent(returnedNews)
+        let copies = recent(copiesNews)
         let unsettled = take(orphans + succeeded + moved + acknowledged)
         let copying = take(orphansCopying + copyingNow)
-        return EventLists(unsettled: unsettled, copying: copying, returned: returned, copies: copies, omitted: omitted + left)
+        return EventLists(
+            unsettled: unsettled, copying: copying, returned: returned, copies: copies, returnedTotal: returnedTotal,
+            copiesTotal: copiesTotal, omitted: omitted + left)
     }
 
     /// The keys one event names.
@@ -145,22 +169,28 @@ package struct RepeatNotes: Sendable, Equatable {
         package var copying: [UInt64]
         package var returned: [UInt64]
         package var copies: [UInt64]
+        /// News so far, in all: `returned` and `copies` are the newest of it.
+        package var returnedTotal: Int
+        package var copiesTotal: Int
         package var omitted: Int
 
-        package init(unsettled: [UInt64], copying: [UInt64], returned: [UInt64], copies: [UInt64], omitted: Int) {
+        package init(
+            unsettled: [UInt64], copying: [UInt64], returned: [UInt64], copies: [UInt64], returnedTotal: Int, copiesTotal: Int,
+            omitted: Int
+        ) {
             self.unsettled = unsettled
             self.copying = copying
             self.returned = returned
             self.copies = copies
+            self.returnedTotal = returnedTotal
+            self.copiesTotal = copiesTotal
             self.omitted = omitted
         }
     }
 
-    /// The event with `lists` was written: news is sent, copies are announced.
+    /// The event with `lists` was written: copies are announced.
     package mutating func sent(_ lists: EventLists) {
         omitted = lists.omitted
-        returnedNews.removeAll()
-        copiesNews.removeAll()
         copyingUnannounced = false
     }
 }

@@ -20,7 +20,7 @@ extension Processor {
         let sent = try? progress.update(
             state: state, stats: stats, inHand: itemsInHand, now: now, on: publisher, force: force, exitCode: exitCode,
             notes: {
-                lists = self.notes.forEvent()
+                lists = self.notes.forEvent(now: now)
                 return lists
             },
             current: {
@@ -37,7 +37,7 @@ extension Processor {
         let returned = ItemKey.wasReturned(delivery)
         let parent = ItemKey.parent(of: delivery)
         guard returned || parent != nil else { return }
-        notes.delivered(key: returned ? ItemKey.of(delivery) : 0, returned: returned, parent: parent)
+        notes.delivered(key: returned ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: MonotonicClock.now())
     }
 
     /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch)

@@ -73,6 +73,8 @@ package struct ProgressPublisher {
             event.redelivered = lists.returned.isEmpty ? nil : lists.returned.map(ItemKey.hex)
             event.copies = lists.copies.isEmpty ? nil : lists.copies.map(ItemKey.hex)
             event.omitted = lists.omitted > 0 ? lists.omitted : nil
+            event.redeliveredSeen = lists.returnedTotal > 0 ? lists.returnedTotal : nil
+            event.copiesSeen = lists.copiesTotal > 0 ? lists.copiesTotal : nil
         }
         event.sentAt = WallClock.now()
         // Not written while the broker blocks publishing: `seq` counts only events written, so

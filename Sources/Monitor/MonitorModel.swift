@@ -191,7 +191,7 @@ package struct MonitorModel: Sendable {
         s.failures = failures.reversed().map { FailureRow(event: $0, ago: max(0, wallTime - $0.sentAt)) }
         s.failureEvents = failureEvents
         s.repeatNotes = RepeatSummary(
-            repeats: repeats.repeats, missedEvents: repeats.missedEvents, podsWithoutNotes: repeats.podsWithoutNotes,
+            repeats: repeats.repeats, missedEvents: repeats.missedEvents, missedNews: repeats.missedNews, podsWithoutNotes: repeats.podsWithoutNotes,
             omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed)
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0

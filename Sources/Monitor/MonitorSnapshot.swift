@@ -86,8 +86,11 @@ package struct FailureRow: Sendable, Equatable {
 package struct RepeatSummary: Sendable, Equatable {
     /// Counts repeated by redeliveries, to take out of the reconciliation.
     package var repeats = 0
-    /// Progress events not received (gaps in a processor's `seq`, or sent before wqtop listened).
+    /// Progress events not received (gaps in a processor's `seq`, or sent before wqtop listened):
+    /// harmless in themselves, as every event holds whole counts and lists.
     package var missedEvents = 0
+    /// Redelivery or copy notes not received (they left the processors' events before wqtop read one).
+    package var missedNews = 0
     /// Processors that send no repeat notes (older than 0.6.0).
     package var podsWithoutNotes = 0
     /// Keys the processors could not fit in their events.
@@ -98,11 +101,12 @@ package struct RepeatSummary: Sendable, Equatable {
     package var overflowed = false
 
     package init(
-        repeats: Int = 0, missedEvents: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
+        repeats: Int = 0, missedEvents: Int = 0, missedNews: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
         overflowed: Bool = false
     ) {
         self.repeats = repeats
         self.missedEvents = missedEvents
+        self.missedNews = missedNews
         self.podsWithoutNotes = podsWithoutNotes
         self.omitted = omitted
         self.unresolved = unresolved
@@ -113,7 +117,7 @@ package struct RepeatSummary: Sendable, Equatable {
     /// when it is exact. `finished`: a copy not seen by then never existed.
     package func doubts(finished: Bool) -> [String] {
         var out: [String] = []
-        if missedEvents > 0 { out.append("\(missedEvents) progress events were not received (dropped, or sent before wqtop listened)") }
+        if missedNews > 0 { out.append("\(missedNews) notes of redelivered items or copies were not received (wqtop was not listening for over a minute, or events were dropped)") }
         if podsWithoutNotes > 0 { out.append("\(podsWithoutNotes) processors send no repeat notes (older than 0.6.0)") }
         if omitted > 0 { out.append("processors could not name \(omitted) items in their events (more than an event holds)") }
         if unresolved > 0 && !finished {

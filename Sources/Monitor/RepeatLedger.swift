@@ -20,6 +20,9 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         var usedUp: Set<UInt64> = []
         var seq: Int
         var omitted = 0
+        /// News of this processor read so far (its totals).
+        var redeliveredRead = 0
+        var copiesRead = 0
         var keys: Int { unsettled.count + copying.count + usedUp.count }
     }
 
@@ -29,13 +32,22 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         package var copying: [UInt64]
         package var redelivered: [UInt64]
         package var copies: [UInt64]
+        /// How many keys the processor put in each news list in all (the lists are the newest).
+        package var redeliveredSeen: Int
+        package var copiesSeen: Int
         package var omitted: Int
 
-        package init(unsettled: [UInt64] = [], copying: [UInt64] = [], redelivered: [UInt64] = [], copies: [UInt64] = [], omitted: Int = 0) {
+        /// Notes whose news totals are the lists' lengths unless given.
+        package init(
+            unsettled: [UInt64] = [], copying: [UInt64] = [], redelivered: [UInt64] = [], copies: [UInt64] = [],
+            redeliveredSeen: Int? = nil, copiesSeen: Int? = nil, omitted: Int = 0
+        ) {
             self.unsettled = unsettled
             self.copying = copying
             self.redelivered = redelivered
             self.copies = copies
+            self.redeliveredSeen = redeliveredSeen ?? redelivered.count
+            self.copiesSeen = copiesSeen ?? copies.count
             self.omitted = omitted
         }
 
@@ -45,7 +57,8 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
             func keys(_ list: [String]?) -> [UInt64] { (list ?? []).compactMap(ItemKey.parse) }
             self.init(
                 unsettled: keys(unsettled), copying: keys(event.copying), redelivered: keys(event.redelivered),
-                copies: keys(event.copies), omitted: event.omitted ?? 0)
+                copies: keys(event.copies), redeliveredSeen: event.redeliveredSeen ?? 0, copiesSeen: event.copiesSeen ?? 0,
+                omitted: event.omitted ?? 0)
         }
     }
 
@@ -58,8 +71,11 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
     private var waitingForCopy: [UInt64: Int] = [:]
     /// Parents whose copy turned up while a holder still listed them as copying.
     private var copiesSeen: Set<UInt64> = []
-    /// Events not received, by the gaps in each processor's `seq` (and those before its first one seen).
+    /// Events not received, by the gaps in each processor's `seq` (and those before its first one
+    /// seen): harmless in themselves (counts and lists are whole in every event).
     package private(set) var missedEvents = 0
+    /// News not read: it had aged out of the processor's events before wqtop read one.
+    package private(set) var missedNews = 0
     /// Processors that send no notes.
     package private(set) var podsWithoutNotes = 0
     /// Keys held in all; beyond `maxKeys` notes are not kept (then the ledger is not exact).
@@ -89,9 +105,15 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         }
         // News first, against every processor's lists as they were (this one's previous too:
         // its own orphans may come back to it), then this processor's lists are replaced.
-        for key in notes.redelivered { redelivered(key) }
-        for parent in notes.copies { copyTurnedUp(parent) }
         var lists = pods[pod] ?? Lists(seq: seq)
+        for key in fresh(notes.redelivered, total: notes.redeliveredSeen, read: &lists.redeliveredRead) { redelivered(key) }
+        for parent in fresh(notes.copies, total: notes.copiesSeen, read: &lists.copiesRead) { copyTurnedUp(parent) }
+        if let current = pods[pod] {
+            // What the news used up in this processor's own lists.
+            lists.unsettled = current.unsettled
+            lists.copying = current.copying
+            lists.usedUp = current.usedUp
+        }
         let named = Set(notes.unsettled).union(notes.copying)
         // What a redelivery used up stays used up while the processor goes on naming it.
         lists.usedUp.formIntersection(named)
@@ -110,6 +132,16 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         keysHeld += lists.keys
         pods[pod] = lists
         if lists.unsettled.isEmpty && lists.copying.isEmpty { holders.remove(pod) } else { holders.insert(pod) }
+    }
+
+    /// The news in `list` not read yet: the last `total - read` keys; any before those that the
+    /// list no longer holds are missed.
+    private mutating func fresh(_ list: [UInt64], total: Int, read: inout Int) -> [UInt64] {
+        let new = max(0, total - read)
+        read = max(read, total)
+        guard new > list.count else { return Array(list.suffix(new)) }
+        missedNews = min(ProgressEvent.Limits.count, missedNews + new - list.count)
+        return list
     }
 
     /// A processor received `key` again from the broker.

@@ -8,15 +8,17 @@ struct RepeatNotesTests {
     func lifecycle() {
         var n = RepeatNotes()
         n.succeeded(1)
-        n.delivered(key: 9, returned: true, parent: 4)
-        var lists = n.forEvent()
-        #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], omitted: 0))
+        n.delivered(key: 9, returned: true, parent: 4, now: 1)
+        var lists = n.forEvent(now: 1)
+        #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], returnedTotal: 1, copiesTotal: 1, omitted: 0))
         n.sent(lists)
         n.succeededAcknowledged(now: 5)
-        #expect(n.forEvent().unsettled == [1] && n.forEvent().returned.isEmpty)
+        // News is repeated for a minute, then only its totals go on.
+        #expect(n.forEvent(now: 5).unsettled == [1] && n.forEvent(now: 5).returned == [9])
+        #expect(n.forEvent(now: 62).returned.isEmpty && n.forEvent(now: 62).returnedTotal == 1)
         #expect(n.hasUnsynced && !n.needsSync && n.acknowledgedAt == 5)
         n.synced()
-        lists = n.forEvent()
+        lists = n.forEvent(now: 0)
         #expect(lists.unsettled.isEmpty && !n.hasUnsynced)
     }
 
@@ -25,17 +27,17 @@ struct RepeatNotesTests {
         var n = RepeatNotes()
         n.copying(3)
         #expect(n.copyingUnannounced)
-        n.sent(n.forEvent())
-        #expect(!n.copyingUnannounced && n.forEvent().copying == [3])
+        n.sent(n.forEvent(now: 0))
+        #expect(!n.copyingUnannounced && n.forEvent(now: 0).copying == [3])
         n.copied(3, toWorkQueue: true)
         n.copying(4)
         n.succeeded(5)
-        #expect(Set(n.forEvent().unsettled) == [3, 5] && n.forEvent().copying == [4])
+        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
         n.connectionLost()
-        #expect(Set(n.forEvent().unsettled) == [3, 5] && n.forEvent().copying == [4])
+        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
         // An orphan that comes back to this processor is named as redelivered, no longer as unsettled.
-        n.delivered(key: 5, returned: true, parent: nil)
-        let lists = n.forEvent()
+        n.delivered(key: 5, returned: true, parent: nil, now: 0)
+        let lists = n.forEvent(now: 0)
         #expect(lists.unsettled == [3] && lists.returned == [5])
     }
 
@@ -43,7 +45,7 @@ struct RepeatNotesTests {
     func omitted() {
         var n = RepeatNotes()
         for key in 0..<UInt64(RepeatNotes.limit + 5) { n.succeeded(key) }
-        let lists = n.forEvent()
+        let lists = n.forEvent(now: 0)
         #expect(lists.unsettled.count == RepeatNotes.limit && lists.omitted == 5)
     }
 
