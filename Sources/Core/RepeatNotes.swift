@@ -15,8 +15,10 @@
 /// `newsKept` seconds (at most `newsLimit` of each), so that a reader that missed an event (its
 /// queue was gone while the broker restarted) still reads them, and knows when it missed some.
 package struct RepeatNotes: Sendable {
-    /// Counted by successful work; acknowledged with the next flush.
+    /// Succeeded, not counted yet (a lost connection drops them: the broker gives them back uncounted).
     private var succeeded: [UInt64] = []
+    /// Succeeded and counted in the event written before their acknowledgements.
+    private var counted: [UInt64] = []
     /// Originals of confirmed copies (and of dead letters), acknowledged right after the event.
     private var moved: [UInt64] = []
     /// Acknowledgements written, not yet known to be processed by the broker.
@@ -52,8 +54,14 @@ package struct RepeatNotes: Sendable {
 
     package init() {}
 
-    /// A successful item, counted in the next event and acknowledged after it.
+    /// A successful item, counted in the next flush's event and acknowledged after it.
     package mutating func succeeded(_ key: UInt64) { succeeded.append(key) }
+
+    /// The successful items are counted now, in the event about to be written.
+    package mutating func counting() {
+        counted += succeeded
+        succeeded.removeAll()
+    }
 
     /// A copy to the work queue, announced in an event before it is published.
     package mutating func copying(_ key: UInt64) {
@@ -70,9 +78,9 @@ package struct RepeatNotes: Sendable {
 
     /// The acknowledgements of every successful item were written.
     package mutating func succeededAcknowledged(now: Double) {
-        if acknowledgedAt == nil && !succeeded.isEmpty { acknowledgedAt = now }
-        acknowledged += succeeded
-        succeeded.removeAll()
+        if acknowledgedAt == nil && !counted.isEmpty { acknowledgedAt = now }
+        acknowledged += counted
+        counted.removeAll()
     }
 
     /// The acknowledgements of the confirmed copies' originals were written.
@@ -119,9 +127,10 @@ package struct RepeatNotes: Sendable {
     /// The connections were lost: whatever was finished and not known settled, or copying, may
     /// come back from the broker.
     package mutating func connectionLost() {
-        orphans += succeeded + moved + acknowledged
+        orphans += counted + moved + acknowledged
         orphansCopying += copyingNow
         succeeded.removeAll()
+        counted.removeAll()
         moved.removeAll()
         acknowledged.removeAll()
         acknowledgedAt = nil
@@ -156,7 +165,7 @@ package struct RepeatNotes: Sendable {
         }
         let returned = recent(returnedNews)
         let copies = recent(copiesNews)
-        let unsettled = take(orphans + succeeded + moved + acknowledged)
+        let unsettled = take(orphans + counted + moved + acknowledged)
         let copying = take(orphansCopying + copyingNow)
         return EventLists(
             unsettled: unsettled, copying: copying, returned: returned, copies: copies, returnedTotal: returnedTotal,

@@ -104,6 +104,7 @@ extension Processor {
     func flushAcks() throws {
         guard acks.pending > 0, let connection else { return }
         stats.processed += acks.pending
+        notes.counting()
         reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
         notes.succeededAcknowledged(now: MonotonicClock.now())

@@ -37,6 +37,11 @@ package struct MonitorModel: Sendable {
     private var failures: [FailureEvent] = []
     /// Failure events received, and those processors said they skipped (rate limit); at most 10^12.
     private var failureEvents = 0
+    /// Since when (monotonic) wqtop has listened without a break: a pod silent while wqtop was
+    /// disconnected (a broker restart) may have sent events nobody received.
+    private var listeningSince = -Double.infinity
+    /// Times wqtop listened again after its connection was lost.
+    private var listeningGaps = 0
     /// The processors' repeat notes: which counts a redelivery repeated.
     private var repeats = RepeatLedger<PodKey>()
 
@@ -130,6 +135,12 @@ package struct MonitorModel: Sendable {
         loads.isEmpty ? nil : loads.values.reduce(0) { $0 + $1.confirmed }
     }
 
+    /// wqtop (re)connected at `time` and listens to events again.
+    package mutating func listening(since time: Double) {
+        if listeningSince > -Double.infinity { listeningGaps += 1 }
+        listeningSince = time
+    }
+
     /// Records a depth sample; nil when the queue does not exist.
     package mutating func sample(_ counts: QueueCounts?, at time: Double) {
         if startedAt == nil { startedAt = time }
@@ -176,7 +187,8 @@ package struct MonitorModel: Sendable {
             let e = entry.event
             let silent = time - entry.seenAt
             // During an alarm processors cannot publish events: silence is not loss then.
-            let lost = e.state != .finished && silent > lostAfter && brokerAlarm == nil
+            // Silence counts only while wqtop listened (events sent meanwhile were never received).
+            let lost = e.state != .finished && time - max(entry.seenAt, listeningSince) > lostAfter && brokerAlarm == nil
             var row = PodRow(
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
@@ -192,7 +204,7 @@ package struct MonitorModel: Sendable {
         s.failureEvents = failureEvents
         s.repeatNotes = RepeatSummary(
             repeats: repeats.repeats, missedEvents: repeats.missedEvents, missedNews: repeats.missedNews, podsWithoutNotes: repeats.podsWithoutNotes,
-            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed)
+            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed, listeningGaps: listeningGaps)
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }

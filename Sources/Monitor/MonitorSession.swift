@@ -50,6 +50,9 @@ package final class MonitorSession {
     /// nil when it is missing or was never sampled.
     private var deadLetterDepth: Int?
 
+    /// The longest wait between two connection attempts.
+    static let reconnectDelay = 1.0
+
     /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
     static let monitorQueueLength = 10_000
 
@@ -154,6 +157,7 @@ package final class MonitorSession {
             _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
             self.connection = connection
             model.connectionProblem = nil
+            model.listening(since: now)
             backoff = nil
             connectedOnce = true
         } catch {
@@ -175,7 +179,9 @@ package final class MonitorSession {
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.
         probe.close()
         if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
-        let delay = backoff?.nextDelay(now: now) ?? 10
+        // At most a second apart: events sent while wqtop is not bound are lost to it (a
+        // processor that ran only then is not counted), so it listens again as soon as it can.
+        let delay = min(Self.reconnectDelay, backoff?.nextDelay(now: now) ?? Self.reconnectDelay)
         nextConnect = now + delay
         model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay)))"
     }

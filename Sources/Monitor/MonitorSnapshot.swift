@@ -99,10 +99,12 @@ package struct RepeatSummary: Sendable, Equatable {
     package var unresolved = 0
     /// wqtop held as many keys as it keeps and dropped notes.
     package var overflowed = false
+    /// Times wqtop's connection was lost and made again: events sent in between were lost to it.
+    package var listeningGaps = 0
 
     package init(
         repeats: Int = 0, missedEvents: Int = 0, missedNews: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
-        overflowed: Bool = false
+        overflowed: Bool = false, listeningGaps: Int = 0
     ) {
         self.repeats = repeats
         self.missedEvents = missedEvents
@@ -111,12 +113,18 @@ package struct RepeatSummary: Sendable, Equatable {
         self.omitted = omitted
         self.unresolved = unresolved
         self.overflowed = overflowed
+        self.listeningGaps = listeningGaps
     }
 
-    /// Why `repeats` may not be every repeat (or may count one too many), one phrase each; empty
-    /// when it is exact. `finished`: a copy not seen by then never existed.
-    package func doubts(finished: Bool) -> [String] {
+    /// Why `repeats` may not be every repeat (or may count one too many), or counts may be
+    /// missing, one phrase each; empty when it is exact. `finished`: a copy not seen by then never
+    /// existed. `deficit`: fewer items are accounted for than were loaded, which a processor
+    /// that ran only while wqtop was not listening would explain.
+    package func doubts(finished: Bool, deficit: Bool = false) -> [String] {
         var out: [String] = []
+        if deficit && listeningGaps > 0 {
+            out.append("wqtop's connection was lost \(listeningGaps) times (events sent meanwhile are lost to it; a processor that ran only then is not counted)")
+        }
         if missedNews > 0 { out.append("\(missedNews) notes of redelivered items or copies were not received (wqtop was not listening for over a minute, or events were dropped)") }
         if podsWithoutNotes > 0 { out.append("\(podsWithoutNotes) processors send no repeat notes (older than 0.6.0)") }
         if omitted > 0 { out.append("processors could not name \(omitted) items in their events (more than an event holds)") }

@@ -8,6 +8,8 @@ struct RepeatNotesTests {
     func lifecycle() {
         var n = RepeatNotes()
         n.succeeded(1)
+        #expect(n.forEvent(now: 0).unsettled.isEmpty, "not named before the event that counts it")
+        n.counting()
         n.delivered(key: 9, returned: true, parent: 4, now: 1)
         var lists = n.forEvent(now: 1)
         #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], returnedTotal: 1, copiesTotal: 1, omitted: 0))
@@ -32,6 +34,7 @@ struct RepeatNotesTests {
         n.copied(3, toWorkQueue: true)
         n.copying(4)
         n.succeeded(5)
+        n.counting()
         #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
         n.connectionLost()
         #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
@@ -41,10 +44,20 @@ struct RepeatNotesTests {
         #expect(lists.unsettled == [3] && lists.returned == [5])
     }
 
+    @Test("a success not yet counted when the connection is lost is no orphan: the broker gives it back uncounted")
+    func uncountedDropped() {
+        var n = RepeatNotes()
+        n.succeeded(1)
+        n.connectionLost()
+        n.counting()
+        #expect(n.forEvent(now: 0).unsettled.isEmpty)
+    }
+
     @Test("lists beyond what an event holds are counted as omitted")
     func omitted() {
         var n = RepeatNotes()
         for key in 0..<UInt64(RepeatNotes.limit + 5) { n.succeeded(key) }
+        n.counting()
         let lists = n.forEvent(now: 0)
         #expect(lists.unsettled.count == RepeatNotes.limit && lists.omitted == 5)
     }
