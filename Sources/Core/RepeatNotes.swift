@@ -25,6 +25,10 @@ package struct RepeatNotes: Sendable {
     private var acknowledged: [UInt64] = []
     /// Copies to the work queue announced and not yet confirmed: key -> how many.
     private var copyingNow: [UInt64] = []
+    /// The latest acknowledgements synced, kept (not named) until a lost connection: a broker
+    /// restart may lose acknowledgements it had taken but not yet written down (a quorum queue's
+    /// settle not yet committed), and then hands those messages out again.
+    private var recentlySynced: [UInt64] = []
     /// What a lost connection left unsettled or copying.
     private var orphans: [UInt64] = []
     private var orphansCopying: [UInt64] = []
@@ -41,7 +45,9 @@ package struct RepeatNotes: Sendable {
     /// Keys one event names at most (about 19 bytes each; a progress event stays below 16 KiB).
     package static let limit = 700
     /// Orphans kept at most; older ones are dropped and counted in `omitted`.
-    package static let orphanLimit = 300
+    package static let orphanLimit = 400
+    /// Synced acknowledgements kept for a lost connection.
+    package static let recentLimit = 128
     /// Acknowledgements waiting for a synchronous call before one is made, and seconds the
     /// oldest of fewer waits.
     package static let syncAfter = 8
@@ -97,6 +103,8 @@ package struct RepeatNotes: Sendable {
     /// A synchronous call on the consuming channel returned: every acknowledgement written before
     /// it has been processed by the broker.
     package mutating func synced() {
+        recentlySynced += acknowledged
+        if recentlySynced.count > Self.recentLimit { recentlySynced.removeFirst(recentlySynced.count - Self.recentLimit) }
         acknowledged.removeAll()
         acknowledgedAt = nil
     }
@@ -127,8 +135,9 @@ package struct RepeatNotes: Sendable {
     /// The connections were lost: whatever was finished and not known settled, or copying, may
     /// come back from the broker.
     package mutating func connectionLost() {
-        orphans += counted + moved + acknowledged
+        orphans += recentlySynced + counted + moved + acknowledged
         orphansCopying += copyingNow
+        recentlySynced.removeAll()
         succeeded.removeAll()
         counted.removeAll()
         moved.removeAll()
