@@ -168,4 +168,16 @@ struct ReceiptTests {
         #expect(receipt.reconciliation.explanation.contains("3 items unaccounted for"), "\(text)")
         #expect(receipt.dead_letter_queue_depth != nil, "\(text)")
     }
+
+    @Test("the loader gives each item a message_id of its own (the load's id and the item's number), so equal bytes stay apart")
+    func loaderSetsMessageIDs() throws {
+        let queue = TestBroker.uniqueQueue("message-id")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--quiet", "same", "same", "other"], environment: env).status == 0)
+        let ids = try TestBroker.drain(queue).compactMap(\.properties.messageID)
+        #expect(ids.count == 3 && Set(ids).count == 3, "\(ids)")
+        #expect(ids.map { $0.split(separator: "-").last.map(String.init) } == ["1", "2", "3"], "\(ids)")
+        #expect(Set(ids.map { $0.split(separator: "-").dropLast().joined(separator: "-") }).count == 1, "one load id: \(ids)")
+    }
 }
