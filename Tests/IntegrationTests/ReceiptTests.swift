@@ -180,4 +180,24 @@ struct ReceiptTests {
         #expect(ids.map { $0.split(separator: "-").last.map(String.init) } == ["1", "2", "3"], "\(ids)")
         #expect(Set(ids.map { $0.split(separator: "-").dropLast().joined(separator: "-") }).count == 1, "one load id: \(ids)")
     }
+
+    @Test("a receipt ended by SIGTERM keeps the dead-letter depth of the last sample (it was null)")
+    func deadLetterDepthOnSignal() throws {
+        let queue = TestBroker.uniqueQueue("receipt-signal")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--quiet", "a", "b", "c"], environment: env).status == 0)
+        let drain = try Executables.run("processor", ["--quiet", "--max-attempts", "1", "--", "sh", "-c", "test \"$WORK_ITEM\" = c"], environment: env)
+        #expect(drain.status == 0, "\(drain.output)")
+        let receiptPath = dir.path + "/receipt.json"
+        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--receipt", receiptPath], environment: env)
+        try waitUntil("two frames") { monitor.stdout.split(separator: "\n").count >= 2 }
+        monitor.signal(SIGTERM)
+        #expect(try monitor.wait(timeout: 10).status == 143)
+        let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
+        let receipt = try JSONDecoder().decode(ReceiptFields.self, from: Data(text.utf8))
+        #expect(receipt.ended_by == "SIGTERM", "\(text)")
+        #expect(receipt.dead_letter_queue_depth == 2, "\(text)")
+    }
 }
