@@ -200,4 +200,42 @@ struct ReceiptTests {
         #expect(receipt.ended_by == "SIGTERM", "\(text)")
         #expect(receipt.dead_letter_queue_depth == 2, "\(text)")
     }
+
+    @Test("a count repeated by a real redelivery is taken out: a pod that counted an item and died, the item redelivered to a processor",
+        arguments: QueueType.allCases)
+    func realRepeatTakenOut(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("receipt-repeat")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["WORK_QUEUE_TYPE": type.rawValue])
+        let receiptPath = dir.path + "/receipt.json"
+        let monitor = try Executables.start(
+            "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 60)
+        try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
+        #expect(try Executables.run("loader", ["--quiet", "--count", "20"], environment: env).status == 0)
+        // A pod that took the first item, counted it in an event naming it unsettled, and died
+        // before the broker had its ack: played by this test's own connection.
+        let ghost = try TestBroker.connect(queue: queue, type: type)
+        try ghost.setPrefetch(1)
+        _ = try ghost.consume(queue: queue)
+        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: 5)) else {
+            Issue.record("no delivery")
+            return
+        }
+        try ghost.declareFanoutExchange(queue + ".progress")
+        let now = Date().timeIntervalSince1970
+        var event = ProgressEvent(
+            queue: queue, pod: "ghost", instance: "dead", state: .working, processed: 1, inHand: 1, startedAt: now - 1, sentAt: now)
+        event.unsettled = [ItemKey.hex(ItemKey.of(taken))]
+        try ghost.publishTransient(exchange: queue + ".progress", body: event.encoded())
+        ghost.close()  // the item goes back, redelivered
+        let drain = try Executables.run("processor", ["--quiet"], environment: env)
+        #expect(drain.status == 0, "\(drain.output)")
+        #expect(try monitor.wait(timeout: 30).status == 0)
+        let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
+        let receipt = try JSONDecoder().decode(ReceiptFields.self, from: Data(text.utf8))
+        #expect(receipt.reconciliation.counted == 21, "\(text)")
+        #expect(receipt.reconciliation.repeats == 1, "\(text)")
+        #expect(receipt.reconciliation.difference == 0 && receipt.reconciliation.exact && receipt.reconciliation.balanced, "\(text)")
+    }
 }
