@@ -25,11 +25,10 @@ package struct RepeatNotes: Sendable {
     private var acknowledged: [UInt64] = []
     /// Copies to the work queue announced and not yet confirmed: key -> how many.
     private var copyingNow: [UInt64] = []
-    /// The latest acknowledgements synced, with when: a broker restart may lose acknowledgements it
-    /// had taken but not yet written down (a quorum queue's settle not yet committed) and hand those
-    /// messages out again. Named for `syncedNamed` seconds more (at most `syncedNamedLimit`), in
-    /// case the processor dies before it can name them as orphans, and kept for a lost connection.
-    private var recentlySynced: [(key: UInt64, at: Double)] = []
+    /// The latest acknowledgements synced, kept (not named) until a lost connection: a broker
+    /// restart may lose acknowledgements it had taken but not yet written down (a quorum queue's
+    /// settle not yet committed), and then hands those messages out again.
+    private var recentlySynced: [UInt64] = []
     /// What a lost connection left unsettled or copying.
     private var orphans: [UInt64] = []
     private var orphansCopying: [UInt64] = []
@@ -47,11 +46,8 @@ package struct RepeatNotes: Sendable {
     package static let limit = 700
     /// Orphans kept at most; older ones are dropped and counted in `omitted`.
     package static let orphanLimit = 400
-    /// Synced acknowledgements kept for a lost connection, and how long and how many of them the
-    /// events go on naming.
+    /// Synced acknowledgements kept for a lost connection.
     package static let recentLimit = 128
-    package static let syncedNamed = 0.25
-    package static let syncedNamedLimit = 64
     /// Acknowledgements waiting for a synchronous call before one is made, and seconds the
     /// oldest of fewer waits.
     package static let syncAfter = 8
@@ -106,8 +102,8 @@ package struct RepeatNotes: Sendable {
 
     /// A synchronous call on the consuming channel returned: every acknowledgement written before
     /// it has been processed by the broker.
-    package mutating func synced(now: Double) {
-        recentlySynced += acknowledged.map { ($0, now) }
+    package mutating func synced() {
+        recentlySynced += acknowledged
         if recentlySynced.count > Self.recentLimit { recentlySynced.removeFirst(recentlySynced.count - Self.recentLimit) }
         acknowledged.removeAll()
         acknowledgedAt = nil
@@ -139,7 +135,7 @@ package struct RepeatNotes: Sendable {
     /// The connections were lost: whatever was finished and not known settled, or copying, may
     /// come back from the broker.
     package mutating func connectionLost() {
-        orphans += recentlySynced.map(\.key) + counted + moved + acknowledged
+        orphans += recentlySynced + counted + moved + acknowledged
         orphansCopying += copyingNow
         recentlySynced.removeAll()
         succeeded.removeAll()
@@ -178,8 +174,7 @@ package struct RepeatNotes: Sendable {
         }
         let returned = recent(returnedNews)
         let copies = recent(copiesNews)
-        let justSynced = recentlySynced.suffix(Self.syncedNamedLimit).filter { $0.at >= now - Self.syncedNamed }.map(\.key)
-        let unsettled = take(orphans + counted + moved + acknowledged + justSynced)
+        let unsettled = take(orphans + counted + moved + acknowledged)
         let copying = take(orphansCopying + copyingNow)
         return EventLists(
             unsettled: unsettled, copying: copying, returned: returned, copies: copies, returnedTotal: returnedTotal,

@@ -47,7 +47,7 @@ extension Processor {
     func syncAcks(force: Bool = false) throws {
         guard notes.needsSync || (force && notes.hasUnsynced), let connection else { return }
         try connection.setPrefetch(config.prefetch)
-        notes.synced(now: MonotonicClock.now())
+        notes.synced()
     }
 
     /// Sends a failure event for a failed attempt (see `ProgressPublisher.failed`).
