@@ -40,8 +40,9 @@ package struct MonitorModel: Sendable {
     /// Since when (monotonic) wqtop has listened without a break: a pod silent while wqtop was
     /// disconnected (a broker restart) may have sent events nobody received.
     private var listeningSince = -Double.infinity
-    /// Times wqtop listened again after its connection was lost.
+    /// Times wqtop listened again after its connection was lost, and when it was last lost.
     private var listeningGaps = 0
+    private var lastOutage: Double?
     /// The processors' repeat notes: which counts a redelivery repeated.
     private var repeats = RepeatLedger<PodKey>()
 
@@ -135,6 +136,11 @@ package struct MonitorModel: Sendable {
         loads.isEmpty ? nil : loads.values.reduce(0) { $0 + $1.confirmed }
     }
 
+    /// wqtop's connection was lost at `time` (monotonic): events sent from then on are lost to it.
+    package mutating func connectionLost(at time: Double) {
+        lastOutage = time
+    }
+
     /// wqtop (re)connected at `time` and listens to events again.
     package mutating func listening(since time: Double) {
         if listeningSince > -Double.infinity { listeningGaps += 1 }
@@ -204,7 +210,11 @@ package struct MonitorModel: Sendable {
         s.failureEvents = failureEvents
         s.repeatNotes = RepeatSummary(
             repeats: repeats.repeats, missedEvents: repeats.missedEvents, missedNews: repeats.missedNews, podsWithoutNotes: repeats.podsWithoutNotes,
-            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed, listeningGaps: listeningGaps)
+            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed, listeningGaps: listeningGaps,
+            silentSinceOutage: lastOutage.map { outage in
+                // Alive when the connection went (heard within the lost timeout before it), silent since.
+                pods.values.filter { $0.event.state != .finished && $0.seenAt <= outage && outage - $0.seenAt <= lostAfter }.count
+            } ?? 0)
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }

@@ -174,6 +174,7 @@ package final class MonitorSession {
     }
 
     private func lost(_ error: WorkQueueError, now: Double) {
+        if connection != nil { model.connectionLost(at: now) }
         connection?.abandon()
         connection = nil
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.

@@ -101,10 +101,13 @@ package struct RepeatSummary: Sendable, Equatable {
     package var overflowed = false
     /// Times wqtop's connection was lost and made again: events sent in between were lost to it.
     package var listeningGaps = 0
+    /// Pods not finished and not heard since wqtop's connection was last lost (a broker restart):
+    /// what they held then they could not name after it.
+    package var silentSinceOutage = 0
 
     package init(
         repeats: Int = 0, missedEvents: Int = 0, missedNews: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
-        overflowed: Bool = false, listeningGaps: Int = 0
+        overflowed: Bool = false, listeningGaps: Int = 0, silentSinceOutage: Int = 0
     ) {
         self.repeats = repeats
         self.missedEvents = missedEvents
@@ -114,14 +117,21 @@ package struct RepeatSummary: Sendable, Equatable {
         self.unresolved = unresolved
         self.overflowed = overflowed
         self.listeningGaps = listeningGaps
+        self.silentSinceOutage = silentSinceOutage
     }
 
     /// Why `repeats` may not be every repeat (or may count one too many), or counts may be
     /// missing, one phrase each; empty when it is exact. `finished`: a copy not seen by then never
     /// existed. `deficit`: fewer items are accounted for than were loaded, which a processor
     /// that ran only while wqtop was not listening would explain.
-    package func doubts(finished: Bool, deficit: Bool = false) -> [String] {
+    /// `surplus`: more are accounted for than loaded, which repeats that a pod silent since a
+    /// broker outage could not name would explain (a broker restart can lose acknowledgements it
+    /// had taken; a processor that reconnects names them, one killed before it cannot).
+    package func doubts(finished: Bool, deficit: Bool = false, surplus: Bool = false) -> [String] {
         var out: [String] = []
+        if surplus && silentSinceOutage > 0 {
+            out.append("\(silentSinceOutage) processors went silent before wqtop's connection was lost and were not heard after it (repeats of what they held may be left in)")
+        }
         if deficit && listeningGaps > 0 {
             out.append("wqtop's connection was lost \(listeningGaps) times (events sent meanwhile are lost to it; a processor that ran only then is not counted)")
         }

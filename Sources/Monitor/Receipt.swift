@@ -116,7 +116,9 @@ package struct Receipt: Encodable, Sendable, Equatable {
         let counted = s.processed + s.deadLettered + queued
         let repeats = s.repeatNotes.repeats
         let accounted = counted - repeats
-        let doubts = s.repeatNotes.doubts(finished: s.finished, deficit: s.loadedTotal.map { accounted < $0 } ?? false)
+        let doubts = s.repeatNotes.doubts(
+            finished: s.finished, deficit: s.loadedTotal.map { accounted < $0 } ?? false,
+            surplus: s.loadedTotal.map { accounted > $0 } ?? false)
         let exact = doubts.isEmpty
         let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued) - repeats \(repeats)"
         let open = s.finished ? "" : "; the Job had not finished, so counts may still change"
