@@ -13,14 +13,16 @@ extension AMQPConnection {
     /// carries hundreds of publishes where rabbitmq-c makes a `send` per frame (three per
     /// message). A write that fails is a lost connection, thrown by the call that writes.
     /// Over TLS the frames must pass through rabbitmq-c's TLS socket: it publishes at once.
-    package func publishQueued(routingKey: String, body: UnsafeRawBufferPointer) throws(WorkQueueError) {
-        guard !settings.useTLS else { return try publish(routingKey: routingKey, body: body) }
+    package func publishQueued(routingKey: String, body: UnsafeRawBufferPointer, messageID: String? = nil) throws(WorkQueueError) {
+        guard !settings.useTLS else {
+            return try publish(routingKey: routingKey, body: body, properties: MessageProperties(messageID: messageID))
+        }
         guard let state else {
             throw WorkQueueError(.connectionLost, "basic.publish: connection to \(endpoint) is closed")
         }
         outgoing.append(
             channel: Self.publishChannel, exchange: "", routingKey: routingKey, mandatory: true, persistent: true,
-            body: body, frameMax: Int(amqp_get_frame_max(state)))
+            body: body, frameMax: Int(amqp_get_frame_max(state)), messageID: messageID)
         if confirms[Self.publishChannel] != nil { _ = confirms[Self.publishChannel]!.recordPublish() }
         if outgoing.unwritten >= Self.queuedPublishLimit { try flushQueuedPublishes(state) }
     }

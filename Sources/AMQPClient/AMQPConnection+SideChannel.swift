@@ -35,10 +35,12 @@ extension AMQPConnection {
     /// Publishes a transient JSON message to `exchange` on the side channel: no confirm, not
     /// mandatory, so nothing waits for the broker. Nothing is sent while the side channel is
     /// closed, nor while the broker blocks this connection (a resource alarm): the message is
-    /// worth less than a loop stalled in a full socket. Errors mean the connection itself failed.
-    package func publishTransient(exchange: String, body: [UInt8]) throws(WorkQueueError) {
+    /// worth less than a loop stalled in a full socket. Errors mean the connection itself failed;
+    /// false means nothing was sent.
+    @discardableResult
+    package func publishTransient(exchange: String, body: [UInt8]) throws(WorkQueueError) -> Bool {
         let state = try live("basic.publish (transient)")
-        guard openChannels.contains(Self.sideChannel), blockedReason == nil else { return }
+        guard openChannels.contains(Self.sideChannel), blockedReason == nil else { return false }
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
         properties.delivery_mode = UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)
@@ -54,5 +56,6 @@ extension AMQPConnection {
             }
         }
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.publish (transient)") }
+        return true
     }
 }

@@ -1,5 +1,5 @@
 /// The wire bytes of basic.publish messages (AMQP 0-9-1: a method frame, a content header
-/// with only the delivery mode, body frames of at most `frameMax`), gathered so that many
+/// with the delivery mode and, if given, a message id, body frames of at most `frameMax`), gathered so that many
 /// publishes leave in one write instead of rabbitmq-c's one `send` per frame.
 struct PublishFrames {
     /// The encoded frames; those from `written` on are not written yet.
@@ -29,20 +29,26 @@ struct PublishFrames {
     /// short strings), as the broker requires of names anyway.
     mutating func append(
         channel: UInt16, exchange: String, routingKey: String, mandatory: Bool, persistent: Bool,
-        body: UnsafeRawBufferPointer, frameMax: Int
+        body: UnsafeRawBufferPointer, frameMax: Int, messageID: String? = nil
     ) {
         if methodKey == nil || methodKey! != (channel, exchange, routingKey, mandatory) {
             methodFrame = Self.publishMethodFrame(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
             methodKey = (channel, exchange, routingKey, mandatory)
         }
         bytes.append(contentsOf: methodFrame)
-        // Content header: class 60 (basic), weight 0, body size, flags with only delivery-mode.
-        Self.frameStart(&bytes, type: 2, channel: channel, size: 15)
+        // Content header: class 60 (basic), weight 0, body size, flags: delivery-mode (bit 12) and,
+        // when given, message-id (bit 7, a short string after the delivery mode).
+        let id = messageID.map { Array($0.utf8.prefix(255)) }
+        Self.frameStart(&bytes, type: 2, channel: channel, size: 15 + (id.map { 1 + $0.count } ?? 0))
         Self.append16(&bytes, 60)
         Self.append16(&bytes, 0)
         Self.append64(&bytes, UInt64(body.count))
-        Self.append16(&bytes, 0x1000)
+        Self.append16(&bytes, id == nil ? 0x1000 : 0x1080)
         bytes.append(persistent ? 2 : 1)
+        if let id {
+            bytes.append(UInt8(id.count))
+            bytes.append(contentsOf: id)
+        }
         bytes.append(Self.frameEnd)
         let chunk = max(frameMax - 8, 1)
         var offset = 0

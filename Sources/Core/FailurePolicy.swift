@@ -23,7 +23,7 @@ package struct FailurePolicy: Sendable, Equatable {
     ]
 
     /// Every header the processor writes: what `loader --from-failed` removes for a fresh start.
-    package static let bookkeeping: Set<String> = staleOnCopy.union([attemptsHeader, "x-last-failure"])
+    package static let bookkeeping: Set<String> = staleOnCopy.union([attemptsHeader, "x-last-failure", ItemKey.copyHeader, ItemKey.copyOfHeader])
 
     /// The failure reason of an item whose processors died with it `died` times in a row.
     package static func diedReason(_ died: Int) -> String {

@@ -8,6 +8,9 @@ extension ProgressEvent {
         var out = JSONBytes()
         out.open()
         if let consumerTimeoutMS { out.field("consumer_timeout_ms", consumerTimeoutMS) }
+        if let copies { out.field("copies", copies) }
+        if let copiesSeen { out.field("copies_seen", copiesSeen) }
+        if let copying { out.field("copying", copying) }
         if let current { out.field("current", current) }
         out.field("dead_lettered", deadLettered)
         if let durations {
@@ -36,16 +39,20 @@ extension ProgressEvent {
         out.field("failed", failed)
         out.field("in_hand", inHand)
         out.field("instance", instance)
+        if let omitted { out.field("omitted", omitted) }
         out.field("pod", pod)
         out.field("processed", processed)
         out.field("queue", queue)
         out.field("rate", rate)
+        if let redelivered { out.field("redelivered", redelivered) }
+        if let redeliveredSeen { out.field("redelivered_seen", redeliveredSeen) }
         out.field("retried", retried)
         if let runningFor { out.field("running_for", runningFor) }
         out.field("sent_at", sentAt)
         out.field("seq", seq)
         out.field("started_at", startedAt)
         out.field("state", state.rawValue)
+        if let unsettled { out.field("unsettled", unsettled) }
         out.field("v", v)
         out.close()
         return out.bytes
@@ -81,6 +88,16 @@ struct JSONBytes {
     mutating func field(_ name: String, _ value: String) {
         key(name)
         string(value)
+    }
+
+    mutating func field(_ name: String, _ values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     mutating func field(_ name: String, _ value: Int) {

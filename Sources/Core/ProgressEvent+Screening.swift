@@ -35,6 +35,8 @@ extension ProgressEvent {
         package static let run = 366 * 86_400.0
         /// consumer_timeout_ms: 1 ms to a year.
         package static let consumerTimeoutMS = 366 * 86_400_000
+        /// Keys in one event's repeat notes (unsettled, copying, redelivered, copies), all lists together.
+        package static let keys = 1_000
     }
 
     /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
@@ -112,12 +114,29 @@ extension ProgressEvent {
         if let consumerTimeoutMS, !(1...Limits.consumerTimeoutMS).contains(consumerTimeoutMS) {
             return .rejected("consumer_timeout_ms \(consumerTimeoutMS) out of 1...\(Limits.consumerTimeoutMS)")
         }
+        if let problem = repeatNotesProblem { return .rejected(problem) }
         var event = self
         var cut = false
         event.pod = Self.printable(pod, cut: &cut)
         event.instance = Self.printable(instance, cut: &cut)
         event.current = current.map { Self.printable($0, cut: &cut) }
         return .accepted(event, cut: cut)
+    }
+
+    /// Why the repeat notes are impossible: more than `Limits.keys` keys, a key that is not 16
+    /// lowercase hex digits, or `omitted` outside 0...`Limits.count`.
+    var repeatNotesProblem: String? {
+        let lists = [unsettled, copying, redelivered, copies].compactMap { $0 }
+        let total = lists.reduce(0) { $0 + $1.count }
+        if total > Limits.keys { return "\(total) keys in the repeat notes, more than \(Limits.keys)" }
+        if lists.contains(where: { $0.contains { ItemKey.parse($0) == nil } }) { return "a key in the repeat notes is not 16 hex digits" }
+        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen)] {
+            if let value, !(0...Limits.count).contains(value) { return "\(name) \(value) out of 0...\(Limits.count)" }
+        }
+        if (redelivered?.count ?? 0) > (redeliveredSeen ?? 0) || (copies?.count ?? 0) > (copiesSeen ?? 0) {
+            return "more keys in redelivered or copies than their totals say"
+        }
+        return nil
     }
 
     /// `text` with control and bidirectional-override characters as "?" (they would move the

@@ -53,6 +53,21 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package var rate: Double
     /// Events this instance sent before this one, to spot losses.
     package var seq: Int
+    /// Repeat notes (see `RepeatNotes`; nil from processors older than 0.6.0): keys (`ItemKey`, 16
+    /// hex digits) of messages finished whose acknowledgement may not have reached the broker...
+    package var unsettled: [String]?
+    /// ... of messages whose copy to the work queue was published but not yet confirmed ...
+    package var copying: [String]?
+    /// ... of messages delivered lately with `redelivered` or `x-delivery-count` ...
+    package var redelivered: [String]?
+    /// ... and of the messages whose copies were delivered lately (`x-copy-of`).
+    package var copies: [String]?
+    /// How many keys the processor put in `redelivered` and `copies` in all since it started:
+    /// those lists are the newest of them (kept a minute), so a reader knows what it missed.
+    package var redeliveredSeen: Int?
+    package var copiesSeen: Int?
+    /// Keys the processor could not name (lists too long): wqtop cannot be exact then.
+    package var omitted: Int?
 
     package init(
         queue: String, pod: String, instance: String, state: ProcessorState, exitCode: Int32? = nil,
@@ -80,6 +95,9 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq, durations
+        case unsettled, copying, redelivered, copies, omitted
+        case redeliveredSeen = "redelivered_seen"
+        case copiesSeen = "copies_seen"
         case runningFor = "running_for"
         case consumerTimeoutMS = "consumer_timeout_ms"
         case exitCode = "exit_code"

@@ -35,6 +35,8 @@ extension Processor {
         publishing.reset()
         // Finished but unacknowledged items go back to the queue with the connection: not done.
         acks.reset()
+        // What was counted or copied and not known settled may come back: named from now on.
+        notes.connectionLost()
         var backoff = Backoff(limit: config.reconnectTimeout)
         var lastError = error
         while true {

@@ -2,8 +2,17 @@ import Core
 import AMQPClient
 extension Processor {
     /// Queues copies of deliveries for `queue` (see `PendingMoves`) and sends what it can now.
+    /// Each copy carries a key of its own and its original's (`ItemKey`); a copy to the work queue
+    /// is announced in an event before it is published (see `RepeatNotes`).
     func move(_ list: [(Delivery, [(String, HeaderValue)])], to queue: String, count: PendingMoves.Count = .none) throws {
-        for (delivery, headers) in list { moves.add(delivery, to: queue, headers: headers, count: count) }
+        for (delivery, headers) in list {
+            let parent = ItemKey.of(delivery)
+            let keys: [(String, HeaderValue)] = [
+                (ItemKey.copyHeader, .string(ItemKey.hex(ItemKey.random()))), (ItemKey.copyOfHeader, .string(ItemKey.hex(parent))),
+            ]
+            moves.add(delivery, to: queue, headers: headers + keys, count: count)
+            if progress.isOn && queue == topology.queue { notes.copying(parent) }
+        }
         try pumpMoves()
     }
 
@@ -28,6 +37,8 @@ extension Processor {
         if publishing.blockedFor != nil {
             moves.restartClocks(now: now)
         } else {
+            // Copies to the work queue are named as copying before they exist.
+            if notes.copyingUnannounced && moves.unpublished > 0 { reportCounts() }
             try moves.publishWaiting(now: now) { move in
                 // One at a time, looking for connection.blocked in between: a publish into a
                 // blocked connection waits in the kernel once its buffers are full.
@@ -48,6 +59,7 @@ extension Processor {
             case .deadLettered: stats.deadLettered += 1
             case .none: break
             }
+            if progress.isOn { notes.copied(ItemKey.of(move.delivery), toWorkQueue: move.queue == topology.queue) }
         }
         // Counted before acknowledged: a kill -9 in between runs the item again (counted twice),
         // it never loses a count.
@@ -55,6 +67,10 @@ extension Processor {
         for move in confirmed {
             try connection.ack(move.delivery.tag)
             acks.settledElsewhere(move.delivery.tag)
+        }
+        if !confirmed.isEmpty {
+            notes.movedAcknowledged(now: now)
+            try syncAcks()
         }
         // A broker that takes copies but never confirms them (and does not say it blocks):
         // given up like a lost connection; the originals come back with it.

@@ -20,6 +20,7 @@ extension Processor {
             // Acknowledged in batches (flushAcks, paced by AckPacing); counted as processed in the
             // event written just before the acknowledgement.
             acks.succeeded(item.delivery.tag)
+            if progress.isOn { notes.succeeded(ItemKey.of(item.delivery)) }
             if acks.pending >= AckPacing.batch { try flushAcks() }
         case .returned:
             try returnToQueue([(item.delivery, item.attempt)])
@@ -105,7 +106,10 @@ extension Processor {
     func flushAcks() throws {
         guard acks.pending > 0, let connection else { return }
         stats.processed += acks.pending
+        notes.counting()
         reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
+        notes.succeededAcknowledged(now: MonotonicClock.now())
+        try syncAcks()
     }
 }

@@ -41,6 +41,8 @@ package final class Processor {
     var timeouts: ConsumerTimeoutWatch
     package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
+    /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
+    var notes = RepeatNotes()
     let startedAt = MonotonicClock.now()
 
     package init(config: ProcessorConfiguration, log: Log) throws {
@@ -102,6 +104,8 @@ package final class Processor {
         endAllWork(until: stop.graceDeadline ?? MonotonicClock.now() + config.grace)
         do {
             try flushAcks()
+            // The final event names nothing unsettled that the broker surely has.
+            try syncAcks(force: true)
         } catch let error as WorkQueueError {
             closeConnections()
             throw error
@@ -120,6 +124,7 @@ package final class Processor {
         try pumpMoves(read: publishing.readable)
         publishing.readable = false
         try paceAcks(now: now)
+        try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
         } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
@@ -217,6 +222,7 @@ package final class Processor {
             switch event {
             case .delivery(let delivery):
                 acks.delivered(delivery.tag)
+                noteDelivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
                     intake.arrived(now: MonotonicClock.now())

@@ -34,19 +34,25 @@ package struct ProgressPublisher {
         target?.prepare(on: connection)
     }
 
-    /// Sends an event when one is due (or `force`). Only a lost connection is thrown.
+    /// Whether events go out at all (not with --no-progress, nor when the exchange could not be declared).
+    package var isOn: Bool { target?.name != nil }
+
+    /// Sends an event when one is due (or `force`), with the repeat notes `notes` gives; true when
+    /// it was written. Only a lost connection is thrown.
+    @discardableResult
     package mutating func update(
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
         on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
+        notes: () -> RepeatNotes.EventLists? = { nil },
         current: () -> (label: String, runningFor: Double?)?
-    ) throws {
-        guard let exchange = target?.name else { return }  // --no-progress: nothing to keep either
+    ) throws -> Bool {
+        guard let exchange = target?.name else { return false }  // --no-progress: nothing to keep either
         meter.record(stats.processed, at: now)
         peakInHand = max(peakInHand, inHand)
-        guard let connection else { return }
+        guard let connection else { return false }
         let changed = state != event.state
         let due = now - lastSent >= Self.period || changed && now - lastSent >= Self.minimumGap
-        guard force || due else { return }
+        guard force || due else { return false }
         event.state = state
         event.exitCode = exitCode
         event.processed = stats.processed
@@ -62,11 +68,23 @@ package struct ProgressPublisher {
         event.durations = stats.durations.count > 0 ? stats.durations.summary : nil
         event.consumerTimeoutMS = consumerTimeout?.milliseconds
         event.rate = (meter.rate * 10).rounded() / 10
+        if let lists = notes() {
+            event.unsettled = lists.unsettled.map(ItemKey.hex)
+            event.copying = lists.copying.isEmpty ? nil : lists.copying.map(ItemKey.hex)
+            event.redelivered = lists.returned.isEmpty ? nil : lists.returned.map(ItemKey.hex)
+            event.copies = lists.copies.isEmpty ? nil : lists.copies.map(ItemKey.hex)
+            event.omitted = lists.omitted > 0 ? lists.omitted : nil
+            event.redeliveredSeen = lists.returnedTotal > 0 ? lists.returnedTotal : nil
+            event.copiesSeen = lists.copiesTotal > 0 ? lists.copiesTotal : nil
+        }
         event.sentAt = WallClock.now()
-        try connection.publishTransient(exchange: exchange, body: event.encoded())
+        // Not written while the broker blocks publishing: `seq` counts only events written, so
+        // a reader that misses one sees a gap.
+        guard try connection.publishTransient(exchange: exchange, body: event.encoded()) else { return false }
         event.seq += 1
         lastSent = now
         peakInHand = inHand
+        return true
     }
 
     /// Sends a failure event for one failed attempt, at most `FailureEvent.perSecond` a second (the

@@ -8,7 +8,10 @@ package final class Loader {
     private let progress: LoadProgress
     private var connection: AMQPConnection?
     /// Items published on the current channel and not yet confirmed, oldest first.
-    private var unconfirmed: [[UInt8]] = []
+    private var unconfirmed: [(number: Int, item: [UInt8])] = []
+    /// Items published so far: each message's id is the load's id and its number, so the receipt
+    /// can tell two items with the same bytes apart (a re-publish keeps its id).
+    private var numbered = 0
     /// The confirm tag of `unconfirmed[0]`, minus one.
     private var unconfirmedBase: UInt64 = 0
     private var confirmedTotal = 0
@@ -84,14 +87,16 @@ package final class Loader {
 
     /// Publishes a new item and remembers it until it is confirmed.
     private func publish(_ item: [UInt8]) throws {
-        try send(item)
-        unconfirmed.append(item)
+        numbered += 1
+        try send(item, number: numbered)
+        unconfirmed.append((numbered, item))
         unconfirmedBytes += item.count
     }
 
-    private func send(_ item: [UInt8]) throws {
+    private func send(_ item: [UInt8], number: Int) throws {
         guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
-        try item.withUnsafeBytes { try connection.publishQueued(routingKey: config.connection.queue, body: $0) }
+        let id = "\(events.loadID)-\(number)"
+        try item.withUnsafeBytes { try connection.publishQueued(routingKey: config.connection.queue, body: $0, messageID: id) }
     }
 
     /// Waits for confirms when the window is full, or at once when the broker began to block
@@ -126,7 +131,7 @@ package final class Loader {
         let through = connection.confirmTracker.confirmedThrough
         let done = Int(through - unconfirmedBase)
         if done > 0 {
-            unconfirmedBytes -= unconfirmed.prefix(done).reduce(0) { $0 + $1.count }
+            unconfirmedBytes -= unconfirmed.prefix(done).reduce(0) { $0 + $1.item.count }
             unconfirmed.removeFirst(done)
             unconfirmedBase = through
             confirmedTotal += done
@@ -164,7 +169,7 @@ package final class Loader {
                 // Tags start again at 1 on the new channel: unconfirmed[i] is sent as tag i+1.
                 unconfirmedBase = 0
                 log.always("reconnected; publishing \(unconfirmed.count) unconfirmed items again")
-                for item in unconfirmed { try send(item) }
+                for (number, item) in unconfirmed { try send(item, number: number) }
                 return
             } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
                 connection?.abandon()

@@ -39,6 +39,14 @@ package struct MonitorModel: Sendable {
     private var failures: [FailureEvent] = []
     /// Failure events received, and those processors said they skipped (rate limit); at most 10^12.
     private var failureEvents = 0
+    /// Since when (monotonic) wqtop has listened without a break: a pod silent while wqtop was
+    /// disconnected (a broker restart) may have sent events nobody received.
+    private var listeningSince = -Double.infinity
+    /// Times wqtop listened again after its connection was lost, and when it was last lost.
+    private var listeningGaps = 0
+    private var lastOutage: Double?
+    /// The processors' repeat notes: which counts a redelivery repeated.
+    private var repeats = RepeatLedger<PodKey>()
 
     /// Samples kept for the history graphs.
     package static let historyLength = 400
@@ -97,6 +105,7 @@ package struct MonitorModel: Sendable {
             if !cut && pods.keys.contains(where: { $0.instance == key.instance }) { badEvents += 1 }
         }
         pods[key] = (event, time, pods[key]?.firstSentAt ?? event.sentAt)
+        repeats.receive(key, seq: event.seq, notes: RepeatLedger<PodKey>.Notes(event))
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
     }
 
@@ -127,6 +136,17 @@ package struct MonitorModel: Sendable {
     /// Items the loaders' runs had confirmed, added up; nil before any load event.
     private var loadedTotal: Int? {
         loads.isEmpty ? nil : loads.values.reduce(0) { $0 + $1.confirmed }
+    }
+
+    /// wqtop's connection was lost at `time` (monotonic): events sent from then on are lost to it.
+    package mutating func connectionLost(at time: Double) {
+        lastOutage = time
+    }
+
+    /// wqtop (re)connected at `time` and listens to events again.
+    package mutating func listening(since time: Double) {
+        if listeningSince > -Double.infinity { listeningGaps += 1 }
+        listeningSince = time
     }
 
     /// Records a depth sample; nil when the queue does not exist.
@@ -177,7 +197,8 @@ package struct MonitorModel: Sendable {
             let e = entry.event
             let silent = time - entry.seenAt
             // During an alarm processors cannot publish events: silence is not loss then.
-            let lost = e.state != .finished && silent > lostAfter && brokerAlarm == nil
+            // Silence counts only while wqtop listened (events sent meanwhile were never received).
+            let lost = e.state != .finished && time - max(entry.seenAt, listeningSince) > lostAfter && brokerAlarm == nil
             var row = PodRow(
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
@@ -191,6 +212,13 @@ package struct MonitorModel: Sendable {
         }.sorted { ($0.pod, $0.instance) < ($1.pod, $1.instance) }
         s.failures = failures.reversed().map { FailureRow(event: $0, ago: max(0, wallTime - $0.sentAt)) }
         s.failureEvents = failureEvents
+        s.repeatNotes = RepeatSummary(
+            repeats: repeats.repeats, missedEvents: repeats.missedEvents, missedNews: repeats.missedNews, podsWithoutNotes: repeats.podsWithoutNotes,
+            omitted: repeats.omitted, unresolved: repeats.unresolved, overflowed: repeats.overflowed, listeningGaps: listeningGaps,
+            silentSinceOutage: lastOutage.map { outage in
+                // Alive when the connection went (heard within the lost timeout before it), silent since.
+                pods.values.filter { $0.event.state != .finished && $0.seenAt <= outage && outage - $0.seenAt <= lostAfter }.count
+            } ?? 0)
         s.ready = counts?.ready ?? 0
         s.consumers = counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
@@ -212,7 +240,8 @@ package struct MonitorModel: Sendable {
         s.rateHistory = rateHistory
         s.state = state(s, at: time)
         let podsEnded = s.pods.allSatisfy { !$0.live }
-        s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0)
+        // Not while the broker is unreachable: the samples are old, and pods silent meanwhile look lost.
+        s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0) && connectionProblem == nil
         // The Job's own elapsed time: from the first pod's start to now, or to the last finish.
         if let firstStart = pods.values.map(\.event.startedAt).min() {
             let end = s.finished ? pods.values.map(\.event.sentAt).max() ?? wallTime : wallTime

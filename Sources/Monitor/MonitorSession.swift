@@ -46,6 +46,12 @@ package final class MonitorSession {
     private var firstTry: Double?
     /// The last frame shown, for a summary after the terminal is restored.
     package private(set) var lastSnapshot: MonitorSnapshot?
+    /// Messages in QUEUE.failed at the latest sample (those the dead-letter view holds included);
+    /// nil when it is missing or was never sampled.
+    private var deadLetterDepth: Int?
+
+    /// The longest wait between two connection attempts.
+    static let reconnectDelay = 1.0
 
     /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
     static let monitorQueueLength = 10_000
@@ -74,17 +80,16 @@ package final class MonitorSession {
         return code
     }
 
-    /// The receipt as the session ends with `code`: the queues sampled once more when connected,
-    /// unless a signal ended it (a pod being stopped has a grace period to keep, and a silent
-    /// network would hold each sample up to the RPC timeout): then the last samples stand.
+    /// The receipt as the session ends with `code`: the queues sampled once more (reconnecting once
+    /// if the connection was lost), unless a signal ended it (a pod being stopped has a grace
+    /// period to keep, and a silent network would hold each sample up to the RPC timeout): then
+    /// the last samples stand, the dead-letter queue's depth included (sampled with the work queue).
     private func finalReceipt(code: Int32) -> Receipt {
         let now = MonotonicClock.now()
         let signalled = [ExitCode.interrupted, ExitCode.terminated, ExitCode.hangUp].contains(code)
-        if !signalled && model.connectionProblem == nil { sample(now: now) }
-        var deadLetters: Int?
-        if !signalled, let counts = try? connection?.inspectQueue(Topology(config.connection).deadLetterQueue) {
-            // What the view holds is not ready, but still in the queue.
-            deadLetters = counts.ready + (self.deadLetters?.heldCount ?? 0)
+        if !signalled {
+            if connection == nil { try? connect(now: now) }
+            if connection != nil { sample(now: now) }
         }
         let snapshot = model.snapshot(at: now)
         let endedBy = switch code {
@@ -93,7 +98,7 @@ package final class MonitorSession {
         case ExitCode.hangUp: "hang-up"
         default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
         }
-        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetters)
+        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetterDepth)
     }
 
     /// The loop of `run`.
@@ -146,6 +151,7 @@ package final class MonitorSession {
             model.eventsOff = try subscribe(connection)
             self.connection = connection
             model.connectionProblem = nil
+            model.listening(since: now)
             backoff = nil
             connectedOnce = true
         } catch {
@@ -181,12 +187,15 @@ package final class MonitorSession {
     }
 
     private func lost(_ error: WorkQueueError, now: Double) {
+        if connection != nil { model.connectionLost(at: now) }
         connection?.abandon()
         connection = nil
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.
         probe.close()
         if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
-        let delay = backoff?.nextDelay(now: now) ?? 10
+        // At most a second apart: events sent while wqtop is not bound are lost to it (a
+        // processor that ran only then is not counted), so it listens again as soon as it can.
+        let delay = min(Self.reconnectDelay, backoff?.nextDelay(now: now) ?? Self.reconnectDelay)
         nextConnect = now + delay
         model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay)))"
     }
@@ -197,6 +206,9 @@ package final class MonitorSession {
         model.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
+            // What the view holds is not ready, but still in the queue.
+            deadLetterDepth = try connection.inspectQueue(Topology(config.connection).deadLetterQueue)
+                .map { $0.ready + (deadLetters?.heldCount ?? 0) }
         } catch {
             lost(error, now: now)
         }

@@ -81,6 +81,71 @@ package struct FailureRow: Sendable, Equatable {
     }
 }
 
+/// What the processors' repeat notes say (see `RepeatLedger`): the counts a redelivery repeated,
+/// and whatever keeps that number from being exact.
+package struct RepeatSummary: Sendable, Equatable {
+    /// Counts repeated by redeliveries, to take out of the reconciliation.
+    package var repeats = 0
+    /// Progress events not received (gaps in a processor's `seq`, or sent before wqtop listened):
+    /// harmless in themselves, as every event holds whole counts and lists.
+    package var missedEvents = 0
+    /// Redelivery or copy notes not received (they left the processors' events before wqtop read one).
+    package var missedNews = 0
+    /// Processors that send no repeat notes (older than 0.6.0).
+    package var podsWithoutNotes = 0
+    /// Keys the processors could not fit in their events.
+    package var omitted = 0
+    /// Redelivered messages whose holder went while its copy was unconfirmed, the copy not seen (yet).
+    package var unresolved = 0
+    /// wqtop held as many keys as it keeps and dropped notes.
+    package var overflowed = false
+    /// Times wqtop's connection was lost and made again: events sent in between were lost to it.
+    package var listeningGaps = 0
+    /// Pods not finished and not heard since wqtop's connection was last lost (a broker restart):
+    /// what they held then they could not name after it.
+    package var silentSinceOutage = 0
+
+    package init(
+        repeats: Int = 0, missedEvents: Int = 0, missedNews: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
+        overflowed: Bool = false, listeningGaps: Int = 0, silentSinceOutage: Int = 0
+    ) {
+        self.repeats = repeats
+        self.missedEvents = missedEvents
+        self.missedNews = missedNews
+        self.podsWithoutNotes = podsWithoutNotes
+        self.omitted = omitted
+        self.unresolved = unresolved
+        self.overflowed = overflowed
+        self.listeningGaps = listeningGaps
+        self.silentSinceOutage = silentSinceOutage
+    }
+
+    /// Why `repeats` may not be every repeat (or may count one too many), or counts may be
+    /// missing, one phrase each; empty when it is exact. `finished`: a copy not seen by then never
+    /// existed. `deficit`: fewer items are accounted for than were loaded, which a processor
+    /// that ran only while wqtop was not listening would explain.
+    /// `surplus`: more are accounted for than loaded, which repeats that a pod silent since a
+    /// broker outage could not name would explain (a broker restart can lose acknowledgements it
+    /// had taken; a processor that reconnects names them, one killed before it cannot).
+    package func doubts(finished: Bool, deficit: Bool = false, surplus: Bool = false) -> [String] {
+        var out: [String] = []
+        if surplus && silentSinceOutage > 0 {
+            out.append("\(silentSinceOutage) processors went silent before wqtop's connection was lost and were not heard after it (repeats of what they held may be left in)")
+        }
+        if deficit && listeningGaps > 0 {
+            out.append("wqtop's connection was lost \(listeningGaps) times (events sent meanwhile are lost to it; a processor that ran only then is not counted)")
+        }
+        if missedNews > 0 { out.append("\(missedNews) notes of redelivered items or copies were not received (wqtop was not listening for over a minute, or events were dropped)") }
+        if podsWithoutNotes > 0 { out.append("\(podsWithoutNotes) processors send no repeat notes (older than 0.6.0)") }
+        if omitted > 0 { out.append("processors could not name \(omitted) items in their events (more than an event holds)") }
+        if unresolved > 0 && !finished {
+            out.append("\(unresolved) redelivered items had a copy on its way when their processor went, and the Job has not finished")
+        }
+        if overflowed { out.append("wqtop held as many item keys as it keeps and dropped some") }
+        return out
+    }
+}
+
 /// Everything one frame shows: a plain value the renderers turn into text.
 package struct MonitorSnapshot: Sendable, Equatable {
     package var queue: String
@@ -122,6 +187,8 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var failures: [FailureRow] = []
     /// Failure events the processors sent or skipped (rate limit) since the monitor started.
     package var failureEvents = 0
+    /// The counts redeliveries repeated, and how sure that number is.
+    package var repeatNotes = RepeatSummary()
 
     package init(queue: String, endpoint: String) {
         self.queue = queue

@@ -1,7 +1,7 @@
 import Core
 
-/// What `wqtop --receipt FILE` writes as wqtop ends, version 1: the Job's counts, each pod's, and
-/// whether loaded = processed + dead-lettered + queued. Each field is one stored property (its
+/// What `wqtop --receipt FILE` writes as wqtop ends, version 2: the Job's counts, each pod's, and
+/// whether loaded = processed + dead-lettered + queued - repeats (counts a redelivery repeated). Each field is one stored property (its
 /// name in snake_case in the JSON) set in `init(snapshot:endedAt:endedBy:deadLetterQueueDepth:)`.
 package struct Receipt: Encodable, Sendable, Equatable {
     /// One processor run, as its latest event said.
@@ -28,16 +28,27 @@ package struct Receipt: Encodable, Sendable, Equatable {
     package struct Reconciliation: Encodable, Sendable, Equatable {
         /// Items the loaders confirmed; null without load events.
         package var loaded: JSONNull<Int>
-        /// processed + dead_lettered + queued.
+        /// processed + dead_lettered + queued, as the processors counted.
+        package var counted: Int
+        /// Counts repeated by redeliveries (see `RepeatLedger`).
+        package var repeats: Int
+        /// counted - repeats.
         package var accounted: Int
-        /// accounted - loaded: above 0, items run twice after a redelivery; below, items lost.
+        /// accounted - loaded: below 0, items lost; above, items queued without a load event.
         package var difference: JSONNull<Int>
+        /// Whether `repeats` is known to be every repeat: the processors' notes all arrived.
+        package var exact: Bool
+        /// Why it is not exact, one phrase each; empty when it is.
+        package var doubts: [String]
+        /// exact, and difference 0.
         package var balanced: Bool
         /// One sentence: why the numbers do not add up, or that they do.
         package var explanation: String
     }
 
-    package static let version = 1
+    /// 2 since 0.6.0: `counted`, `repeats`, `exact` and `doubts` came, and `accounted` no longer
+    /// holds the repeats.
+    package static let version = 2
 
     package var v = Receipt.version
     package var queue: String
@@ -102,29 +113,40 @@ package struct Receipt: Encodable, Sendable, Equatable {
 
     private static func reconcile(_ s: MonitorSnapshot) -> Reconciliation {
         let queued = s.ready + s.inFlight
-        let accounted = s.processed + s.deadLettered + queued
-        let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued)"
+        let counted = s.processed + s.deadLettered + queued
+        let repeats = s.repeatNotes.repeats
+        let accounted = counted - repeats
+        let doubts = s.repeatNotes.doubts(
+            finished: s.finished, deficit: s.loadedTotal.map { accounted < $0 } ?? false,
+            surplus: s.loadedTotal.map { accounted > $0 } ?? false)
+        let exact = doubts.isEmpty
+        let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued) - repeats \(repeats)"
         let open = s.finished ? "" : "; the Job had not finished, so counts may still change"
+        let unsure = exact ? "" : "; not exact: " + doubts.joined(separator: "; ")
         guard let loaded = s.loadedTotal else {
             return Reconciliation(
-                loaded: JSONNull(value: nil), accounted: accounted, difference: JSONNull(value: nil), balanced: false,
-                explanation: "no load event was seen, so there is nothing to reconcile against (\(sum) = \(accounted))\(open)")
+                loaded: JSONNull(value: nil), counted: counted, repeats: repeats, accounted: accounted,
+                difference: JSONNull(value: nil), exact: exact, doubts: doubts, balanced: false,
+                explanation: "no load event was seen, so there is nothing to reconcile against (\(sum) = \(accounted))\(open)\(unsure)")
         }
         let difference = accounted - loaded
         let explanation: String
         if difference == 0 {
-            explanation = "balanced: loaded \(loaded) = \(sum)\(open)"
+            explanation = exact
+                ? "balanced: loaded \(loaded) = \(sum)\(open)"
+                : "loaded \(loaded) = \(sum), but the repeats are not known exactly\(unsure)\(open)"
         } else if difference > 0 {
-            explanation = "\(difference) more than loaded \(loaded) (\(sum)): items run twice after a redelivery (a processor died or lost its connection after counting an item, before the broker had its acknowledgement), or items queued without a load event\(open)"
+            explanation = "\(difference) more than loaded \(loaded) (\(sum)): items queued without a load event (a loader older than load events, --no-progress, a load before wqtop started, or a loader's re-publish after a lost connection)\(unsure)\(open)"
         } else {
             let silent = s.pods.filter(\.lost).map { "\($0.pod) (\($0.instance))" }
             let who = silent.isEmpty
-                ? "no processor was lost: items taken by consumers that send no events, purged or deleted, or counted while the broker blocked events (a resource alarm)"
-                : "lost without a final event: \(silent.joined(separator: ", "))"
-            explanation = "\(-difference) items unaccounted for: \(sum) is below loaded \(loaded); \(who)\(open)"
+                ? "items taken by consumers that send no events, purged or deleted, or counted while the broker blocked events (a resource alarm)"
+                : "items taken by consumers that send no events, purged or deleted; lost without a final event: \(silent.joined(separator: ", "))"
+            explanation = "\(-difference) items unaccounted for: \(sum) is below loaded \(loaded); \(who)\(unsure)\(open)"
         }
         return Reconciliation(
-            loaded: JSONNull(value: loaded), accounted: accounted, difference: JSONNull(value: difference),
-            balanced: difference == 0, explanation: explanation)
+            loaded: JSONNull(value: loaded), counted: counted, repeats: repeats, accounted: accounted,
+            difference: JSONNull(value: difference), exact: exact, doubts: doubts, balanced: exact && difference == 0,
+            explanation: explanation)
     }
 }

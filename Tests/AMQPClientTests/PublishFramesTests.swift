@@ -92,4 +92,20 @@ struct PublishFramesTests {
         queued.consume(total - 10)
         #expect(queued.isEmpty && queued.messages == 0)
     }
+
+    @Test("a message id goes into the content header after the delivery mode, flag bit 7 set")
+    func messageID() {
+        var frames = PublishFrames()
+        let body: [UInt8] = Array("item".utf8)
+        body.withUnsafeBytes {
+            frames.append(
+                channel: 2, exchange: "", routingKey: "q", mandatory: true, persistent: true, body: $0, frameMax: 131_072,
+                messageID: "load7-12")
+        }
+        let header = self.frames(frames.bytes)[1]
+        #expect(header.type == 2)
+        #expect(Array(header.payload[12..<14]) == [0x10, 0x80])
+        #expect(header.payload[14] == 2)
+        #expect(Array(header.payload[15...]) == [8] + Array("load7-12".utf8))
+    }
 }

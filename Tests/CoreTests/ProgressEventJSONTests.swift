@@ -13,6 +13,11 @@ struct ProgressEventJSONTests {
             processed: 624, failed: 2, retried: 1, deadLettered: 1, inHand: 3, current: "s3://bucket/a b/🚀.png",
             runningFor: 0.112, durations: h.summary, startedAt: 1_795_919_301.2, sentAt: 1_795_919_315.75, rate: 47.2, seq: 14)
         full.v = 1
+        full.unsettled = ["00000000000000ab", "ffffffffffffffff"]
+        full.copying = ["0123456789abcdef"]
+        full.redelivered = ["0000000000000001"]
+        full.copies = ["0000000000000002"]
+        full.omitted = 3
         let bare = ProgressEvent(queue: "q", pod: "p", instance: "i", state: .starting, startedAt: 1_795_919_301, sentAt: 1_795_919_301)
         var odd = bare
         odd.rate = 1e-5

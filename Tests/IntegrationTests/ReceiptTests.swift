@@ -15,8 +15,12 @@ private struct ReceiptFields: Decodable {
     }
     struct Reconciliation: Decodable {
         var loaded: Int?
+        var counted: Int
+        var repeats: Int
         var accounted: Int
         var difference: Int?
+        var exact: Bool
+        var doubts: [String]
         var balanced: Bool
         var explanation: String
     }
@@ -34,58 +38,212 @@ private struct ReceiptFields: Decodable {
     var reconciliation: Reconciliation
 }
 
-@Suite("The receipt against a real RabbitMQ: the numbers add up after retries, dead letters and kill -9", .serialized)
+/// What a scripted Job's steps can do while the processors drain.
+private struct JobContext {
+    let queue: String
+    let doneFile: String
+    let startProcessor: (String) throws -> RunningCommand
+    /// wqtop's --json output so far.
+    let monitorOutput: () -> String
+
+    /// Items done so far (good ones, each line one run).
+    var done: Int { lines(doneFile).count }
+
+    func waitForDone(_ count: Int) throws {
+        try waitUntil("\(count) items done", timeout: 90) { done >= count }
+    }
+
+    /// Waits until wqtop shows a frame connected again after one disconnected.
+    func waitForMonitorBack() throws {
+        try waitUntil("wqtop to listen again", timeout: 30) {
+            let text = monitorOutput()
+            guard let down = text.range(of: "\"connected\":false") else { return false }
+            return text[down.upperBound...].contains("\"connected\":true")
+        }
+    }
+}
+
+/// A Job against the test broker: wqtop (with `--receipt`) first, then a load of `items` (every
+/// tenth one `bad-N`, which always fails with --max-attempts 2), then processors `pod-1`... that
+/// drain while `steps` runs; `steps` gets them and returns those that must end with exit 0.
+/// Returns the receipt's fields and its text.
+private func runJob(
+    type: QueueType, items count: Int = 300, processors: Int = 3,
+    steps: (JobContext, [RunningCommand]) throws -> [RunningCommand]
+) throws -> (ReceiptFields, String) {
+    let queue = TestBroker.uniqueQueue("receipt")
+    defer { TestBroker.cleanUp(queue) }
+    let dir = try TempDir()
+    let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+    let receiptPath = dir.path + "/receipt.json"
+    // wqtop first: load events are transient and reach only readers bound at the time.
+    let monitor = try Executables.start(
+        "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 240)
+    try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
+    let items = (0..<count).map { $0 % 10 == 0 ? "bad-\($0)" : "good-\($0)" }
+    let load = try Executables.run("loader", ["--quiet"] + items, environment: env)
+    #expect(load.status == 0, "\(load.output)")
+    let work = #"case "$WORK_ITEM" in bad*) exit 3;; esac; sleep 0.02; echo "$WORK_ITEM" >> "$OUT/done""#
+    let args = ["--quiet", "--max-attempts", "2", "--prefetch", "10", "--", "sh", "-c", work]
+    let context = JobContext(
+        queue: queue, doneFile: dir.path + "/done",
+        startProcessor: { name in
+            try Executables.start("processor", args, environment: env.merging(["POD_NAME": name]) { $1 }, timeout: 240)
+        },
+        monitorOutput: { monitor.stdout })
+    let first = try (1...processors).map { try context.startProcessor("pod-\($0)") }
+    for result in try finish(try steps(context, first), timeout: 180) {
+        #expect(result.result.status == 0, "\(result.result.output)")
+    }
+    let end = try monitor.wait(timeout: 60)
+    #expect(end.status == 0, "\(end.stderr)")
+    let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
+    return (try JSONDecoder().decode(ReceiptFields.self, from: Data(text.utf8)), text)
+}
+
+/// Takes `count` items off `queue` as a consumer that sends no events would (then acknowledged):
+/// a purge by hand.
+private func purge(_ count: Int, from queue: String) throws {
+    let connection = try TestBroker.connect(queue: queue)
+    defer { connection.close() }
+    try connection.setPrefetch(1)
+    _ = try connection.consume(queue: queue)
+    var taken = 0
+    while taken < count, let event = try connection.nextEvent(timeout: 10) {
+        guard case .delivery(let delivery) = event else { continue }
+        try connection.ack(delivery.tag)
+        taken += 1
+    }
+    guard taken == count else { throw TestFailure("purged only \(taken) of \(count) items") }
+}
+
+@Suite("The receipt against a real RabbitMQ: exact after retries, dead letters, kill -9 and a broker restart; a purge shows", .serialized)
 struct ReceiptTests {
-    @Test("300 items, 30 that always fail, 3 processors of which two are killed -9 and replaced: nothing unaccounted for",
+    @Test("chaos: 300 items, 30 always failing, 3 processors; two killed -9 and replaced, the broker restarted once: balanced, difference 0, exact",
         arguments: QueueType.allCases, 1...3)
-    func numbersAddUpAfterKills(type: QueueType, run: Int) throws {
-        let queue = TestBroker.uniqueQueue("receipt")
+    func exactAfterChaos(type: QueueType, run: Int) throws {
+        let (receipt, text) = try runJob(type: type) { job, first in
+            var running = first
+            try job.waitForDone(70)
+            running[0].signal(SIGKILL)
+            _ = try running[0].wait(timeout: 10)
+            running.append(try job.startProcessor("pod-4"))
+            try job.waitForDone(120)
+            // The broker away for 3 s: every connection lost, wqtop's own queue of events too.
+            try BrokerControl.whileStopped { usleep(3_000_000) }
+            // A processor that lives only while wqtop is not listening is not counted (the
+            // receipt then says it is not exact); here the replacement starts once it listens.
+            try job.waitForMonitorBack()
+            try job.waitForDone(180)
+            running[1].signal(SIGKILL)
+            _ = try running[1].wait(timeout: 10)
+            running.append(try job.startProcessor("pod-5"))
+            return Array(running[2...])
+        }
+        print("receipt chaos \(type) run \(run): counted \(receipt.reconciliation.counted), repeats \(receipt.reconciliation.repeats), difference \(receipt.reconciliation.difference.map(String.init) ?? "null"), exact \(receipt.reconciliation.exact), balanced \(receipt.reconciliation.balanced)")
+        #expect(receipt.v == 2 && receipt.finished && receipt.ended_by == "drained", "\(text)")
+        #expect(receipt.loaded == 300, "\(text)")
+        // The one case the notes cannot cover (README, "What it cannot see"): the restart lost
+        // acknowledgements the broker had taken from a processor killed before it reconnected.
+        // The receipt must then say it is not exact, never claim an unbalanced exact count.
+        let unheard = receipt.reconciliation.doubts.contains { $0.contains("were not heard after it") }
+        if unheard && (receipt.reconciliation.difference ?? 0) > 0 {
+            print("receipt chaos \(type) run \(run): not exact, a pod killed during the restart (documented limit)")
+        } else {
+            #expect(receipt.reconciliation.exact, "\(text)")
+            #expect(receipt.reconciliation.difference == 0, "\(text)")
+            #expect(receipt.reconciliation.balanced, "\(text)")
+        }
+        #expect(receipt.reconciliation.accounted == receipt.reconciliation.counted - receipt.reconciliation.repeats)
+        // Present whenever the broker was reachable at the end; a kill between a dead letter's
+        // confirm and its count leaves a copy there that is counted once.
+        #expect((receipt.dead_letter_queue_depth ?? -1) >= receipt.dead_lettered, "\(text)")
+        // A survivor still in its reconnect backoff when the replacement finished the work looks lost too.
+        #expect(Set(receipt.pods.filter(\.lost).map(\.pod)).isSuperset(of: ["pod-1", "pod-2"]), "\(text)")
+    }
+
+    @Test("3 items purged by hand mid-drain: unbalanced by exactly 3, exact", arguments: QueueType.allCases)
+    func purgedItems(type: QueueType) throws {
+        let (receipt, text) = try runJob(type: type, processors: 2) { job, running in
+            try job.waitForDone(60)
+            try purge(3, from: job.queue)
+            return running
+        }
+        #expect(receipt.finished && receipt.loaded == 300, "\(text)")
+        #expect(receipt.reconciliation.exact, "\(text)")
+        #expect(receipt.reconciliation.difference == -3, "\(text)")
+        #expect(!receipt.reconciliation.balanced, "\(text)")
+        #expect(receipt.reconciliation.explanation.contains("3 items unaccounted for"), "\(text)")
+        #expect(receipt.dead_letter_queue_depth != nil, "\(text)")
+    }
+
+    @Test("the loader gives each item a message_id of its own (the load's id and the item's number), so equal bytes stay apart")
+    func loaderSetsMessageIDs() throws {
+        let queue = TestBroker.uniqueQueue("message-id")
+        defer { TestBroker.cleanUp(queue) }
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--quiet", "same", "same", "other"], environment: env).status == 0)
+        let ids = try TestBroker.drain(queue).compactMap(\.properties.messageID)
+        #expect(ids.count == 3 && Set(ids).count == 3, "\(ids)")
+        #expect(ids.map { $0.split(separator: "-").last.map(String.init) } == ["1", "2", "3"], "\(ids)")
+        #expect(Set(ids.map { $0.split(separator: "-").dropLast().joined(separator: "-") }).count == 1, "one load id: \(ids)")
+    }
+
+    @Test("a receipt ended by SIGTERM keeps the dead-letter depth of the last sample (it was null)")
+    func deadLetterDepthOnSignal() throws {
+        let queue = TestBroker.uniqueQueue("receipt-signal")
         defer { TestBroker.cleanUp(queue) }
         let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        let env = TestBroker.environment(queue: queue)
+        #expect(try Executables.run("loader", ["--quiet", "a", "b", "c"], environment: env).status == 0)
+        let drain = try Executables.run("processor", ["--quiet", "--max-attempts", "1", "--", "sh", "-c", "test \"$WORK_ITEM\" = c"], environment: env)
+        #expect(drain.status == 0, "\(drain.output)")
         let receiptPath = dir.path + "/receipt.json"
-        // wqtop first: load events are transient and reach only readers bound at the time.
-        let monitor = try Executables.start(
-            "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 180)
-        try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
-        let items = (0..<300).map { $0 % 10 == 0 ? "bad-\($0)" : "good-\($0)" }
-        let load = try Executables.run("loader", ["--quiet"] + items, environment: env)
-        #expect(load.status == 0, "\(load.output)")
-        let work = #"case "$WORK_ITEM" in bad*) exit 3;; esac; sleep 0.02; echo "$WORK_ITEM" >> "$OUT/done""#
-        let args = ["--quiet", "--max-attempts", "2", "--prefetch", "10", "--", "sh", "-c", work]
-        func processor(_ name: String) throws -> RunningCommand {
-            try Executables.start("processor", args, environment: env.merging(["POD_NAME": name]) { $1 }, timeout: 180)
-        }
-        var running = try (1...3).map { try processor("pod-\($0)") }
-        // Killed -9 mid-drain, each replaced as a Job would, at a third and at two thirds of the work.
-        for (kill, at) in [(0, 80), (1, 160)] {
-            try waitUntil("\(at) items done", timeout: 60) { lines(dir.path + "/done").count >= at }
-            running[kill].signal(SIGKILL)
-            _ = try running[kill].wait(timeout: 10)
-            running.append(try processor("pod-\(4 + kill)"))
-        }
-        for result in try finish(Array(running[2...]), timeout: 120) {
-            #expect(result.result.status == 0, "\(result.result.output)")
-        }
-        let end = try monitor.wait(timeout: 60)
-        #expect(end.status == 0, "\(end.stderr)")
+        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--receipt", receiptPath], environment: env)
+        try waitUntil("two frames") { monitor.stdout.split(separator: "\n").count >= 2 }
+        monitor.signal(SIGTERM)
+        #expect(try monitor.wait(timeout: 10).status == 143)
         let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
         let receipt = try JSONDecoder().decode(ReceiptFields.self, from: Data(text.utf8))
-        #expect(receipt.v == 1 && receipt.finished && receipt.ended_by == "drained", "\(text)")
-        #expect(receipt.loaded == 300, "\(text)")
-        #expect(receipt.dead_lettered >= 30, "\(text)")
-        #expect(receipt.queued == 0, "\(text)")
-        // A kill between a dead letter's confirm and its count leaves a copy there that is counted once.
-        #expect((receipt.dead_letter_queue_depth ?? -1) >= receipt.dead_lettered, "\(text)")
-        let difference = try #require(receipt.reconciliation.difference, "\(text)")
-        #expect(difference >= 0, "items unaccounted for after kill -9: \(text)")
-        #expect(difference <= 5, "more duplicates than a kill between an event and its acks can make: \(text)")
-        #expect(receipt.reconciliation.balanced == (difference == 0))
-        let lost = Set(receipt.pods.filter(\.lost).map(\.pod))
-        #expect(lost == ["pod-1", "pod-2"], "\(text)")
-        #expect(receipt.pods.filter { $0.state == "lost" }.count == 2)
-        #expect(receipt.pods.count == 5)
-        // A bad item held by a killed processor spends its first attempt by dying, not failing.
-        #expect(receipt.retried >= 20 && receipt.failed_attempts >= receipt.dead_lettered + receipt.retried, "\(text)")
+        #expect(receipt.ended_by == "SIGTERM", "\(text)")
+        #expect(receipt.dead_letter_queue_depth == 2, "\(text)")
+    }
+
+    @Test("a count repeated by a real redelivery is taken out: a pod that counted an item and died, the item redelivered to a processor",
+        arguments: QueueType.allCases)
+    func realRepeatTakenOut(type: QueueType) throws {
+        let queue = TestBroker.uniqueQueue("receipt-repeat")
+        defer { TestBroker.cleanUp(queue) }
+        let dir = try TempDir()
+        let env = TestBroker.environment(queue: queue, extra: ["WORK_QUEUE_TYPE": type.rawValue])
+        let receiptPath = dir.path + "/receipt.json"
+        let monitor = try Executables.start(
+            "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 60)
+        try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
+        #expect(try Executables.run("loader", ["--quiet", "--count", "20"], environment: env).status == 0)
+        // A pod that took the first item, counted it in an event naming it unsettled, and died
+        // before the broker had its ack: played by this test's own connection.
+        let ghost = try TestBroker.connect(queue: queue, type: type)
+        try ghost.setPrefetch(1)
+        _ = try ghost.consume(queue: queue)
+        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: 5)) else {
+            Issue.record("no delivery")
+            return
+        }
+        try ghost.declareFanoutExchange(queue + ".progress")
+        let now = Date().timeIntervalSince1970
+        var event = ProgressEvent(
+            queue: queue, pod: "ghost", instance: "dead", state: .working, processed: 1, inHand: 1, startedAt: now - 1, sentAt: now)
+        event.unsettled = [ItemKey.hex(ItemKey.of(taken))]
+        try ghost.publishTransient(exchange: queue + ".progress", body: event.encoded())
+        ghost.close()  // the item goes back, redelivered
+        let drain = try Executables.run("processor", ["--quiet"], environment: env)
+        #expect(drain.status == 0, "\(drain.output)")
+        #expect(try monitor.wait(timeout: 30).status == 0)
+        let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
+        let receipt = try JSONDecoder().decode(ReceiptFields.self, from: Data(text.utf8))
+        #expect(receipt.reconciliation.counted == 21, "\(text)")
+        #expect(receipt.reconciliation.repeats == 1, "\(text)")
+        #expect(receipt.reconciliation.difference == 0 && receipt.reconciliation.exact && receipt.reconciliation.balanced, "\(text)")
     }
 }

@@ -1,0 +1,80 @@
+import Testing
+
+import Core
+
+@Suite("A processor's repeat notes: named from the count until the broker surely has the ack")
+struct RepeatNotesTests {
+    @Test("a success is unsettled from its count until a sync after its ack; news goes out once")
+    func lifecycle() {
+        var n = RepeatNotes()
+        n.succeeded(1)
+        #expect(n.forEvent(now: 0).unsettled.isEmpty, "not named before the event that counts it")
+        n.counting()
+        n.delivered(key: 9, returned: true, parent: 4, now: 1)
+        var lists = n.forEvent(now: 1)
+        #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], returnedTotal: 1, copiesTotal: 1, omitted: 0))
+        n.sent(lists)
+        n.succeededAcknowledged(now: 5)
+        // News is repeated for a minute, then only its totals go on.
+        #expect(n.forEvent(now: 5).unsettled == [1] && n.forEvent(now: 5).returned == [9])
+        #expect(n.forEvent(now: 62).returned.isEmpty && n.forEvent(now: 62).returnedTotal == 1)
+        #expect(n.hasUnsynced && !n.needsSync && n.acknowledgedAt == 5)
+        n.synced()
+        lists = n.forEvent(now: 0)
+        #expect(lists.unsettled.isEmpty && !n.hasUnsynced)
+    }
+
+    @Test("a copy to the work queue is copying until confirmed, then unsettled; a lost connection keeps all as orphans")
+    func copiesAndOrphans() {
+        var n = RepeatNotes()
+        n.copying(3)
+        #expect(n.copyingUnannounced)
+        n.sent(n.forEvent(now: 0))
+        #expect(!n.copyingUnannounced && n.forEvent(now: 0).copying == [3])
+        n.copied(3, toWorkQueue: true)
+        n.copying(4)
+        n.succeeded(5)
+        n.counting()
+        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
+        n.connectionLost()
+        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
+        // An orphan that comes back to this processor is named as redelivered, no longer as unsettled.
+        n.delivered(key: 5, returned: true, parent: nil, now: 0)
+        let lists = n.forEvent(now: 0)
+        #expect(lists.unsettled == [3] && lists.returned == [5])
+    }
+
+    @Test("a success not yet counted when the connection is lost is no orphan: the broker gives it back uncounted")
+    func uncountedDropped() {
+        var n = RepeatNotes()
+        n.succeeded(1)
+        n.connectionLost()
+        n.counting()
+        #expect(n.forEvent(now: 0).unsettled.isEmpty)
+    }
+
+    @Test("lists beyond what an event holds are counted as omitted")
+    func omitted() {
+        var n = RepeatNotes()
+        for key in 0..<UInt64(RepeatNotes.limit + 5) { n.succeeded(key) }
+        n.counting()
+        let lists = n.forEvent(now: 0)
+        #expect(lists.unsettled.count == RepeatNotes.limit && lists.omitted == 5)
+    }
+
+    @Test("item keys: 16 hex digits both ways; x-copy first, then message_id, then the body")
+    func keys() {
+        #expect(ItemKey.hex(0xab) == "00000000000000ab" && ItemKey.parse("00000000000000ab") == 0xab)
+        #expect(ItemKey.parse("00000000000000AB") == nil && ItemKey.parse("ab") == nil)
+        var d = Delivery(tag: 1, body: Array("x".utf8), redelivered: false, headers: [:])
+        let byBody = ItemKey.of(d)
+        d.properties.messageID = "m-1"
+        let byID = ItemKey.of(d)
+        #expect(byID != byBody)
+        d.headers[ItemKey.copyHeader] = .string("0000000000000042")
+        #expect(ItemKey.of(d) == 0x42)
+        #expect(!ItemKey.wasReturned(d))
+        d.headers[FailurePolicy.deliveryCountHeader] = .int(1)
+        #expect(ItemKey.wasReturned(d))
+    }
+}
