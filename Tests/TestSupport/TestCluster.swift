@@ -1,8 +1,12 @@
 import Foundation
 
 /// The 3-node RabbitMQ cluster the cluster tests use: started by `scripts/test` (scripts/cluster)
-/// on `WQ_CLUSTER_PORTS` (5701,5702,5703). A test that cannot reach it fails loudly.
+/// on `WQ_CLUSTER_PORTS` (5701,5702,5703), its nodes named after `WQ_CLUSTER_NAME` (wq-c: wq-c1..3).
+/// A test that cannot reach it fails loudly.
 package enum TestCluster {
+    /// The node-name prefix scripts/cluster knows the cluster by (`CLUSTER_NAME`).
+    package static var name: String { ProcessInfo.processInfo.environment["WQ_CLUSTER_NAME"] ?? "wq-c" }
+
     package static var ports: [Int] {
         let text = ProcessInfo.processInfo.environment["WQ_CLUSTER_PORTS"] ?? "5701,5702,5703"
         return text.split(separator: ",").compactMap { Int($0) }
@@ -20,7 +24,9 @@ package enum TestCluster {
 
     /// Runs `scripts/cluster` with `arguments`; fails when it does.
     package static func control(_ arguments: [String]) throws {
-        let result = try Command(Executables.packageRoot.appendingPathComponent("scripts/cluster").path, arguments, timeout: 180).run()
+        let script = Executables.packageRoot.appendingPathComponent("scripts/cluster").path
+        let env = ["CLUSTER_NAME": name, "CLUSTER_PORT": String((ports.first ?? 5701) - 1)]
+        let result = try Command(script, arguments, adding: env, timeout: 180).run()
         guard result.status == 0 else {
             throw TestFailure("scripts/cluster \(arguments.joined(separator: " ")) failed (exit \(result.status)): \(result.stderr)")
         }
@@ -31,10 +37,14 @@ package enum TestCluster {
         do {
             try control(["start"])
         } catch {
-            throw TestFailure("the test cluster (scripts/cluster) cannot be started: \(error); see .broker/cluster/*/log")
+            throw TestFailure("the test cluster (scripts/cluster) cannot be started: \(error); see .broker/\(name == "wq-c" ? "cluster" : name)/*/log")
         }
     }
 
     /// kill -9 of node `n` (1-3).
     package static func kill(node n: Int) throws { try control(["kill", String(n)]) }
+
+    /// kill -9 of node `n` and its data deleted: a node that never returns (`ensureRunning`
+    /// has the others forget it and a fresh node join in its place).
+    package static func lose(node n: Int) throws { try control(["lose", String(n)]) }
 }
