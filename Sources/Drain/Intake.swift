@@ -22,9 +22,10 @@ struct Intake {
     /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere.
     static let confirmInterval = 0.2
 
-    init(startedAt: Double, waitForWork: Double) {
+    /// `provesLostConsumers`: a quorum queue, whose consumers on a lost node stay counted.
+    init(startedAt: Double, waitForWork: Double, provesLostConsumers: Bool = false) {
         lastActivity = startedAt
-        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork)
+        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork, provesLostConsumers: provesLostConsumers)
     }
 
     /// What to do next about the queue while this processor holds nothing.
@@ -95,9 +96,18 @@ struct Intake {
         return waiting
     }
 
-    /// One drain-barrier sample taken while not consuming; schedules the next.
-    mutating func observe(_ counts: QueueCounts, now: Double) -> DrainBarrier.Decision {
-        let decision = barrier.observe(counts, now: now)
+    /// Whether this sample should also count the consumers of `QUEUE.stopping`.
+    func wantsStoppingSample(after queue: QueueCounts, now: Double) -> Bool {
+        barrier.wantsStoppingSample(after: queue, now: now)
+    }
+
+    /// Set when the barrier took the consumers the broker counts as lost with a node: how many.
+    var lostConsumers: Int? { barrier.lostConsumers }
+
+    /// One drain-barrier sample taken while not consuming (`stopping`: the consumers of
+    /// `QUEUE.stopping`, when sampled); schedules the next.
+    mutating func observe(_ counts: QueueCounts, stopping: Int? = nil, now: Double) -> DrainBarrier.Decision {
+        let decision = barrier.observe(counts, stopping: stopping, now: now)
         if decision == .wait { nextPoll = now + (barrier.awaitsConfirmation ? Self.confirmInterval : Self.pollInterval) }
         return decision
     }

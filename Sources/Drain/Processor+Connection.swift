@@ -28,6 +28,7 @@ extension Processor {
     func reconnect(after error: WorkQueueError) throws -> Bool {
         links.lost()
         intake.reconnected()
+        pulse.stopped()
         // The originals of copies on their way are back in the queue with the old connection.
         moves.removeAll()
         publishing.reset()
