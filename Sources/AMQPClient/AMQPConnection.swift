@@ -82,6 +82,13 @@ package final class AMQPConnection {
         return Int(amqp_get_heartbeat(state))
     }
 
+    /// The broker's version as it announced it in connection.start ("3.10.8"), nil if it did not.
+    package var serverVersion: String? {
+        guard let state, let properties = amqp_get_server_properties(state) else { return nil }
+        guard case .string(let version) = AMQPTable.read(properties.pointee)["version"] else { return nil }
+        return version
+    }
+
     /// The socket, for `poll(2)` together with other descriptors; -1 when closed.
     package var socketDescriptor: Int32 {
         guard let state else { return -1 }

@@ -32,6 +32,14 @@ package struct DrainBarrier: Sendable, Equatable {
         self.provesLostConsumers = provesLostConsumers
     }
 
+    /// Seconds of unchanged counts that prove consumers lost, for the broker connected to.
+    package var lostConsumerWindow: Double { proof.window }
+
+    /// The broker connected to announced `version`: the proof window depends on it.
+    package mutating func brokerVersion(_ version: String?) {
+        proof.useWindow(forBrokerVersion: version)
+    }
+
     /// Whether a sample whose work queue shows `queue` should also count `QUEUE.stopping`'s
     /// consumers: always when the work queue shows neither ready items nor consumers (stopping
     /// peers), and about once a second while it shows only consumers, to see them pulse.

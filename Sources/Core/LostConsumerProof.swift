@@ -5,24 +5,43 @@
 ///
 /// Every live holder pulses (`LivenessPulse`): 5 s on, 5 s off, so `QUEUE.stopping`'s count moves
 /// at least twice in any 10 s while one lives. Lost consumers never move. The proof is a run of
-/// `window` seconds (two whole periods) in which no ready item appeared and neither count
+/// `window` seconds (two whole periods; longer on brokers that hold a lost consumer's items) in which no ready item appeared and neither count
 /// changed, with `QUEUE.stopping` sampled at least every `maxGap` seconds; any change, any ready
 /// item, any longer gap (this processor's loop was busy and might have missed a pulse) starts it
 /// again. Clock skew between pods only shifts the pulses a little: a change is a change.
 package struct LostConsumerProof: Sendable, Equatable {
     /// Seconds of unchanged counts that take the counted consumers as lost: two pulse periods.
     package static let window = 2 * LivenessPulse.period
+    /// The window on RabbitMQ 4.3 and later, where a consumer of a lost node keeps its items
+    /// unacknowledged for `consumer_disconnected_timeout` (60 s by default) before they return to
+    /// the queue: exiting before would leave them to nobody.
+    package static let windowHoldingItems = 75.0
     /// Seconds between samples of `QUEUE.stopping` while the work queue shows consumers.
     package static let stoppingInterval = 1.0
     /// The longest gap between samples of `QUEUE.stopping` a run may have.
     package static let maxGap = 2.0
 
+    /// The window in use (`window`, or `windowHoldingItems` for brokers that need it).
+    package private(set) var window = Self.window
     private var queueConsumers = -1
     private var stoppingConsumers = -1
     private var since = 0.0
     private var lastStoppingSample: Double?
 
     package init() {}
+
+    /// The window for a broker of `version` ("3.10.8", "4.3.0"): 4.3 and later (and a version
+    /// that cannot be read) keep a lost consumer's items for a while, so the window outlasts that.
+    package static func window(forBrokerVersion version: String?) -> Double {
+        let parts = (version ?? "").split(separator: ".").prefix(2).map { Int($0.prefix { $0.isNumber }) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return windowHoldingItems }
+        return (major, minor) < (4, 3) ? Self.window : windowHoldingItems
+    }
+
+    /// Sets the window for the broker this processor is connected to.
+    package mutating func useWindow(forBrokerVersion version: String?) {
+        window = Self.window(forBrokerVersion: version)
+    }
 
     /// Whether this sample should include `QUEUE.stopping`'s count.
     package func wantsStoppingSample(now: Double) -> Bool {
@@ -47,7 +66,7 @@ package struct LostConsumerProof: Sendable, Equatable {
             since = now
             return nil
         }
-        return now - since >= Self.window ? consumers + stopping : nil
+        return now - since >= window ? consumers + stopping : nil
     }
 
     /// Forgets the run (a ready item, no consumer at all, consuming again).

@@ -101,6 +101,12 @@ struct Intake {
         barrier.wantsStoppingSample(after: queue, now: now)
     }
 
+    /// The broker connected to announced `version` (the lost-consumer proof's window depends on it).
+    mutating func brokerVersion(_ version: String?) { barrier.brokerVersion(version) }
+
+    /// Seconds without a pulse after which counted consumers are taken as lost.
+    var lostConsumerWindow: Double { barrier.lostConsumerWindow }
+
     /// Set when the barrier took the consumers the broker counts as lost with a node: how many.
     var lostConsumers: Int? { barrier.lostConsumers }
 

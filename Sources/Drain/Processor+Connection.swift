@@ -12,6 +12,7 @@ extension Processor {
         try links.open(config.connection, podName: config.podName)
         guard let connection, let publisher else { return }
         try topology.declare(using: connection.declareQueue)
+        intake.brokerVersion(connection.serverVersion)
         try connection.setPrefetch(config.prefetch)
         if let error = progress.prepare(on: publisher) {
             log.always("progress events are off on this connection: \(log.describe(error))")

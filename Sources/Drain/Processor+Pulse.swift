@@ -20,7 +20,7 @@ extension Processor {
                 guard error.kind != .connectionLost else { throw error }
                 pulse.disable()
                 log.always(
-                    "cannot pulse on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may take this one for lost with a cluster node after \(Int(LostConsumerProof.window)) s")
+                    "cannot pulse on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may take this one for lost with a cluster node after \(Int(intake.lostConsumerWindow)) s without a pulse")
             }
         case .stop(let tag):
             pulse.stopped()

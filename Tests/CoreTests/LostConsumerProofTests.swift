@@ -161,4 +161,20 @@ struct LostConsumerProofTests {
         #expect(b.wantsStoppingSample(after: busy, now: 1))
         #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 3, consumers: 2), now: 1))
     }
+
+    @Test("RabbitMQ 4.3 and later hold a lost consumer's items for a minute: the proof outlasts that")
+    func windowByVersion() throws {
+        #expect(LostConsumerProof.window(forBrokerVersion: "3.10.8") == 20)
+        #expect(LostConsumerProof.window(forBrokerVersion: "3.13.7") == 20)
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.2.1") == 20)
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.3.0") == 75)
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.10.0-rc.1") == 75)
+        #expect(LostConsumerProof.window(forBrokerVersion: "5.0.0") == 75)
+        #expect(LostConsumerProof.window(forBrokerVersion: nil) == 75)
+        #expect(LostConsumerProof.window(forBrokerVersion: "unknown") == 75)
+        var b = barrier()
+        b.brokerVersion("4.3.2")
+        let exit = try #require(ScriptedQueue(lostOnQueue: 1).runBarrier(&b, limit: 200))
+        #expect(exit >= 75 && exit <= 76.5, "exit at \(exit)")
+    }
 }
