@@ -69,8 +69,10 @@ struct ClusterTests {
         if let down { #expect(frames[down...].contains { $0.contains("\"connected\":true") }, "wqtop did not reconnect") }
     }
 
-    @Test("a node lost for good while its processor holds items: every item done, no exit while a live peer holds its 40 s item, every processor exits 0 within 90 s of the drain")
-    func nodeLostForGood() throws {
+    @Test(
+        "a node lost for good while its processor holds items: every item done, no exit while a live peer holds its 40 s item, every processor exits 0 within 90 s of the drain",
+        arguments: [3, 1])
+    func nodeLostForGood(lost: Int) throws {
         try TestCluster.ensureRunning()
         let queue = TestBroker.uniqueQueue("cluster-lost")
         // The lost node is forgotten and a fresh one joins, for the tests after this one.
@@ -79,26 +81,25 @@ struct ClusterTests {
             TestBroker.cleanUp(queue, port: survivor)
         }
         let dir = try TempDir()
-        // Every client starts at the first address of its list (not at one spread at random), so
-        // the queues' leaders are on node 1 and only the processor told so starts on node 3.
+        // Every client starts at the first address of its list (not at one spread at random): the
+        // queues' leaders are on node 1 (lost in the second run), the long item's holder on the
+        // node after the lost one, and one processor on the lost node.
         let env = TestCluster.environment(queue: queue, extra: ["OUT": dir.path, "JOB_COMPLETION_INDEX": "0"])
         let total = 300
         #expect(try Executables.run("loader", ["--quiet", "long"], environment: env).status == 0)
         #expect(try Executables.run("loader", ["--count", String(total), "--quiet"], environment: env).status == 0)
         let work = #"if [ "$1" = long ]; then touch "$OUT/long-started"; sleep 40; else sleep 0.05; fi; echo "$1" >> "$OUT/done"; echo "$1" >> "$OUT/done-$POD_NAME""#
         let args = ["--quiet", "--heartbeat", "2", "--", "sh", "-c", work, "sh", "{}"]
-        func start(_ pod: String, url: String = TestCluster.url) throws -> RunningCommand {
-            try Executables.start("processor", args, environment: env.merging(["POD_NAME": pod, "WORK_QUEUE_URL": url]) { $1 })
+        func start(_ pod: String, firstNode: Int) throws -> RunningCommand {
+            let ports = TestCluster.ports
+            let url = (0..<3).map { "amqp://guest:guest@127.0.0.1:\(ports[(firstNode - 1 + $0) % 3])/" }.joined(separator: ",")
+            return try Executables.start("processor", args, environment: env.merging(["POD_NAME": pod, "WORK_QUEUE_URL": url]) { $1 })
         }
-        // The live holder of the long item, on node 1 (kept).
-        let holder = try start("holder")
+        let holder = try start("holder", firstNode: lost % 3 + 1)
         try waitUntil("the long item to start", timeout: 30) { FileManager.default.fileExists(atPath: dir.path + "/long-started") }
-        // Node 3's address first: that processor's consumer is on the node that will be lost.
-        let ports = TestCluster.ports
-        let onLostNode = ([ports[2], ports[0], ports[1]]).map { "amqp://guest:guest@127.0.0.1:\($0)/" }.joined(separator: ",")
-        let others = try [start("lost-node", url: onLostNode), start("peer-1"), start("peer-2")]
-        try waitUntil("the processor on node 3 to hold items", timeout: 30) { lines(dir.path + "/done-lost-node").count >= 10 }
-        try TestCluster.lose(node: 3)
+        let others = try [start("lost-node", firstNode: lost), start("peer-1", firstNode: lost % 3 + 1), start("peer-2", firstNode: (lost + 1) % 3 + 1)]
+        try waitUntil("the processor on node \(lost) to hold items", timeout: 30) { lines(dir.path + "/done-lost-node").count >= 10 }
+        try TestCluster.lose(node: lost)
         let processors = [holder] + others
         try waitUntil("the long item done", timeout: 60) { lines(dir.path + "/done").contains("long") }
         let drainedAt = Date()
@@ -108,10 +109,10 @@ struct ClusterTests {
             #expect(r.result.status == 0, "\(r.result.output)")
             let after = r.endedAt.timeIntervalSince(drainedAt)
             #expect(after < 90, "processor \(i) exited \(after) s after the drain")
-            print("processor \(i) exited \(String(format: "%.1f", after)) s after the drain")
+            print("node \(lost) lost: processor \(i) exited \(String(format: "%.1f", after)) s after the drain")
         }
         #expect(ended.contains { $0.result.stderr.contains("taken as lost with a cluster node") }, "\(ended.map(\.result.stderr))")
-        #expect(ended[1].result.stderr.contains("reconnected"), "the node-3 processor never lost its node: \(ended[1].result.stderr)")
+        #expect(ended[1].result.stderr.contains("reconnected"), "the processor on node \(lost) never lost its node: \(ended[1].result.stderr)")
         #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<total).map(String.init) + ["long"])))
         #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
         #expect(try TestBroker.counts(queue + ".failed", port: survivor)?.ready == 0)
