@@ -6,9 +6,11 @@
 /// and `consumers == 0` on `requiredEmptyPolls` samples in a row (and, with `--wait-for-work`,
 /// some work seen, by this processor or as others holding items, or the wait over).
 ///
-/// With `provesLostConsumers` (quorum queues), consumers that never pulse while no item is
-/// ready are taken, after `LostConsumerProof.window`, as lost with a cluster node (a quorum queue
-/// keeps those counted): the processor exits and `lostConsumers` says how many it took as lost.
+/// With `quorum` (quorum queues), consumers that never pulse while no item is ready are taken,
+/// after `LostConsumerProof.window`, as lost with a cluster node (a quorum queue keeps those
+/// counted): the processor exits and `lostConsumers` says how many it took as lost. And the empty
+/// samples must span `quorumEmptySpan`: while a quorum queue elects a leader (its leader's node
+/// lost), passive declares answer 0 ready and 0 consumers whoever holds items.
 package struct DrainBarrier: Sendable, Equatable {
     package enum Decision: Sendable, Equatable {
         case consume
@@ -17,19 +19,27 @@ package struct DrainBarrier: Sendable, Equatable {
     }
 
     package let requiredEmptyPolls: Int
+    /// Seconds from the first empty sample of a quorum queue to the exit. RabbitMQ answers a
+    /// passive declare with 0 ready, 0 consumers when the queue's leader does not answer
+    /// (`rabbit_quorum_queue:stat/2` falls back to `{ok, 0, 0}`): 0.3-0.6 s after the leader's
+    /// node died, measured on 3.10.8; a real drain stays empty.
+    package static let quorumEmptySpan = 2.0
     private let waitForWorkUntil: Double
     private var emptyPolls = 0
     private var busySamples = 0
     package private(set) var sawWork = false
     private let provesLostConsumers: Bool
+    private let emptySpan: Double
+    private var firstEmpty = 0.0
     private var proof = LostConsumerProof()
     /// Set with the `.exit` that took the counted consumers as lost: how many there were.
     package private(set) var lostConsumers: Int?
 
-    package init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double, provesLostConsumers: Bool = false) {
+    package init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double, quorum: Bool = false) {
         self.requiredEmptyPolls = requiredEmptyPolls
         self.waitForWorkUntil = startedAt + waitForWork
-        self.provesLostConsumers = provesLostConsumers
+        self.provesLostConsumers = quorum
+        self.emptySpan = quorum ? Self.quorumEmptySpan : 0
     }
 
     /// Seconds of unchanged counts that prove consumers lost, for the broker connected to.
@@ -76,8 +86,9 @@ package struct DrainBarrier: Sendable, Equatable {
         }
         proof.restart()
         busySamples = 0
+        if emptyPolls == 0 { firstEmpty = now }
         emptyPolls += 1
-        guard emptyPolls >= requiredEmptyPolls else { return .wait }
+        guard emptyPolls >= requiredEmptyPolls, now - firstEmpty >= emptySpan else { return .wait }
         if !sawWork && now < waitForWorkUntil { return .wait }
         return .exit
     }

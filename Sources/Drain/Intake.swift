@@ -19,13 +19,15 @@ struct Intake {
     /// Seconds between passive declares while idle.
     static let pollInterval = 0.5
     /// Seconds from an empty sample to the one that confirms it. With the two above, every
-    /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere.
+    /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere (quorum
+    /// queues: samples go on every 0.5 s until `DrainBarrier.quorumEmptySpan` has passed, 2.8 s).
     static let confirmInterval = 0.2
 
-    /// `provesLostConsumers`: a quorum queue, whose consumers on a lost node stay counted.
-    init(startedAt: Double, waitForWork: Double, provesLostConsumers: Bool = false) {
+    /// `quorum`: a quorum queue, whose consumers on a lost node stay counted and whose counts
+    /// read 0 while it elects a leader (`DrainBarrier`).
+    init(startedAt: Double, waitForWork: Double, quorum: Bool = false) {
         lastActivity = startedAt
-        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork, provesLostConsumers: provesLostConsumers)
+        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork, quorum: quorum)
     }
 
     /// What to do next about the queue while this processor holds nothing.

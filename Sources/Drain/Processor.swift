@@ -55,7 +55,7 @@ package final class Processor {
         self.baseEnvironment = baseEnvironment
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
         let quorum = config.connection.queueType == .quorum
-        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, provesLostConsumers: quorum)
+        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
         self.pulse = Pulse(enabled: quorum)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)

@@ -56,7 +56,7 @@ private struct ScriptedQueue {
 @Suite("Consumers a lost node left counted, told from live holders by their pulses")
 struct LostConsumerProofTests {
     func barrier(quorum: Bool = true) -> DrainBarrier {
-        DrainBarrier(startedAt: 0, waitForWork: 0, provesLostConsumers: quorum)
+        DrainBarrier(startedAt: 0, waitForWork: 0, quorum: quorum)
     }
 
     @Test("the pulse is on in the first half of every 10 s of the wall clock")
@@ -141,13 +141,35 @@ struct LostConsumerProofTests {
         #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 1), now: 0))
     }
 
-    @Test("the fast path is unchanged: no consumer twice in a row exits at once")
+    @Test("the fast path: no consumer twice in a row exits at once; on a quorum queue once the empty samples span 2 s")
     func fastPath() {
+        var classic = barrier(quorum: false)
+        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0) == .wait)
+        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0.2) == .exit)
         var b = barrier()
         #expect(b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 0), now: 0))
-        #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0) == .wait)
-        #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0.2) == .exit)
+        for t in [0, 0.2, 0.7, 1.2, 1.7] { #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: t) == .wait) }
+        #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 2.2) == .exit)
         #expect(b.lostConsumers == nil)
+    }
+
+    @Test("a quorum queue electing a leader reads 0 ready, 0 consumers for a moment: a live holder still keeps peers waiting")
+    func leaderElection() {
+        // Samples every 0.5 s (0.2 s after an empty one), at every phase against a 0.6 s window
+        // in which both queues answer 0/0 while a holder works on.
+        for offset in stride(from: 0.0, to: 0.5, by: 0.05) {
+            var b = barrier()
+            var t = offset
+            var exited = false
+            while t < 30 {
+                let election = t >= 10 && t < 10.6
+                let counts = QueueCounts(ready: 0, consumers: election ? 0 : 1)
+                let stopping = b.wantsStoppingSample(after: counts, now: t) ? (election || !LivenessPulse.isOn(at: 1_700_000_000 + t) ? 0 : 1) : nil
+                if b.observe(counts, stopping: stopping, now: t) == .exit { exited = true; break }
+                t += b.awaitsConfirmation ? 0.2 : 0.5
+            }
+            #expect(!exited, "exited at \(t) with offset \(offset)")
+        }
     }
 
     @Test("QUEUE.stopping is sampled about once a second while the work queue shows only consumers")
