@@ -49,8 +49,9 @@ struct ClusterTests {
         try waitUntil("200 items done", timeout: 60) { lines(dir.path + "/done").count >= 200 }
         try TestCluster.kill(node: 1)
         // The processors go on with the other nodes. A quorum queue keeps the dead node's
-        // consumers (suspected down) in its consumer count until the node is back, so the drain
-        // barrier waits for it: restart it as its StatefulSet would.
+        // consumers (suspected down) in its consumer count until the node is back (without it the
+        // barrier would take them as lost after 20 s: nodeLostForGood): restart it as its
+        // StatefulSet would.
         try waitUntil("1000 items done", timeout: 60) { lines(dir.path + "/done").count >= 1000 }
         try TestCluster.ensureRunning()
         for r in try finish(processors, timeout: 180) {
