@@ -41,7 +41,7 @@ extension Processor {
         case .exit:
             if let lost = intake.lostConsumers {
                 log.always(
-                    "\(lost) consumers counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
+                    "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
             }
             return true
         }
