@@ -12,7 +12,7 @@ host, port, queue, pods, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], i
 connection = pika.BlockingConnection(pika.ConnectionParameters(host=host, port=port))
 channel = connection.channel()
 exchange = queue + ".progress"
-channel.exchange_declare(exchange=exchange, exchange_type="fanout", durable=False)
+channel.exchange_declare(exchange=exchange, exchange_type="fanout", durable=True)  # as the tools declare it
 started = time.time()
 instances = [uuid.uuid4().hex[:12] for _ in range(pods)]
 seq = 0

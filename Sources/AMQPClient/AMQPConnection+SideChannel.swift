@@ -6,9 +6,11 @@ extension AMQPConnection {
     /// of their own, so a missing or refused exchange closes only this channel, never the work.
     package static let sideChannel: UInt16 = 4
 
-    /// Declares a non-durable fanout exchange (or, with `passive`, checks that it exists) on
-    /// the side channel. A refusal closes only the side channel and is thrown; the connection
-    /// stays usable.
+    /// Declares a durable fanout exchange (or, with `passive`, checks that it exists) on the side
+    /// channel. Durable, so that one an administrator declared for users without configure
+    /// permission outlives a broker restart; one declared non-durable by an older release answers
+    /// 406 here and is found by the passive declare that follows. A refusal closes only the side
+    /// channel and is thrown; the connection stays usable.
     package func declareFanoutExchange(_ name: String, passive: Bool = false) throws(WorkQueueError) {
         let state = try live("exchange.declare")
         let channel = Self.sideChannel
@@ -17,7 +19,7 @@ extension AMQPConnection {
             "fanout".withCString { cType in
                 amqp_exchange_declare(
                     state, channel, amqp_cstring_bytes(cName), amqp_cstring_bytes(cType),
-                    passive ? 1 : 0, 0, 0, 0, amqp_empty_table)
+                    passive ? 1 : 0, 1, 0, 0, amqp_empty_table)
             }
         }
         let reply = amqp_get_rpc_reply(state)

@@ -41,10 +41,12 @@ package final class AMQPConnection {
     package private(set) var addressIndex: Int
 
     /// Connects, logs in and opens the work and publish channels, trying every address of
-    /// `settings` in turn from `firstAddress` on. Access refused by any broker is final;
-    /// otherwise, when none answers, the error names each address and what it said.
-    package init(settings: ConnectionSettings, firstAddress: Int = 0) throws(WorkQueueError) {
+    /// `settings` in turn from `firstAddress` on (by default the settings' `startAddress`). Access
+    /// refused by any broker is final; otherwise, when none answers, the error names each address
+    /// and what it said.
+    package init(settings: ConnectionSettings, firstAddress: Int? = nil) throws(WorkQueueError) {
         self.settings = settings
+        let firstAddress = firstAddress ?? settings.startAddress
         let addresses = settings.addresses
         self.addressIndex = firstAddress % addresses.count
         self.address = addresses[addressIndex]
@@ -67,6 +69,13 @@ package final class AMQPConnection {
 
     /// "host:port" of the broker this connection went to, for messages.
     package var endpoint: String { address.description }
+
+    /// Where this connection went, for a first log line: "host:port", and which of several
+    /// addresses it is ("host:port (address 2 of 3)").
+    package var whereConnected: String {
+        let count = settings.addresses.count
+        return count > 1 ? "\(endpoint) (address \(addressIndex + 1) of \(count))" : endpoint
+    }
 
     /// Where a reconnect after losing this connection starts: the next broker address (the lost
     /// one may be down).

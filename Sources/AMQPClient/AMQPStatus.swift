@@ -80,8 +80,13 @@ enum AMQPStatus {
     static func closeError(code: UInt16, reason: String, _ what: String, endpoint: String, connection: Bool) -> WorkQueueError {
         let scope = connection ? "connection" : "channel"
         switch code {
-        case 403:
+        case 403 where connection && what.hasPrefix("login"):
             return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(reason)", remedy: .checkCredentials)
+        case 403:
+            // After login the credentials were fine: a permission is missing, not a password.
+            let operation = String(what.prefix { $0 != " " && $0 != ":" })
+            let text = AccessRefusal(operation: operation, brokerReason: reason)?.text ?? reason
+            return .init(.accessRefused, "\(what): access refused by the broker at \(endpoint): \(text)", remedy: .grantPermission)
         case 530 where connection:
             return .init(.accessRefused, "\(what): the broker at \(endpoint) refused the vhost: \(reason)", remedy: .checkVhost)
         case 320:
@@ -89,8 +94,10 @@ enum AMQPStatus {
         case 406 where isConsumerTimeout(reason):
             // Said in the message itself (no flag names it): the processor's reconnect line,
             // which shows no remedies, must name consumer_timeout (README).
-            return .failure(
+            var error = WorkQueueError.failure(
                 "\(what): \(scope) closed by broker: \(reason) (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)")
+            error.cause = .consumerTimeout(ConsumerTimeout(closeText: reason))
+            return error
         case 406:
             return .init(.failure, "\(what): \(scope) closed by broker: \(reason)", remedy: .queueSettingsDiffer)
         case 404:
@@ -100,11 +107,8 @@ enum AMQPStatus {
         }
     }
 
-    /// RabbitMQ's PRECONDITION_FAILED for a delivery unacknowledged past `consumer_timeout`
-    /// ("delivery acknowledgement on channel 1 timed out ...").
-    static func isConsumerTimeout(_ reason: String) -> Bool {
-        reason.contains("acknowledgement") && reason.contains("timed out")
-    }
+    /// RabbitMQ's PRECONDITION_FAILED for a delivery unacknowledged past `consumer_timeout`.
+    static func isConsumerTimeout(_ reason: String) -> Bool { ConsumerTimeout.isConsumerTimeout(reason) }
 }
 
 /// Copies between Swift and `amqp_bytes_t`.

@@ -18,7 +18,11 @@
  * then password. The client properties announce two capabilities (rabbitmq-c merges them with
  * its own): connection.blocked, so the broker says when a resource alarm blocks publishing, and
  * authentication_failure_close, so a refused login is a connection.close 403, not a dropped
- * socket. `name` is shown as the connection's name in the broker's tools. */
+ * socket. Not consumer_cancel_notify: RabbitMQ 4.3+ would then answer a delivery held past its
+ * consumer_timeout with basic.cancel instead of closing the channel, reclaiming the item without
+ * saying why or how long (the processor learns the timeout from the close); so a deleted queue
+ * is not told to its consumers, and the processor looks at the queue while it works.
+ * `name` is shown as the connection's name in the broker's tools. */
 static inline amqp_rpc_reply_t wq_amqp_login_plain(amqp_connection_state_t state,
                                                    const char *vhost, int frame_max,
                                                    int heartbeat, const char *user,

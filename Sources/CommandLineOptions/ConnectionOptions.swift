@@ -119,6 +119,9 @@ package struct ConnectionOptions: ParsableArguments {
         if insecure { s.verifyPeer = false }
         if let timeout = try OptionValue.seconds(connectTimeout, "--connect-timeout", in: 0.1...3600) { s.connectTimeout = timeout }
         if let heartbeat = try OptionValue.integer(heartbeat, "--heartbeat", in: 0...3600) { s.heartbeat = heartbeat }
+        // Kubernetes sets JOB_COMPLETION_INDEX in the pods of an Indexed Job.
+        let index = environment["JOB_COMPLETION_INDEX"].flatMap { Int($0) }
+        s.startAddress = AddressSpread.start(count: s.addresses.count, completionIndex: index)
         return s
     }
 

@@ -20,6 +20,11 @@ package enum ErrorReport {
         case .checkCredentials: return text + "; check the user, password and vhost"
         case .checkVhost: return text + "; check WORK_QUEUE_VHOST or --vhost"
         case .queueSettingsDiffer: return text + "; an existing queue or exchange has other settings (for example --queue-type)"
+        case .grantPermission:
+            return text + "; an administrator grants it with rabbitmqctl set_permissions (what each tool needs: docs/permissions.md)"
+        case .declareTopology:
+            return text
+                + "; declare the queues once as a user who may (loader --declare-only), or grant configure permission (docs/permissions.md)"
         }
     }
 }

@@ -24,11 +24,17 @@ package struct ConnectionSettings: Sendable, Equatable {
     package var clientName = "work-queue"
     /// More brokers to try, in turn after `host`/`port` (several `--url`s: a cluster's nodes).
     package var otherAddresses: [BrokerAddress] = []
+    /// Which of `addresses` a first connection tries first (`AddressSpread`); failover goes on
+    /// from there in order.
+    package var startAddress = 0
 
     package init() {}
 
     /// Every address to try, `host`/`port` first.
     package var addresses: [BrokerAddress] { [BrokerAddress(host: host, port: port)] + otherAddresses }
+
+    /// The address a first connection tries first.
+    package var firstAddress: BrokerAddress { addresses[startAddress % addresses.count] }
 
     /// "host:port" of the first address (never the credentials), and of the others after a comma.
     package var endpoint: String { addresses.map(\.description).joined(separator: ",") }

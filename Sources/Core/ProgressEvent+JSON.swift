@@ -7,6 +7,7 @@ extension ProgressEvent {
     package func encoded() -> [UInt8] {
         var out = JSONBytes()
         out.open()
+        if let consumerTimeoutMS { out.field("consumer_timeout_ms", consumerTimeoutMS) }
         if let current { out.field("current", current) }
         out.field("dead_lettered", deadLettered)
         if let durations {

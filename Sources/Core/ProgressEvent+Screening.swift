@@ -33,6 +33,8 @@ extension ProgressEvent {
         package static let clockSkew = 86_400.0
         /// A processor runs at most a year (sent_at - started_at).
         package static let run = 366 * 86_400.0
+        /// consumer_timeout_ms: 1 ms to a year.
+        package static let consumerTimeoutMS = 366 * 86_400_000
     }
 
     /// Screens a raw message: empty, too large, not UTF-8, not JSON, wrong types or missing fields are rejected;
@@ -107,6 +109,9 @@ extension ProgressEvent {
             return .rejected("running_for \(runningFor) s in a run of \(ran) s")
         }
         if let problem = durations?.problem(within: (Limits.count, Limits.run)) { return .rejected(problem) }
+        if let consumerTimeoutMS, !(1...Limits.consumerTimeoutMS).contains(consumerTimeoutMS) {
+            return .rejected("consumer_timeout_ms \(consumerTimeoutMS) out of 1...\(Limits.consumerTimeoutMS)")
+        }
         var event = self
         var cut = false
         event.pod = Self.printable(pod, cut: &cut)

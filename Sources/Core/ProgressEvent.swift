@@ -12,7 +12,8 @@ package enum ProcessorState: String, Codable, Sendable, CaseIterable {
 
 /// One progress event, version 1: a processor's cumulative counts and state. Counts are
 /// cumulative since the processor started, so a lost event loses nothing. Version 1 grows only
-/// by optional fields (`durations` and `running_for` came in 0.5.0); readers ignore fields they
+/// by optional fields (`durations` and `running_for` came in 0.5.0, `consumer_timeout_ms`
+/// later); readers ignore fields they
 /// do not know, and `v` changes only when a field changes its meaning.
 package struct ProgressEvent: Codable, Sendable, Equatable {
     package static let version = 1
@@ -39,6 +40,9 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     package var current: String?
     /// Seconds `current` has been running when the event was sent; nil when none runs.
     package var runningFor: Double?
+    /// The broker's consumer_timeout in milliseconds, when the processor knows it (given, or
+    /// learned from the broker's close); nil while unknown and from older processors.
+    package var consumerTimeoutMS: Int?
     /// How long the items finished so far took (successes and failed attempts); nil when none
     /// finished yet or from processors older than 0.5.0.
     package var durations: DurationSummary?
@@ -77,6 +81,7 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case v, queue, pod, instance, state, processed, failed, retried, current, rate, seq, durations
         case runningFor = "running_for"
+        case consumerTimeoutMS = "consumer_timeout_ms"
         case exitCode = "exit_code"
         case deadLettered = "dead_lettered"
         case inHand = "in_hand"

@@ -28,13 +28,46 @@ package struct Topology: Sendable, Equatable {
         queueType == .quorum ? [("x-queue-type", "quorum")] : []
     }
 
-    /// Declares the three queues with `declareQueue` (name, arguments); returns the work queue's
-    /// counts. Loader and processor pass their connection's `declareQueue`.
+    /// Declares the three queues with `declareQueue` (name, arguments) and returns the work
+    /// queue's counts. A declare the broker refuses (a user without configure permission: an
+    /// administrator declared the queues) is followed by `inspectQueue`, a passive declare, which
+    /// needs no permission and goes on when the queue is there. Only a queue that is missing, or
+    /// whose passive declare is refused too, ends it, with what to do.
     @discardableResult
-    package func declare(using declareQueue: (String, [(String, String)]) throws -> QueueCounts) throws -> QueueCounts {
-        let counts = try declareQueue(queue, arguments)
-        _ = try declareQueue(deadLetterQueue, arguments)
-        _ = try declareQueue(stoppingQueue, arguments)
+    package func declare(
+        using declareQueue: (String, [(String, String)]) throws(WorkQueueError) -> QueueCounts,
+        orFind inspectQueue: (String) throws(WorkQueueError) -> QueueCounts?
+    ) throws(WorkQueueError) -> QueueCounts {
+        var counts = QueueCounts(ready: 0, consumers: 0)
+        for name in [queue, deadLetterQueue, stoppingQueue] {
+            let found = try Self.declareOrFind(name, arguments, declareQueue, inspectQueue)
+            if name == queue { counts = found }
+        }
         return counts
+    }
+
+    private static func declareOrFind(
+        _ name: String, _ arguments: [(String, String)],
+        _ declareQueue: (String, [(String, String)]) throws(WorkQueueError) -> QueueCounts,
+        _ inspectQueue: (String) throws(WorkQueueError) -> QueueCounts?
+    ) throws(WorkQueueError) -> QueueCounts {
+        let refusal: WorkQueueError
+        do {
+            return try declareQueue(name, arguments)
+        } catch where error.kind == .accessRefused {
+            refusal = error
+        }
+        let found: QueueCounts?
+        do {
+            found = try inspectQueue(name)
+        } catch where error.kind == .accessRefused {
+            throw refusal.appending("; a passive declare of it was refused too")
+        }
+        guard let found else {
+            let what = "queue.declare '\(name)'"
+            let why = refusal.message.hasPrefix(what + ": ") ? String(refusal.message.dropFirst(what.count + 2)) : refusal.message
+            throw WorkQueueError(.accessRefused, "\(what): the queue does not exist, and creating it was refused (\(why))", remedy: .declareTopology)
+        }
+        return found
     }
 }

@@ -35,6 +35,12 @@ package struct WorkQueueError: Error, Sendable, Equatable, CustomStringConvertib
         case checkVhost
         /// A queue or exchange exists with other settings than those asked for.
         case queueSettingsDiffer
+        /// The broker refused an operation after login: the user lacks a permission (the error
+        /// names it and the object); an administrator grants it.
+        case grantPermission
+        /// A queue or exchange is missing and this user may not create it: declare the topology
+        /// once as a user who may, or grant configure permission.
+        case declareTopology
     }
 
     /// One part of an error's text and the remedy said right after it. An error that sums up
@@ -44,7 +50,16 @@ package struct WorkQueueError: Error, Sendable, Equatable, CustomStringConvertib
         package var remedy: Remedy?
     }
 
+    /// What the broker said about why it closed, as data, where a caller acts on it.
+    package enum Cause: Sendable, Equatable {
+        /// A delivery stayed unacknowledged past the broker's `consumer_timeout`; the value when
+        /// the broker named it.
+        case consumerTimeout(ConsumerTimeout?)
+    }
+
     package var kind: Kind
+    /// Set when the error is one a caller may act on beyond its kind (see `Cause`).
+    package var cause: Cause?
     /// The text, clause by clause; `message` is the text without remedies.
     package private(set) var clauses: [Clause]
 

@@ -13,7 +13,12 @@ struct BrokerLinks {
     /// Bumped on every loss; deliveries from an older connection cannot be acknowledged.
     private(set) var generation = 0
     /// The broker address to try first on the next connect (the one after the last lost).
-    private var nextAddress = 0
+    private var nextAddress: Int
+
+    /// Starts at `startAddress` (`ConnectionSettings.startAddress`: spread over a cluster).
+    init(startAddress: Int) {
+        nextAddress = startAddress
+    }
 
     /// Opens both connections, the publishing one to the same broker and in confirm mode.
     mutating func open(_ base: ConnectionSettings, podName: String) throws {

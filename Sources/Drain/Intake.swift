@@ -8,6 +8,8 @@ struct Intake {
     private(set) var consumerTag: String?
     /// Delivered but not started (prefetch above 1), oldest first.
     private(set) var waiting: [Delivery] = []
+    /// When each waiting delivery arrived (the broker's consumer_timeout runs from then).
+    private var arrivals: [Double] = []
     /// The last delivery or settlement: an idle consumer looks at the queue `idleCheckDelay` after.
     private(set) var lastActivity: Double
     /// When the next passive declare is due while not consuming.
@@ -22,6 +24,12 @@ struct Intake {
     /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere (quorum
     /// queues: samples go on every 0.5 s until `DrainBarrier.quorumEmptySpan` has passed, 2.8 s).
     static let confirmInterval = 0.2
+    /// Seconds between looks at the queue while work runs: a consumer is not told that its
+    /// queue was deleted (the clients do not announce consumer_cancel_notify, see the shim),
+    /// and a long command would otherwise run on for an item that is gone.
+    static let busyCheckInterval = 2.0
+    /// When the next look at the queue is due while work runs.
+    private(set) var nextBusyCheck = 0.0
 
     /// `quorum`: a quorum queue, whose consumers on a lost node stay counted and whose counts
     /// read 0 while it elects a leader (`DrainBarrier`).
@@ -47,6 +55,13 @@ struct Intake {
 
     /// When `idleStep` may next say something other than `.none`.
     var nextIdleCheck: Double { consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll }
+
+    /// True when a look at the queue is due while work runs; the next one is then scheduled.
+    mutating func busyCheckDue(now: Double) -> Bool {
+        guard now >= nextBusyCheck else { return false }
+        nextBusyCheck = now + Self.busyCheckInterval
+        return true
+    }
 
     /// A consumer was registered on the work queue.
     mutating func consuming(tag: String, now: Double) {
@@ -76,6 +91,7 @@ struct Intake {
     mutating func delivered(_ delivery: Delivery, now: Double) {
         arrived(now: now)
         waiting.append(delivery)
+        arrivals.append(now)
     }
 
     /// A delivery arrived (kept here or returned at once): work was seen.
@@ -89,13 +105,33 @@ struct Intake {
         lastActivity = now
     }
 
+    /// When the oldest waiting delivery arrived.
+    var nextArrival: Double? { arrivals.first }
+
     /// The oldest waiting delivery, taken.
-    mutating func takeNext() -> Delivery { waiting.removeFirst() }
+    mutating func takeNext() -> Delivery {
+        arrivals.removeFirst()
+        return waiting.removeFirst()
+    }
 
     /// Every waiting delivery, taken (stopping: they go back to the queue).
     mutating func takeAll() -> [Delivery] {
-        defer { waiting.removeAll() }
+        defer {
+            waiting.removeAll()
+            arrivals.removeAll()
+        }
         return waiting
+    }
+
+    /// The waiting deliveries that arrived before `cutoff`, taken: they waited so long for a
+    /// slot that the broker's consumer_timeout would end them before their work could.
+    mutating func takeArrived(before cutoff: Double) -> [Delivery] {
+        var taken: [Delivery] = []
+        while let first = arrivals.first, first < cutoff {
+            arrivals.removeFirst()
+            taken.append(waiting.removeFirst())
+        }
+        return taken
     }
 
     /// Whether this sample should also count the consumers of `QUEUE.stopping`.
@@ -125,6 +161,7 @@ struct Intake {
     mutating func reconnected() {
         consumerTag = nil
         waiting.removeAll()
+        arrivals.removeAll()
         barrier.reset()
     }
 }

@@ -11,7 +11,7 @@ extension Processor {
     func connect() throws {
         try links.open(config.connection, podName: config.podName)
         guard let connection, let publisher else { return }
-        try topology.declare(using: connection.declareQueue)
+        try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         intake.brokerVersion(connection.serverVersion)
         try connection.setPrefetch(config.prefetch)
         if let error = progress.prepare(on: publisher) {
@@ -25,8 +25,10 @@ extension Processor {
 
     /// Reconnects with backoff after the connection was lost. Items that were delivered on the
     /// old connection are requeued by the broker; a command still running finishes, but its
-    /// result is not acknowledged. Returns false when a stop signal ended the wait.
+    /// result is not acknowledged (after the broker's consumer_timeout closed the channel it is
+    /// killed instead: see `brokerTimedOut`). Returns false when a stop signal ended the wait.
     func reconnect(after error: WorkQueueError) throws -> Bool {
+        if case .consumerTimeout(let value) = error.cause { brokerTimedOut(value) }
         links.lost()
         intake.reconnected()
         pulse.stopped()
@@ -56,6 +58,17 @@ extension Processor {
                 lastError = error
             }
         }
+    }
+
+    /// The broker closed the work channel for its consumer_timeout: the value is learned and said
+    /// once, the items it took back are remembered (a redelivery of one that comes here is
+    /// attributed to the timeout), and the work of that channel is stopped at once: its results
+    /// could no longer be acknowledged, and the broker redelivers the items.
+    private func brokerTimedOut(_ value: ConsumerTimeout?) {
+        let now = MonotonicClock.now()
+        if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
+        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery.body) }
+        slots.abandonAll(now: now)
     }
 
     /// Sleeps up to `seconds` while reaping the command; true if a stop signal arrived.

@@ -48,8 +48,17 @@ extension Processor {
         return false
     }
 
-    private func queueMissing() -> WorkQueueError {
-        .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining); \(stats.processed) items were processed")
+    private func queueMissing(stopped: Int = 0) -> WorkQueueError {
+        let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
+        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
+    }
+
+    /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the
+    /// consumer: a deleted work queue ends the processor (exit 1) at once, its running work
+    /// killed (their items went with the queue, no result can be acknowledged).
+    func checkQueueExists() throws {
+        guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
+        throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.

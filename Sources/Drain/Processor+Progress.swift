@@ -18,6 +18,7 @@ extension Processor {
         let state = state ?? (exitCode == nil ? progressState : .finished)
         try? progress.update(
             state: state, stats: stats, inHand: itemsInHand, now: now, on: publisher, force: force, exitCode: exitCode,
+            consumerTimeout: timeouts.timeout,
             current: {
                 guard state == .working else { return nil }
                 if let oldest = self.slots.oldest { return (ItemLabel.short(oldest.delivery.body, limit: 40), now - oldest.startedAt) }

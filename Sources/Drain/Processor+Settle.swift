@@ -62,12 +62,14 @@ extension Processor {
 
     /// A classic queue said only `redelivered`: the processor holding this item died. Publish
     /// it again with that death counted in `x-attempts`; the copy is worked on when it comes.
-    func restamp(_ delivery: Delivery, attempt: Int, died: Int) throws {
+    /// `reason` says why it came back (a dead processor, or the broker's consumer_timeout).
+    func restamp(_ delivery: Delivery, attempt: Int, died: Int, reason: String) throws {
         try move(delivery, to: topology.queue,
-            headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(FailurePolicy.diedReason(died)))])
+            headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(reason))])
         let label = ItemLabel.short(delivery.body)
-        log.always("item \(label): its processor died while working on it; attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
-        reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: FailurePolicy.diedReason(died), exit: nil)
+        let why = timeouts.timedOutHere(delivery.body) ? "the broker's consumer_timeout took it back" : "its processor died while working on it"
+        log.always("item \(label): \(why); attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
+        reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: reason, exit: nil)
     }
 
     /// Returns items to the work queue without spending an attempt: copies that carry their

@@ -10,28 +10,50 @@ extension Processor {
     /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
     /// the broker does not count (a classic queue) is published again with the count first.
     func startWaiting(now: Double) throws {
+        try returnOverdue(now: now)
         while !stop.isRequested, slots.hasFreeSlot, !intake.waiting.isEmpty {
             let attempt: Int
             switch policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
             case .run(let number):
                 attempt = number
             case .restamp(let number, let died):
-                try restamp(intake.takeNext(), attempt: number, died: died)
+                let delivery = intake.takeNext()
+                try restamp(delivery, attempt: number, died: died, reason: deathReason(of: delivery, died: died))
                 continue
             case .deadLetter(let attempts, let died):
                 let delivery = intake.takeNext()
                 slots.taking(delivery.body)
                 try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
-                    reason: FailurePolicy.diedReason(died), exit: nil, attempts: attempts)
+                    reason: deathReason(of: delivery, died: died), exit: nil, attempts: attempts)
                 continue
             }
+            let arrived = intake.nextArrival ?? now
             if config.stdio != nil {
                 guard let worker = try slots.freeWorker(now: now) else { return }
-                try start(intake.takeNext(), attempt: attempt, on: worker)
+                try start(intake.takeNext(), attempt: attempt, on: worker, arrivedAt: arrived)
             } else {
-                try start(intake.takeNext(), attempt: attempt)
+                try start(intake.takeNext(), attempt: attempt, arrivedAt: arrived)
             }
         }
+    }
+
+    /// Why a delivery came back from a holder that went away: the broker's consumer_timeout when
+    /// this processor saw the broker take this item back for it, else a dead processor.
+    private func deathReason(of delivery: Delivery, died: Int) -> String {
+        timeouts.timedOutHere(delivery.body) ? timeouts.reason : FailurePolicy.diedReason(died)
+    }
+
+    /// Returns to the queue, without spending an attempt, the waiting deliveries whose broker
+    /// deadline comes before a slot did (prefetch above concurrency; see
+    /// `ConsumerTimeout.returnBy`): started now, they would be stopped soon; a fresh copy starts
+    /// the broker's clock again.
+    private func returnOverdue(now: Double) throws {
+        guard let timeout = timeouts.timeout, !stop.isRequested else { return }
+        let overdue = intake.takeArrived(before: now - timeout.returnBy(arrivedAt: 0))
+        guard !overdue.isEmpty else { return }
+        try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
+        let items = overdue.count == 1 ? "1 item" : "\(overdue.count) items"
+        log.always("\(items) waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")
     }
 
     /// True when an item could start now (used to not sleep while one could).
@@ -46,9 +68,9 @@ extension Processor {
     }
 
     /// Starts a one-shot command for a delivery (demo work finishes at once).
-    private func start(_ delivery: Delivery, attempt: Int) throws {
+    private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Double) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
         guard let command = config.command else {
             if !log.quiet {
                 let text = String(decoding: delivery.body, as: UTF8.self)
@@ -69,7 +91,8 @@ extension Processor {
         do {
             var started = item
             started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
-            started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
+            started.setDeadline(
+                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
         } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
@@ -77,16 +100,17 @@ extension Processor {
     }
 
     /// Hands a delivery to a `--stdio` worker as one line.
-    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker) throws {
+    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Double) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
             try settle(item, .failed(reason: error.reason, exit: nil, final: true))
         case .success(let line):
             var started = item
             started.worker = worker
-            started.timeoutAt = config.itemTimeout.map { MonotonicClock.now() + $0 }
+            started.setDeadline(
+                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
             worker.send(line)
         }
@@ -131,6 +155,9 @@ extension Processor {
         switch item.killedFor {
         case .stop: return .returned
         case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
+        case .consumerTimeout: return .failed(reason: timeouts.reason, exit: exit)
+        // Its result can no longer be acknowledged (its connection is gone, so it is only logged).
+        case .abandoned: return .returned
         // A worker that quits on the end of its input (the stop asked it to) without answering
         // for the item in hand did not do it: returned. Otherwise a worker ending while it holds
         // an item fails the attempt, whatever its status: only its "ok" counts.

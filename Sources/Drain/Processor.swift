@@ -16,7 +16,7 @@ package final class Processor {
     let baseEnvironment: [[UInt8]]
 
     /// The consuming and the publishing connection.
-    var links = BrokerLinks()
+    var links: BrokerLinks
     /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
     var connection: AMQPConnection? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
@@ -39,6 +39,8 @@ package final class Processor {
     var lastReceive = 0.0
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
+    /// The broker's consumer_timeout, given or learned, and the items it took back.
+    var timeouts: ConsumerTimeoutWatch
     package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
     let startedAt = MonotonicClock.now()
@@ -47,6 +49,7 @@ package final class Processor {
         self.config = config
         self.log = log
         self.topology = Topology(config.connection)
+        self.links = BrokerLinks(startAddress: config.connection.startAddress)
         self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
         let baseEnvironment = ProcessEnvironment.current()
@@ -57,6 +60,7 @@ package final class Processor {
         let quorum = config.connection.queueType == .quorum
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
         self.pulse = Pulse(enabled: quorum)
+        self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
         var workers: [StdioWorker] = []
@@ -71,7 +75,7 @@ package final class Processor {
     /// Drains the queue; returns the exit code.
     package func run() throws -> Int32 {
         let s = config.connection
-        log.info("connecting to work queue \(s.host) \(s.port)")
+        log.info("connecting to work queue \(s.firstAddress.host) \(s.firstAddress.port)")
         try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) {
             do {
                 try connect()
@@ -80,7 +84,7 @@ package final class Processor {
                 throw error
             }
         }
-        log.info("connected to work queue")
+        log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
             while true {
                 do {
@@ -124,6 +128,8 @@ package final class Processor {
         try paceAcks(now: now)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             if try drainCheck(now: now) { return true }
+        } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
+            try checkQueueExists()
         }
         // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
         reportProgress(now: now)
@@ -194,8 +200,10 @@ package final class Processor {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
+        if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
         if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
         if let pulseDue = nextPulseSwitch(now: now) { deadline = min(deadline, pulseDue) }
+        if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)
         }
@@ -224,8 +232,9 @@ package final class Processor {
                     intake.delivered(delivery, now: MonotonicClock.now())
                 }
             case .cancelledByBroker:
-                log.always("the broker cancelled this consumer (was the queue deleted?); checking the queue")
                 intake.cancelledByBroker()
+                try checkQueueExists()
+                log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
             }
         }
     }

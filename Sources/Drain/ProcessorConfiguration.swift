@@ -13,6 +13,9 @@ package struct ProcessorConfiguration: Sendable, Equatable {
     package var stdio: StdioFormat?
     package var maxAttempts = 3
     package var itemTimeout: Double?
+    /// The broker's consumer_timeout when known up front (`--consumer-timeout`); else learned
+    /// from the broker's close.
+    package var consumerTimeout: ConsumerTimeout?
     package var grace: Double = 20
     package var waitForWork: Double = 0
     package var reconnectTimeout: Double = 300

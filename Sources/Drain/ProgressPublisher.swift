@@ -37,7 +37,7 @@ package struct ProgressPublisher {
     /// Sends an event when one is due (or `force`). Only a lost connection is thrown.
     package mutating func update(
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
-        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil,
+        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
         current: () -> (label: String, runningFor: Double?)?
     ) throws {
         guard let exchange = target?.name else { return }  // --no-progress: nothing to keep either
@@ -60,6 +60,7 @@ package struct ProgressPublisher {
         event.current = item?.label
         event.runningFor = item?.runningFor.map { ($0 * 1000).rounded() / 1000 }
         event.durations = stats.durations.count > 0 ? stats.durations.summary : nil
+        event.consumerTimeoutMS = consumerTimeout?.milliseconds
         event.rate = (meter.rate * 10).rounded() / 10
         event.sentAt = WallClock.now()
         try connection.publishTransient(exchange: exchange, body: event.encoded())

@@ -11,17 +11,42 @@ struct RunningItem {
     let attempt: Int
     /// When its work started (monotonic seconds): its duration, and its age in progress events.
     var startedAt = MonotonicClock.now()
+    /// When it was delivered (the broker's consumer_timeout runs from then, also while it waited
+    /// for a slot); its start when not given.
+    var deliveredAt: Double? = nil
+    var arrivedAt: Double { deliveredAt ?? startedAt }
     var child: ChildProcess? = nil
     var worker: StdioWorker? = nil
+    /// When the processor kills the work (`--item-timeout` or the broker's consumer_timeout,
+    /// whichever comes first), and which of the two that is.
     var timeoutAt: Double? = nil
+    var timeoutFor: KillReason = .timeout
     /// Why the processor killed the command or worker, if it did.
     var killedFor: KillReason?
     /// The stop plan carried out on its work after SIGTERM/SIGINT, stepped by `handleStop`.
     var stopping: StopSequence?
 
     enum KillReason {
+        /// `--item-timeout`.
         case timeout
+        /// Before the broker's consumer_timeout would take the item back.
+        case consumerTimeout
+        /// SIGTERM/SIGINT, after the grace.
         case stop
+        /// Its result can no longer be acknowledged: the channel it came on was closed, or the
+        /// queue deleted.
+        case abandoned
+    }
+
+    /// Sets the deadline: the earlier of `itemTimeoutAt` (`--item-timeout`) and
+    /// `brokerDeadline` (see `ConsumerTimeout.deadline`); none when neither is set.
+    mutating func setDeadline(itemTimeoutAt: Double?, brokerDeadline: Double?) {
+        switch (itemTimeoutAt, brokerDeadline) {
+        case (let own?, let broker?) where broker < own: (timeoutAt, timeoutFor) = (broker, .consumerTimeout)
+        case (let own?, _): (timeoutAt, timeoutFor) = (own, .timeout)
+        case (nil, let broker?): (timeoutAt, timeoutFor) = (broker, .consumerTimeout)
+        case (nil, nil): timeoutAt = nil
+        }
     }
 
     /// The item as text for log lines, shortened.

@@ -134,13 +134,37 @@ struct WorkSlots {
         return Collected(ended: ended)
     }
 
-    /// Kills (SIGKILL to the group) the work on items past their `--item-timeout`.
+    /// Kills (SIGKILL to the group) the work on items past their deadline (`--item-timeout` or
+    /// the broker's consumer_timeout, see `RunningItem.setDeadline`).
     mutating func enforceTimeouts(now: Double) {
         for i in running.indices {
             guard let timeoutAt = running[i].timeoutAt, running[i].killedFor == nil, now >= timeoutAt else { continue }
-            running[i].killedFor = .timeout
+            running[i].killedFor = running[i].timeoutFor
             running[i].process?.beginStop(.killNow, now: now)
         }
+    }
+
+    /// The items the broker's consumer_timeout took back when it closed the channel: those held
+    /// at least about `timeout` (the broker checks on a tick, so never less), or, when the value
+    /// is unknown or none was held that long, the one held longest.
+    func timedOut(now: Double, after timeout: ConsumerTimeout?) -> [RunningItem] {
+        let held = running.filter { item in timeout.map { now - item.arrivedAt >= 0.9 * $0.seconds } ?? false }
+        if !held.isEmpty { return held }
+        return running.min { $0.arrivedAt < $1.arrivedAt }.map { [$0] } ?? []
+    }
+
+    /// Kills (SIGKILL to the group) the work on every item whose result can no longer be
+    /// acknowledged (its channel closed, its queue deleted); returns how many were running.
+    /// They are reaped and settled as usual: an item of a lost connection is only logged.
+    @discardableResult
+    mutating func abandonAll(now: Double) -> Int {
+        var killed = 0
+        for i in running.indices where running[i].killedFor == nil || running[i].killedFor == .stop {
+            running[i].killedFor = .abandoned
+            running[i].process?.beginStop(.killNow, now: now)
+            killed += 1
+        }
+        return killed
     }
 
     /// Asks all work to end on its own (SIGTERM to every command's process group, end of file to

@@ -18,12 +18,12 @@ package struct FailedItemMover {
     /// Moves what the dead-letter queue holds when it starts; returns how many were moved.
     package func run() throws -> Int {
         let topology = Topology(settings)
-        log.info("connecting to work queue \(settings.host) \(settings.port)")
+        log.info("connecting to work queue \(settings.firstAddress.host) \(settings.firstAddress.port)")
         let connection = try retryWhileUnreachable(within: settings.connectTimeout, retrying: log.unreachable) {
             try AMQPConnection(settings: settings)
         }
         defer { connection.close() }
-        try topology.declare(using: connection.declareQueue)
+        try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         let moved = try moveAll(on: connection) { error in
             log.always("load events are off on this connection: \(log.describe(error))")
         }

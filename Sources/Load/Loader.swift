@@ -19,7 +19,7 @@ package final class Loader {
     private let windowBytes = 32 << 20
     private var unconfirmedBytes = 0
     /// The broker address to try first on the next connect (the one after the last lost).
-    private var nextAddress = 0
+    private var nextAddress: Int
     /// Why the broker blocks publishing, while it does (connection.blocked).
     private var blockedBy: String?
     private var events: LoadEventPublisher
@@ -27,6 +27,7 @@ package final class Loader {
     package init(config: LoaderConfiguration, log: Log) {
         self.config = config
         self.log = log
+        self.nextAddress = config.connection.startAddress
         self.progress = LoadProgress(log: log, knownTotal: config.source.knownCount)
         self.events = LoadEventPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, total: config.source.knownCount)
@@ -59,9 +60,9 @@ package final class Loader {
     private func connect(firstTime: Bool) throws {
         let s = config.connection
         guard firstTime else { return try open() }
-        log.info("connecting to work queue \(s.host) \(s.port)")
+        log.info("connecting to work queue \(s.firstAddress.host) \(s.firstAddress.port)")
         try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) { try open() }
-        log.info("connected to work queue")
+        log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
     }
 
     /// One connection, declared and in confirm mode, to the next broker address first.
@@ -69,7 +70,7 @@ package final class Loader {
         let connection = try AMQPConnection(settings: config.connection, firstAddress: nextAddress)
         nextAddress = connection.addressIndex
         do {
-            try Topology(config.connection).declare(using: connection.declareQueue)
+            try Topology(config.connection).declare(using: connection.declareQueue, orFind: connection.inspectQueue)
             try connection.enableConfirms()
         } catch {
             connection.abandon()

@@ -6,6 +6,8 @@ package struct LoaderConfiguration: Sendable, Equatable {
     package var source: ItemSource = .count(100)
     package var quiet = false
     package var fromFailed = false
+    /// `--declare-only`: declare the queues and the progress exchange, load nothing.
+    package var declareOnly = false
     package var reconnectTimeout: Double = 300
     /// Where load events go (`QUEUE.progress` unless told otherwise); nil with `--no-progress`.
     package var progressExchange: String?

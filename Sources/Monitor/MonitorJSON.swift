@@ -64,6 +64,8 @@ struct MonitorJSON: Encodable {
     var connected: Bool
     /// Present while the broker blocks publishers (connection.blocked reason).
     var alarm: String?
+    /// Present when the broker refused wqtop's event queue: why (pods and progress then unknown).
+    var eventsOff: String?
     var ready: Int
     var consumers: Int
     var inFlight: Int
@@ -108,6 +110,7 @@ struct MonitorJSON: Encodable {
         case percentDone = "percent_done"
         case durations, stragglers, failures
         case stragglerAfterSeconds = "straggler_after_seconds"
+        case eventsOff = "events_off"
         case failureEvents = "failure_events"
     }
 }
@@ -118,7 +121,7 @@ extension MonitorSnapshot {
         let round: (Double) -> Double = { ($0 * 10).rounded() / 10 }
         let value = MonitorJSON(
             time: (time * 1000).rounded() / 1000, queue: queue, state: finished ? "finished" : state.rawValue,
-            connected: connectionProblem == nil, alarm: brokerAlarm, ready: ready, consumers: consumers, inFlight: inFlight,
+            connected: connectionProblem == nil, alarm: brokerAlarm, eventsOff: eventsOff, ready: ready, consumers: consumers, inFlight: inFlight,
             processed: processed, failed: failed, retried: retried, deadLettered: deadLettered, rate: round(rateNow),
             rateMinute: round(rateMinute), etaSeconds: eta.map(round), elapsedSeconds: round(elapsed), finished: finished,
             badEvents: badEvents, loadedTotal: .init(value: loadedTotal), percentDone: .init(value: percentDone.map(NumberFormat.tenthsDown)),

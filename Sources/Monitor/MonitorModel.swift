@@ -31,6 +31,8 @@ package struct MonitorModel: Sendable {
     package var connectionProblem: String?
     /// Why the broker blocks publishers (a resource alarm, e.g. "low on disk"), while it does.
     package var brokerAlarm: String?
+    /// Why no progress events arrive (the broker refused wqtop's private queue), when it did.
+    package var eventsOff: String?
     /// Progress messages dropped, cut or clashing with another processor's instance id.
     package private(set) var badEvents = 0
     /// The latest failure events, oldest first, at most `failuresKept`.
@@ -164,11 +166,13 @@ package struct MonitorModel: Sendable {
         var s = MonitorSnapshot(queue: queue, endpoint: endpoint)
         s.connectionProblem = connectionProblem
         s.brokerAlarm = brokerAlarm
+        s.eventsOff = eventsOff
         s.badEvents = badEvents
         s.elapsed = startedAt.map { time - $0 } ?? 0
         var durations = DurationHistogram()
         for entry in pods.values { if let summary = entry.event.durations { durations.add(summary) } }
         s.itemDurations = durations.count > 0 ? durations : nil
+        s.consumerTimeout = pods.values.compactMap(\.event.consumerTimeoutMS).max().map { Double($0) / 1000 }
         s.pods = pods.values.map { entry in
             let e = entry.event
             let silent = time - entry.seenAt

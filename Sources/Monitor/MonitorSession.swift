@@ -143,13 +143,7 @@ package final class MonitorSession {
     private func connect(now: Double) throws {
         do {
             let connection = try AMQPConnection(settings: config.connection)
-            do {
-                try connection.declareFanoutExchange(config.progressExchange)
-            } catch let error where error.kind != .connectionLost {
-                try connection.declareFanoutExchange(config.progressExchange, passive: true)
-            }
-            let queue = try connection.declarePrivateQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
-            _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
+            model.eventsOff = try subscribe(connection)
             self.connection = connection
             model.connectionProblem = nil
             backoff = nil
@@ -164,6 +158,25 @@ package final class MonitorSession {
                 throw error.reclassified(as: mayPass ? .unavailable : error.kind)
             }
             lost(error, now: now)
+        }
+    }
+
+    /// Binds a queue of wqtop's own to the progress exchange and consumes it. A refusal (a user
+    /// without configure permission on server-named queues, or without read on the exchange)
+    /// is not the end: wqtop goes on with the queue's counts, and the reason is returned for
+    /// the banner.
+    private func subscribe(_ connection: AMQPConnection) throws(WorkQueueError) -> String? {
+        do {
+            do {
+                try connection.declareFanoutExchange(config.progressExchange)
+            } catch let error where error.kind != .connectionLost {
+                try connection.declareFanoutExchange(config.progressExchange, passive: true)
+            }
+            let queue = try connection.declarePrivateQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
+            _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
+            return nil
+        } catch where error.kind == .accessRefused {
+            return error.message
         }
     }
 

@@ -89,6 +89,9 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var connectionProblem: String?
     /// Why the broker blocks publishers (connection.blocked), while it does.
     package var brokerAlarm: String?
+    /// Why wqtop gets no progress events (the broker refused its private queue): only the
+    /// queue's counts are shown.
+    package var eventsOff: String?
     package var state: QueueState = .connecting
     package var ready = 0
     package var consumers = 0
@@ -140,13 +143,19 @@ package struct MonitorSnapshot: Sendable, Equatable {
     /// Items need this many finished durations before 3x their p95 means anything.
     package static let stragglerBaseline = 20
     /// RabbitMQ's default `consumer_timeout` (30 min): an item held longer makes the broker close
-    /// the channel, and the item runs again elsewhere.
+    /// the channel, and the item runs again elsewhere. Assumed while no processor reports the
+    /// real one: AMQP does not tell clients the value.
     package static let brokerConsumerTimeout = 1800.0
 
+    /// The broker's consumer_timeout in seconds, the largest any processor reported (given to it,
+    /// or learned from the broker's close); nil while none did.
+    package var consumerTimeout: Double?
+
     /// Seconds after which a running item is a straggler: 3x the Job's p95 (at least 1 s) once
-    /// `stragglerBaseline` items finished, and never later than 80% of the broker's consumer timeout.
+    /// `stragglerBaseline` items finished, and never later than 80% of the broker's consumer
+    /// timeout (the one the processors report, else RabbitMQ's default).
     package var stragglerAfter: Double {
-        let nearTimeout = 0.8 * Self.brokerConsumerTimeout
+        let nearTimeout = 0.8 * (consumerTimeout ?? Self.brokerConsumerTimeout)
         guard let durations = itemDurations, durations.count >= Self.stragglerBaseline, let p95 = durations.percentile(0.95) else {
             return nearTimeout
         }

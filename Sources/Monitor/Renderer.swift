@@ -148,6 +148,8 @@ package struct Renderer: Sendable {
             line.append(" reconnecting... \(problem)", .bad, limit: width)
         } else if let alarm = s.brokerAlarm {
             line.append(" Broker alarm: publishing blocked (\(alarm)); processors go on draining, retries and events wait", .bad, limit: width)
+        } else if let why = s.eventsOff {
+            line.append(" No progress events, queue counts only (a permission is missing: docs/permissions.md): \(why)", .warning, limit: width)
         } else if s.finished {
             let failedExits = s.pods.filter { !$0.lost && $0.exitCode != nil && $0.exitCode != 0 }.count
             let lost = s.lostPods

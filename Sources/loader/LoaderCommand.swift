@@ -15,12 +15,13 @@ struct LoaderCommand: ParsableCommand {
         usage: """
             loader [OPTIONS] [ITEM...]
             loader --count N | --file PATH | --from-failed
+            loader --declare-only
             """,
         discussion: """
             Exits 0 only when the broker has confirmed every item. With no items named it loads "0".."99".
 
             Exit codes: 0 all confirmed, 1 runtime failure (the error says how many were confirmed), \
-            64 usage or configuration error, 69 broker unreachable, 77 access refused.
+            64 usage or configuration error, 69 broker unreachable, 77 access refused (credentials, or a missing permission: docs/permissions.md).
             """,
         version: ToolVersion.current)
 
@@ -39,6 +40,12 @@ struct LoaderCommand: ParsableCommand {
 
     @Flag(help: .flag("Move every item of the dead-letter queue QUEUE.failed back into the work queue, with a fresh attempt count"))
     var fromFailed = false
+
+    @Flag(
+        help: .flag(
+            "Declare QUEUE, QUEUE.failed, QUEUE.stopping and the progress exchange, then exit (an administrator does it once; users then need no configure permission)"
+        ))
+    var declareOnly = false
 
     @Flag(name: [.customLong("quiet"), .customShort("q")], help: .flag("Print only errors and the final summary"))
     var quiet = false
@@ -66,12 +73,16 @@ struct LoaderCommand: ParsableCommand {
         guard sources <= 1 else {
             throw WorkQueueError.usage("name items one way only: ITEM..., --count, --file or --from-failed")
         }
+        guard !declareOnly || sources == 0 else {
+            throw WorkQueueError.usage("--declare-only loads nothing: leave out ITEM..., --count, --file and --from-failed")
+        }
         var config = LoaderConfiguration(connection: try connection.resolve(environment: environment))
         if !items.isEmpty { config.source = .arguments(items) }
         if let count { config.source = .count(count) }
         if let file { config.source = .file(file) }
         config.quiet = quiet
         config.fromFailed = fromFailed
+        config.declareOnly = declareOnly
         if let reconnect { config.reconnectTimeout = reconnect }
         config.progressExchange = noProgress ? nil : progressExchange ?? Topology(config.connection).progressExchange
         return config
@@ -86,7 +97,9 @@ struct LoaderCommand: ParsableCommand {
                 Log.write(text, to: STDOUT_FILENO)
             case .run(let config):
                 let log = Log(quiet: config.quiet, phrase: ErrorReport.phrase)
-                if config.fromFailed {
+                if config.declareOnly {
+                    try TopologyDeclarer(settings: config.connection, progressExchange: config.progressExchange, log: log).run()
+                } else if config.fromFailed {
                     _ = try FailedItemMover(settings: config.connection, log: log, progressExchange: config.progressExchange).run()
                 } else {
                     _ = try Loader(config: config, log: log).run()

@@ -35,7 +35,7 @@ struct ProcessorCommand: ParsableCommand {
 
             Exit codes: 0 the queue is drained for everyone, 1 runtime failure (or dead letters with \
             --fail-on-dead-letters), 64 usage or configuration error, 69 broker unreachable, \
-            77 access refused, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+            77 access refused (credentials, or a missing permission), 130 stopped by SIGINT, 143 stopped by SIGTERM.
             """,
         version: ToolVersion.current)
 
@@ -83,6 +83,13 @@ struct ProcessorCommand: ParsableCommand {
             "Kill COMMAND's process group after this long; counts as a failed attempt", default: "no limit",
             valueName: "SECS"))
     var itemTimeout: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: .flag(
+            "The broker's consumer_timeout in milliseconds: items are stopped a margin before it (a failed attempt) instead of the broker taking them back; unset, it is learned when the broker first closes a channel for it",
+            environment: "WORK_QUEUE_CONSUMER_TIMEOUT", default: "unknown", valueName: "MS"))
+    var consumerTimeout: String?
 
     @Flag(help: .flag("Exit 1 when any item was dead-lettered"))
     var failOnDeadLetters = false
@@ -137,6 +144,13 @@ struct ProcessorCommand: ParsableCommand {
         }
         if let n = try OptionValue.integer(maxAttempts, "--max-attempts", in: 1...1000) { config.maxAttempts = n }
         if let s = try OptionValue.seconds(itemTimeout, "--item-timeout", in: 0.001...864_000) { config.itemTimeout = s }
+        let timeoutFromEnvironment = environment["WORK_QUEUE_CONSUMER_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 }
+        if let ms = try OptionValue.integer(
+            consumerTimeout ?? timeoutFromEnvironment, consumerTimeout != nil ? "--consumer-timeout" : "WORK_QUEUE_CONSUMER_TIMEOUT",
+            in: Self.consumerTimeoutRange)
+        {
+            config.consumerTimeout = ConsumerTimeout(milliseconds: ms)
+        }
         if let s = try OptionValue.seconds(grace, "--grace", in: 0...3600) { config.grace = s }
         if let s = try OptionValue.seconds(waitForWork, "--wait-for-work", in: 0...86_400) { config.waitForWork = s }
         if let s = try OptionValue.seconds(reconnectTimeout, "--reconnect-timeout", in: 0...86_400) { config.reconnectTimeout = s }
@@ -163,6 +177,9 @@ struct ProcessorCommand: ParsableCommand {
         }
         return config
     }
+
+    /// Milliseconds `--consumer-timeout` accepts: from 1 s to a year.
+    static let consumerTimeoutRange = 1000...31_622_400_000
 
     static func main() {
         let environment = ProcessEnvironment.current()

@@ -24,7 +24,7 @@ struct MonitorCommand: ParsableCommand {
 
             Exit codes: 0 done (q, --once, --exit-when-drained), 64 usage or configuration error \
             (also a --receipt file that cannot be written), 1 the receipt could not be written at the end, \
-            69 broker unreachable (--once, --json), 77 access refused, 129 the terminal went away, \
+            69 broker unreachable (--once, --json), 77 access refused (credentials, or a missing permission), 129 the terminal went away, \
             130 SIGINT, 143 SIGTERM.
             """,
         version: ToolVersion.current)

@@ -58,7 +58,7 @@ struct AMQPStatusTests {
     func closeCodes() {
         let cases: [(UInt16, Bool, String, WorkQueueError.Kind, Remedy?)] = [
             (403, true, "ACCESS_REFUSED - Login was refused", .accessRefused, .checkCredentials),
-            (403, false, "ACCESS_REFUSED - operation not permitted", .accessRefused, .checkCredentials),
+            (403, false, "ACCESS_REFUSED - operation not permitted", .accessRefused, .grantPermission),
             (530, true, "NOT_ALLOWED - vhost nope not found", .accessRefused, .checkVhost),
             (530, false, "NOT_ALLOWED - something", .failure, nil),
             (320, true, "CONNECTION_FORCED - broker forced connection closure", .connectionLost, nil),
@@ -70,11 +70,30 @@ struct AMQPStatusTests {
             (504, false, "CHANNEL_ERROR", .failure, nil),
         ]
         for (code, connection, reason, kind, remedy) in cases {
-            let error = AMQPStatus.closeError(code: code, reason: reason, "queue.declare 'q'", endpoint: "h:1", connection: connection)
+            let what = code == 403 && connection ? "login" : "queue.declare 'q'"
+            let error = AMQPStatus.closeError(code: code, reason: reason, what, endpoint: "h:1", connection: connection)
             #expect(error.kind == kind && error.remedy == remedy, "\(code) \(connection): \(error.kind) \(String(describing: error.remedy))")
             #expect(error.message.contains(reason), "\(error.message)")
             #expect(!error.message.contains("--") && !error.message.contains("WORK_QUEUE"), "\(error.message)")
         }
+    }
+
+    @Test("an access refusal after login names the permission and the object, never the password")
+    func refusalAfterLogin() {
+        let declare = AMQPStatus.closeError(
+            code: 403, reason: "ACCESS_REFUSED - access to queue 'q' in vhost '/' refused for user 'app'", "queue.declare 'q'",
+            endpoint: "h:1", connection: false)
+        #expect(declare.message == "queue.declare 'q': access refused by the broker at h:1: user 'app' has no configure permission on queue 'q' in vhost '/'")
+        #expect(declare.kind == .accessRefused && declare.remedy == .grantPermission)
+        let publish = AMQPStatus.closeError(
+            code: 403, reason: "ACCESS_REFUSED - access to exchange 'amq.default' in vhost 'v' refused for user 'app'", "basic.publish",
+            endpoint: "h:1", connection: false)
+        #expect(publish.message.hasSuffix("user 'app' has no write permission on exchange 'amq.default' in vhost 'v'"))
+        // A connection.close 403 after login (not during it) is not about the password either.
+        let later = AMQPStatus.closeError(
+            code: 403, reason: "ACCESS_REFUSED - access to queue 'q' in vhost '/' refused for user 'app'", "basic.consume",
+            endpoint: "h:1", connection: true)
+        #expect(later.remedy == .grantPermission && later.message.contains("no read permission on queue 'q'"))
     }
 
     @Test("a consumer_timeout close names consumer_timeout in the message itself, which log lines show")
@@ -83,6 +102,15 @@ struct AMQPStatusTests {
             code: 406, reason: "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out", "basic.consume", endpoint: "h:1",
             connection: false)
         #expect(error.message.contains("consumer_timeout") && error.remedy == nil)
+        #expect(error.cause == .consumerTimeout(nil), "no value named")
+        let named = AMQPStatus.closeError(
+            code: 406,
+            reason: "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout value used: 5000 ms. This timeout value can be configured, see consumers doc guide to learn more",
+            "basic.consume", endpoint: "h:1", connection: false)
+        #expect(named.cause == .consumerTimeout(ConsumerTimeout(milliseconds: 5000)))
+        #expect(named.reclassified(as: .connectionLost).cause == named.cause, "kept as the channel close becomes a lost connection")
+        let other = AMQPStatus.closeError(code: 406, reason: "PRECONDITION_FAILED - inequivalent arg", "queue.declare", endpoint: "h:1", connection: false)
+        #expect(other.cause == nil)
     }
 
     @Test("a server close read from the wire carries its code and reason")

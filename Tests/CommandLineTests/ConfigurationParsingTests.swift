@@ -177,6 +177,25 @@ struct ConnectionOptionsTests {
         }
     }
 
+    @Test("--consumer-timeout: flag over WORK_QUEUE_CONSUMER_TIMEOUT over unknown, in milliseconds, checked")
+    func consumerTimeoutOption() throws {
+        func timeout(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ConsumerTimeout? {
+            guard case .run(let c) = try ProcessorConfiguration.parse(arguments: arguments, environment: environment)
+            else { throw TestFailureLocal("help") }
+            return c.consumerTimeout
+        }
+        #expect(try timeout([]) == nil, "unknown unless given or learned")
+        #expect(try timeout([], ["WORK_QUEUE_CONSUMER_TIMEOUT": "5000"]) == ConsumerTimeout(milliseconds: 5000))
+        #expect(try timeout([], ["WORK_QUEUE_CONSUMER_TIMEOUT": ""]) == nil)
+        #expect(try timeout(["--consumer-timeout", "1800000"], ["WORK_QUEUE_CONSUMER_TIMEOUT": "5000"]) == ConsumerTimeout(milliseconds: 1_800_000))
+        #expect(throws: WorkQueueError.usage("WORK_QUEUE_CONSUMER_TIMEOUT must be a whole number from 1000 to 31622400000, got '5s'")) {
+            _ = try timeout([], ["WORK_QUEUE_CONSUMER_TIMEOUT": "5s"])
+        }
+        #expect(throws: WorkQueueError.usage("--consumer-timeout must be a whole number from 1000 to 31622400000, got '10'")) {
+            _ = try timeout(["--consumer-timeout", "10"])
+        }
+    }
+
     @Test("worker modes: --concurrency raises the prefetch, --stdio needs a worker, formats are checked")
     func workerModeOptions() throws {
         let env = ["PATH": "/usr/bin:/bin"]

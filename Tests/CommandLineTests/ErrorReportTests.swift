@@ -18,6 +18,9 @@ struct ErrorReportTests {
             .checkCredentials: "loader: X; check the user, password and vhost",
             .checkVhost: "loader: X; check WORK_QUEUE_VHOST or --vhost",
             .queueSettingsDiffer: "loader: X; an existing queue or exchange has other settings (for example --queue-type)",
+            .grantPermission: "loader: X; an administrator grants it with rabbitmqctl set_permissions (what each tool needs: docs/permissions.md)",
+            .declareTopology:
+                "loader: X; declare the queues once as a user who may (loader --declare-only), or grant configure permission (docs/permissions.md)",
         ]
         for remedy in Remedy.allCases {
             #expect(ErrorReport.line(tool: "loader", WorkQueueError(.failure, "X", remedy: remedy)) == expected[remedy], "\(remedy)")

@@ -18,6 +18,7 @@ struct ProgressEventJSONTests {
         odd.rate = 1e-5
         odd.runningFor = 123_456.000_001
         odd.startedAt = 0.1
+        odd.consumerTimeoutMS = 5000
         return [full, bare, odd]
     }
 

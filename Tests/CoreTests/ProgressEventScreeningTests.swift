@@ -35,6 +35,22 @@ struct ProgressEventScreeningTests {
         #expect(e.screened() == .accepted(e, cut: false), "without a clock to compare, only its own times are checked")
     }
 
+    @Test("consumer_timeout_ms is optional: an event without it (older processors) is accepted; one out of bounds is rejected")
+    func consumerTimeoutField() {
+        let old = Array(#"{"dead_lettered":0,"failed":0,"in_hand":1,"instance":"9f3a2c41","pod":"pod-1","processed":624,"queue":"jobs","rate":47.2,"retried":0,"sent_at":1800000000,"seq":14,"started_at":1799999986,"state":"working","v":1}"#.utf8)
+        guard case .accepted(let decoded, cut: false) = ProgressEvent.screen(old, wallTime: now) else {
+            Issue.record("an event without consumer_timeout_ms was not accepted")
+            return
+        }
+        #expect(decoded.consumerTimeoutMS == nil)
+        var e = event()
+        e.consumerTimeoutMS = 5000
+        #expect(String(decoding: e.encoded(), as: UTF8.self).hasPrefix(#"{"consumer_timeout_ms":5000,"#))
+        #expect(ProgressEvent.screen(e.encoded(), wallTime: now) == .accepted(e, cut: false))
+        e.consumerTimeoutMS = 0
+        #expect(ProgressEvent.screen(e.encoded(), wallTime: now) == .rejected("consumer_timeout_ms 0 out of 1...31622400000"))
+    }
+
     @Test("strings are cut to 256 UTF-8 bytes on a character boundary and made printable")
     func stringsCutAndCleaned() {
         var e = event()

@@ -24,7 +24,7 @@ struct KubernetesTests {
 
     var manifests: [String] {
         let root = Executables.packageRoot.path
-        return ["work-queue.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml"].map { "\(root)/kubernetes/\($0)" }
+        return ["work-queue.yaml", "topology-job.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml"].map { "\(root)/kubernetes/\($0)" }
     }
 
     @Test("every manifest passes kubernetes-validate --strict for Kubernetes 1.33 and 1.34", arguments: ["1.33.0", "1.34.0"])

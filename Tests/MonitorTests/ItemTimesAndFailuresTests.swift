@@ -61,6 +61,28 @@ struct ItemTimesAndFailuresTests {
         #expect(few.snapshot(at: 0, wallTime: 1001).stragglers == 1)
     }
 
+    @Test("with a consumer_timeout reported by the pods, the straggler limit is 80% of the largest, not of RabbitMQ's default")
+    func stragglersNearTheReportedTimeout() {
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var a = event("pod-a", .working, processed: 2, inHand: 1, seq: 1)
+        a.runningFor = 3.5
+        model.receive(a, at: 0)
+        var s = model.snapshot(at: 0, wallTime: 1001)
+        #expect(s.consumerTimeout == nil && s.stragglerAfter == 1440 && s.stragglers == 0, "unknown: RabbitMQ's default assumed")
+        a.consumerTimeoutMS = 4000
+        a.seq = 2
+        model.receive(a, at: 0)
+        var b = event("pod-b", .idle, processed: 1, inHand: 0, seq: 1)
+        b.consumerTimeoutMS = 5000
+        model.receive(b, at: 0)
+        s = model.snapshot(at: 0, wallTime: 1001)
+        #expect(s.consumerTimeout == 5 && s.stragglerAfter == 4 && s.stragglers == 0)
+        a.runningFor = 4.2
+        a.seq = 3
+        model.receive(a, at: 0)
+        #expect(model.snapshot(at: 0, wallTime: 1001).stragglers == 1)
+    }
+
     @Test("hostile skipped counts add up to at most 10^12 failure events, never past Int.max (which trapped)")
     func skippedCountsAreBounded() {
         var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)

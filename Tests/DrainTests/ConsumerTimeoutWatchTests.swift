@@ -1,0 +1,84 @@
+import Testing
+
+import Core
+@testable import Drain
+
+@Suite("What the processor knows of the broker's consumer_timeout, and the deadline it sets an item")
+struct ConsumerTimeoutWatchTests {
+    func item(_ body: String, arrivedAt: Double) -> RunningItem {
+        RunningItem(
+            delivery: Delivery(tag: 1, body: Array(body.utf8), redelivered: false, headers: [:]), generation: 0, attempt: 1,
+            startedAt: arrivedAt + 0.5, deliveredAt: arrivedAt)
+    }
+
+    @Test("unknown until given or learned; the broker's close is explained once; its value wins")
+    func learning() {
+        var watch = ConsumerTimeoutWatch()
+        #expect(watch.timeout == nil && watch.deadline(arrivedAt: 10) == nil)
+        let first = watch.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
+        #expect(first && watch.deadline(arrivedAt: 10) == 14)
+        let second = watch.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
+        #expect(!second, "said once per process")
+        var given = ConsumerTimeoutWatch(given: ConsumerTimeout(milliseconds: 60_000))
+        #expect(given.deadline(arrivedAt: 0) == 54)
+        let unnamed = given.brokerClosed(with: nil)
+        #expect(unnamed && given.timeout?.milliseconds == 60_000, "a close without a value keeps what was given")
+        let named = given.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
+        #expect(!named && given.timeout?.milliseconds == 5000, "the broker's word wins")
+    }
+
+    @Test("the reason names the value and the remedies; the explanation says what happens from now on")
+    func texts() {
+        var watch = ConsumerTimeoutWatch()
+        _ = watch.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
+        #expect(watch.reason.hasPrefix("exceeded the broker's consumer_timeout (5000 ms); raise consumer_timeout on the broker"))
+        #expect(watch.reason.contains("x-consumer-timeout") && watch.reason.contains("--item-timeout"))
+        #expect(watch.explanation.contains("consumer_timeout (5000 ms)") && watch.explanation.contains("\(Format.seconds(1)) s before it"))
+        #expect(!watch.reason.contains("\n") && !watch.explanation.contains("\n"))
+    }
+
+    @Test("items the broker took back are remembered by their body, the oldest forgotten first")
+    func remembered() {
+        var watch = ConsumerTimeoutWatch()
+        watch.sawTimeOut(Array("long".utf8))
+        #expect(watch.timedOutHere(Array("long".utf8)) && !watch.timedOutHere(Array("short".utf8)))
+        for i in 0..<ConsumerTimeoutWatch.memory { watch.sawTimeOut(Array("item \(i)".utf8)) }
+        #expect(!watch.timedOutHere(Array("long".utf8)) && watch.timedOutHere(Array("item 999".utf8)))
+    }
+
+    @Test("an item's deadline is the earlier of --item-timeout and the broker's, and says which")
+    func deadlineChoice() {
+        var running = item("a", arrivedAt: 0)
+        running.setDeadline(itemTimeoutAt: 10, brokerDeadline: 4)
+        #expect(running.timeoutAt == 4 && running.timeoutFor == .consumerTimeout)
+        running.setDeadline(itemTimeoutAt: 3, brokerDeadline: 4)
+        #expect(running.timeoutAt == 3 && running.timeoutFor == .timeout)
+        running.setDeadline(itemTimeoutAt: nil, brokerDeadline: 4)
+        #expect(running.timeoutAt == 4 && running.timeoutFor == .consumerTimeout)
+        running.setDeadline(itemTimeoutAt: 7, brokerDeadline: nil)
+        #expect(running.timeoutAt == 7 && running.timeoutFor == .timeout)
+        running.setDeadline(itemTimeoutAt: nil, brokerDeadline: nil)
+        #expect(running.timeoutAt == nil)
+    }
+
+    @Test("the items the broker's close took back: those held about the timeout, else the oldest")
+    func whichTimedOut() {
+        var slots = WorkSlots(concurrency: 3)
+        slots.add(item("old", arrivedAt: 0))
+        slots.add(item("older", arrivedAt: -1))
+        slots.add(item("new", arrivedAt: 5))
+        let five = ConsumerTimeout(milliseconds: 5000)
+        #expect(slots.timedOut(now: 6, after: five).map(\.label) == ["old", "older"])
+        #expect(slots.timedOut(now: 6, after: nil).map(\.label) == ["older"])
+        #expect(slots.timedOut(now: 1, after: five).map(\.label) == ["older"])
+    }
+
+    @Test("waiting deliveries that arrived before a cutoff are taken in order; the rest keep their arrival")
+    func overdueWaiting() {
+        var intake = Intake(startedAt: 0, waitForWork: 0)
+        for tag in 1...3 { intake.delivered(Delivery(tag: UInt64(tag), body: [], redelivered: false, headers: [:]), now: Double(tag)) }
+        #expect(intake.takeArrived(before: 2.5).map(\.tag) == [1, 2])
+        #expect(intake.nextArrival == 3 && intake.waiting.map(\.tag) == [3])
+        #expect(intake.takeNext().tag == 3 && intake.nextArrival == nil)
+    }
+}
