@@ -12,6 +12,15 @@ package enum TestCluster {
         return text.split(separator: ",").compactMap { Int($0) }
     }
 
+    /// The environment that points scripts/broker at node `n` (1-3), e.g. for `ctl`.
+    package static func brokerEnvironment(node n: Int) -> [String: String] {
+        let folder = name == "wq-c" ? "cluster" : name
+        return [
+            "BROKER_NAME": "\(name)\(n)", "BROKER_PORT": String(ports[n - 1]),
+            "BROKER_DIR": Executables.packageRoot.appendingPathComponent(".broker/\(folder)/\(name)\(n)").path,
+        ]
+    }
+
     /// `WORK_QUEUE_URL` naming every node, so clients try them in turn.
     package static var url: String { ports.map { "amqp://guest:guest@127.0.0.1:\($0)/" }.joined(separator: ",") }
 
