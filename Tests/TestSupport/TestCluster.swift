@@ -24,9 +24,11 @@ package enum TestCluster {
     /// `WORK_QUEUE_URL` naming every node, so clients try them in turn.
     package static var url: String { ports.map { "amqp://guest:guest@127.0.0.1:\($0)/" }.joined(separator: ",") }
 
-    /// The environment for `queue` (a quorum queue) on the cluster, every node given.
+    /// The environment for `queue` (a quorum queue) on the cluster, every node given. Clients
+    /// start at node 1 (`JOB_COMPLETION_INDEX` 0), the node the fault tests kill, not at one
+    /// picked at random; a test that spreads them sets its own index.
     package static func environment(queue: String, extra: [String: String] = [:]) -> [String: String] {
-        var env = ["WORK_QUEUE_URL": url, "WORK_QUEUE_NAME": queue, "WORK_QUEUE_TYPE": "quorum"]
+        var env = ["WORK_QUEUE_URL": url, "WORK_QUEUE_NAME": queue, "WORK_QUEUE_TYPE": "quorum", "JOB_COMPLETION_INDEX": "0"]
         for (k, v) in extra { env[k] = v }
         return env
     }
