@@ -27,11 +27,12 @@ extension AMQPConnection {
     }
 
     /// Registers a consumer on `queue` that only stands there to be counted by passive
-    /// declares (a processor that stops while it still holds items): on a channel of its own,
-    /// without acknowledgements; whatever it might receive is dropped. Returns the tag.
-    package func standAsConsumer(of queue: String) throws(WorkQueueError) -> String {
-        if !openChannels.contains(Self.markerChannel) { try openChannel(Self.markerChannel) }
-        return try consume(queue: queue, acknowledge: false, exclusive: false, channel: Self.markerChannel)
+    /// declares (a processor that stops while it still holds items; a live holder's pulse): on a
+    /// channel of its own (`markerChannel`, `pulseChannel`), without acknowledgements; whatever it
+    /// might receive is dropped. Returns the tag.
+    package func standAsConsumer(of queue: String, channel: UInt16 = markerChannel) throws(WorkQueueError) -> String {
+        if !openChannels.contains(channel) { try openChannel(channel) }
+        return try consume(queue: queue, acknowledge: false, exclusive: false, channel: channel)
     }
 
     private func consume(queue: String, acknowledge: Bool, exclusive: Bool, channel: UInt16) throws(WorkQueueError) -> String {
@@ -46,11 +47,15 @@ extension AMQPConnection {
         return AMQPBytes.string(ok.pointee.consumer_tag)
     }
 
-    /// Cancels a consumer. Deliveries the broker sent before the cancel still arrive.
-    package func cancel(consumerTag: String) throws(WorkQueueError) {
+    /// Cancels a consumer (of the work channel unless `channel` says otherwise). Deliveries the
+    /// broker sent before the cancel still arrive.
+    package func cancel(consumerTag: String, channel: UInt16 = workChannel) throws(WorkQueueError) {
         let state = try live("basic.cancel")
-        _ = consumerTag.withCString { amqp_basic_cancel(state, Self.workChannel, amqp_cstring_bytes($0)) }
-        try check(amqp_get_rpc_reply(state), "basic.cancel", channel: Self.workChannel)
+        // A channel the broker closed took its consumer with it (and a cancel there would be a
+        // connection error).
+        guard openChannels.contains(channel) else { return }
+        _ = consumerTag.withCString { amqp_basic_cancel(state, channel, amqp_cstring_bytes($0)) }
+        try check(amqp_get_rpc_reply(state), "basic.cancel", channel: channel)
     }
 
     /// Acknowledges a delivery (and, with `multiple`, every earlier one).

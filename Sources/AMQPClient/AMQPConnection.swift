@@ -5,7 +5,7 @@ import Glibc
 import Core
 
 /// One AMQP 0-9-1 connection to RabbitMQ through rabbitmq-c, with the project's channels (work,
-/// publish, inspect, side, marker). Every frame read outside an RPC reply goes through `route`.
+/// publish, inspect, side, marker, pulse). Every frame read outside an RPC reply goes through `route`.
 ///
 /// rabbitmq-c is not thread-safe per connection, so an `AMQPConnection` belongs to the one thread
 /// that made it and is deliberately not `Sendable`. `close()` is explicit and idempotent.
@@ -18,6 +18,8 @@ package final class AMQPConnection {
     package static let inspectChannel: UInt16 = 3
     /// A consumer that receives nothing and is there only to be counted (`standAsConsumer`).
     package static let markerChannel: UInt16 = 5
+    /// The pulse consumer a processor holding work adds and cancels in turn (`LivenessPulse`).
+    package static let pulseChannel: UInt16 = 6
 
     package let settings: ConnectionSettings
     var state: amqp_connection_state_t?
@@ -87,6 +89,13 @@ package final class AMQPConnection {
     package var heartbeat: Int {
         guard let state else { return 0 }
         return Int(amqp_get_heartbeat(state))
+    }
+
+    /// The broker's version as it announced it in connection.start ("3.10.8"), nil if it did not.
+    package var serverVersion: String? {
+        guard let state, let properties = amqp_get_server_properties(state) else { return nil }
+        guard case .string(let version) = AMQPTable.read(properties.pointee)["version"] else { return nil }
+        return version
     }
 
     /// The socket, for `poll(2)` together with other descriptors; -1 when closed.

@@ -21,7 +21,8 @@ struct Intake {
     /// Seconds between passive declares while idle.
     static let pollInterval = 0.5
     /// Seconds from an empty sample to the one that confirms it. With the two above, every
-    /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere.
+    /// processor exits within 0.1 + 0.5 + 0.2 s of the last acknowledgement anywhere (quorum
+    /// queues: samples go on every 0.5 s until `DrainBarrier.quorumEmptySpan` has passed, 2.8 s).
     static let confirmInterval = 0.2
     /// Seconds between looks at the queue while work runs: a consumer is not told that its
     /// queue was deleted (the clients do not announce consumer_cancel_notify, see the shim),
@@ -30,9 +31,11 @@ struct Intake {
     /// When the next look at the queue is due while work runs.
     private(set) var nextBusyCheck = 0.0
 
-    init(startedAt: Double, waitForWork: Double) {
+    /// `quorum`: a quorum queue, whose consumers on a lost node stay counted and whose counts
+    /// read 0 while it elects a leader (`DrainBarrier`).
+    init(startedAt: Double, waitForWork: Double, quorum: Bool = false) {
         lastActivity = startedAt
-        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork)
+        barrier = DrainBarrier(startedAt: startedAt, waitForWork: waitForWork, quorum: quorum)
     }
 
     /// What to do next about the queue while this processor holds nothing.
@@ -131,9 +134,24 @@ struct Intake {
         return taken
     }
 
-    /// One drain-barrier sample taken while not consuming; schedules the next.
-    mutating func observe(_ counts: QueueCounts, now: Double) -> DrainBarrier.Decision {
-        let decision = barrier.observe(counts, now: now)
+    /// Whether this sample should also count the consumers of `QUEUE.stopping`.
+    func wantsStoppingSample(after queue: QueueCounts, now: Double) -> Bool {
+        barrier.wantsStoppingSample(after: queue, now: now)
+    }
+
+    /// The broker connected to announced `version` (the lost-consumer proof's window depends on it).
+    mutating func brokerVersion(_ version: String?) { barrier.brokerVersion(version) }
+
+    /// Seconds without a pulse after which counted consumers are taken as lost.
+    var lostConsumerWindow: Double { barrier.lostConsumerWindow }
+
+    /// Set when the barrier took the consumers the broker counts as lost with a node: how many.
+    var lostConsumers: Int? { barrier.lostConsumers }
+
+    /// One drain-barrier sample taken while not consuming (`stopping`: the consumers of
+    /// `QUEUE.stopping`, when sampled); schedules the next.
+    mutating func observe(_ counts: QueueCounts, stopping: Int? = nil, now: Double) -> DrainBarrier.Decision {
+        let decision = barrier.observe(counts, stopping: stopping, now: now)
         if decision == .wait { nextPoll = now + (barrier.awaitsConfirmation ? Self.confirmInterval : Self.pollInterval) }
         return decision
     }

@@ -12,6 +12,7 @@ extension Processor {
         try links.open(config.connection, podName: config.podName)
         guard let connection, let publisher else { return }
         try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
+        intake.brokerVersion(connection.serverVersion)
         try connection.setPrefetch(config.prefetch)
         if let error = progress.prepare(on: publisher) {
             log.always("progress events are off on this connection: \(log.describe(error))")
@@ -30,6 +31,7 @@ extension Processor {
         if case .consumerTimeout(let value) = error.cause { brokerTimedOut(value) }
         links.lost()
         intake.reconnected()
+        pulse.stopped()
         // The originals of copies on their way are back in the queue with the old connection.
         moves.removeAll()
         publishing.reset()

@@ -26,18 +26,23 @@ extension Processor {
         case .sample:
             break
         }
-        guard var counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
-        if counts.ready == 0 && counts.consumers == 0 {
-            // Processors stopping while they still hold items stand on QUEUE.stopping; what
-            // they hold comes back to the work queue before they leave it.
-            counts.consumers += try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
+        guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        // Processors stopping while they still hold items stand on QUEUE.stopping (what they
+        // hold comes back to the work queue before they leave it), and live holders pulse there.
+        var stopping: Int?
+        if intake.wantsStoppingSample(after: counts, now: now) {
+            stopping = try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
         }
-        switch intake.observe(counts, now: now) {
+        switch intake.observe(counts, stopping: stopping, now: now) {
         case .consume:
             intake.consuming(tag: try connection.consume(queue: topology.queue), now: now)
         case .wait:
             break
         case .exit:
+            if let lost = intake.lostConsumers {
+                log.always(
+                    "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
+            }
             return true
         }
         return false

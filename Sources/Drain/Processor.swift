@@ -27,6 +27,8 @@ package final class Processor {
     var publishing = PublishingWatch()
     /// The consumer, the delivered items waiting for a slot, and the drain barrier.
     var intake: Intake
+    /// The consumer on `QUEUE.stopping` that shows peers this processor alive while it holds work.
+    var pulse: Pulse
     /// Every unsettled delivery of this connection and the finished ones to acknowledge.
     var acks = AckBatcher()
     /// Holds acknowledgements a moment while other items run (each flush costs an event).
@@ -56,7 +58,10 @@ package final class Processor {
             .filter { $0.key != "WORK_ITEM" }
             .map { Array("\($0.key)=\($0.value)".utf8) }
         self.baseEnvironment = baseEnvironment
-        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork)
+        // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
+        let quorum = config.connection.queueType == .quorum
+        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
+        self.pulse = Pulse(enabled: quorum)
         self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
@@ -119,6 +124,7 @@ package final class Processor {
     /// One pass of the loop; true when the processor should stop.
     private func step() throws -> Bool {
         let now = MonotonicClock.now()
+        try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
         try pumpMoves(read: publishing.readable)
@@ -201,6 +207,7 @@ package final class Processor {
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
         if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
+        if let pulseDue = nextPulseSwitch(now: now) { deadline = min(deadline, pulseDue) }
         if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
             deadline = min(deadline, intake.nextIdleCheck)

@@ -7,13 +7,9 @@ import Testing
 struct ClusterSpreadTests {
     /// The broker's own word on which port (so which node) each processor connection uses.
     func processorPorts() throws -> [String] {
-        let first = TestCluster.ports[0]
         let result = try Command(
             Executables.packageRoot.appendingPathComponent("scripts/broker").path, ["ctl", "list_connections", "-q", "port", "name", "client_properties"],
-            adding: [
-                "BROKER_NAME": "wq-c1", "BROKER_PORT": String(first),
-                "BROKER_DIR": Executables.packageRoot.appendingPathComponent(".broker/cluster/wq-c1").path,
-            ]
+            adding: TestCluster.brokerEnvironment(node: 1)
         ).run()
         guard result.status == 0 else { throw TestFailure("rabbitmqctl list_connections failed: \(result.output)") }
         return result.stdout.split(separator: "\n").filter { $0.contains("processor spread-") }.map { String($0.prefix { $0 != "\t" }) }

@@ -49,8 +49,9 @@ struct ClusterTests {
         try waitUntil("200 items done", timeout: 60) { lines(dir.path + "/done").count >= 200 }
         try TestCluster.kill(node: 1)
         // The processors go on with the other nodes. A quorum queue keeps the dead node's
-        // consumers (suspected down) in its consumer count until the node is back, so the drain
-        // barrier waits for it: restart it as its StatefulSet would.
+        // consumers (suspected down) in its consumer count until the node is back (without it the
+        // barrier would take them as lost after 20 s: nodeLostForGood): restart it as its
+        // StatefulSet would.
         try waitUntil("1000 items done", timeout: 60) { lines(dir.path + "/done").count >= 1000 }
         try TestCluster.ensureRunning()
         for r in try finish(processors, timeout: 180) {
@@ -67,5 +68,65 @@ struct ClusterTests {
         let down = frames.firstIndex { $0.contains("\"connected\":false") }
         #expect(down != nil, "wqtop never showed the lost connection")
         if let down { #expect(frames[down...].contains { $0.contains("\"connected\":true") }, "wqtop did not reconnect") }
+    }
+
+    @Test("node 1 (the queues' leaders) lost for good while one processor holds an item there and peers wait: every item done, nobody exits while a live peer holds its 40 s item, every processor exits 0 within 90 s of the drain")
+    func nodeLostForGood() throws {
+        try TestCluster.ensureRunning()
+        let queue = TestBroker.uniqueQueue("cluster-lost")
+        // The lost node is forgotten and a fresh one joins, for the tests after this one.
+        defer {
+            try? TestCluster.ensureRunning()
+            TestBroker.cleanUp(queue, port: survivor)
+        }
+        let dir = try TempDir()
+        // Every client starts at the first address of its list (TestCluster.environment): the
+        // loader's is node 1, so the queues' leaders are there.
+        let env = TestCluster.environment(queue: queue, extra: ["OUT": dir.path])
+        let total = 300
+        #expect(try Executables.run("loader", ["--quiet", "long", "stuck"], environment: env).status == 0)
+        #expect(try Executables.run("loader", ["--count", String(total), "--quiet"], environment: env).status == 0)
+        // "long" runs 40 s on a node that stays; "stuck" runs 15 s on node 1's processor (its
+        // node is lost meanwhile: the item goes back and a peer does it in a moment; the
+        // processor reconnects to another node and its command's end is not acknowledged).
+        let work = #"""
+            case "$1:$POD_NAME" in
+              long:*) touch "$OUT/long-started"; sleep 40 ;;
+              stuck:on-node-1) touch "$OUT/stuck-started"; sleep 15 ;;
+              *) sleep 0.05 ;;
+            esac
+            echo "$1" >> "$OUT/done"
+            """#
+        let args = ["--quiet", "--heartbeat", "2", "--", "sh", "-c", work, "sh", "{}"]
+        func start(_ pod: String, firstNode: Int) throws -> RunningCommand {
+            let ports = TestCluster.ports
+            let url = (0..<3).map { "amqp://guest:guest@127.0.0.1:\(ports[(firstNode - 1 + $0) % 3])/" }.joined(separator: ",")
+            return try Executables.start("processor", args, environment: env.merging(["POD_NAME": pod, "WORK_QUEUE_URL": url]) { $1 })
+        }
+        let holder = try start("holder", firstNode: 2)
+        try waitUntil("the long item to start", timeout: 30) { FileManager.default.fileExists(atPath: dir.path + "/long-started") }
+        let onLostNode = try start("on-node-1", firstNode: 1)
+        try waitUntil("the stuck item to start on node 1", timeout: 30) { FileManager.default.fileExists(atPath: dir.path + "/stuck-started") }
+        let peers = try [start("peer-2", firstNode: 2), start("peer-3", firstNode: 3)]
+        // The peers wait, sampling the queues, when node 1 goes: its processor's consumer stays
+        // counted, and the leaders' election makes passive declares answer 0 ready, 0 consumers.
+        try waitUntil("the short items done", timeout: 60) { lines(dir.path + "/done").count >= total }
+        try TestCluster.lose(node: 1)
+        let processors = [holder, onLostNode] + peers
+        try waitUntil("the long item done", timeout: 60) { lines(dir.path + "/done").contains("long") }
+        let drainedAt = Date()
+        for p in processors { #expect(p.isRunning, "a processor exited while a live peer held the long item: \(p.tail())") }
+        let ended = try finish(processors, timeout: 90)
+        for (i, r) in ended.enumerated() {
+            #expect(r.result.status == 0, "\(r.result.output)")
+            let after = r.endedAt.timeIntervalSince(drainedAt)
+            #expect(after < 90, "processor \(i) exited \(after) s after the drain")
+            print("processor \(i) exited \(String(format: "%.1f", after)) s after the drain")
+        }
+        #expect(ended.contains { $0.result.stderr.contains("taken as lost with a cluster node") }, "\(ended.map(\.result.stderr))")
+        #expect(ended[1].result.stderr.contains("reconnected"), "the processor on node 1 never lost its node: \(ended[1].result.stderr)")
+        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<total).map(String.init) + ["long", "stuck"])))
+        #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
+        #expect(try TestBroker.counts(queue + ".failed", port: survivor)?.ready == 0)
     }
 }
