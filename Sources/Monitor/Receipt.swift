@@ -40,10 +40,28 @@ package struct Receipt: Encodable, Sendable, Equatable {
         package var exact: Bool
         /// Why it is not exact, one phrase each; empty when it is.
         package var doubts: [String]
-        /// exact, and difference 0.
+        /// exact, and difference 0. Written as null when not exact: wqtop cannot tell, and a
+        /// Job that lost nothing must never read as unbalanced.
         package var balanced: Bool
         /// One sentence: why the numbers do not add up, or that they do.
         package var explanation: String
+
+        enum CodingKeys: String, CodingKey {
+            case loaded, counted, repeats, accounted, difference, exact, doubts, balanced, explanation
+        }
+
+        package func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(loaded, forKey: .loaded)
+            try c.encode(counted, forKey: .counted)
+            try c.encode(repeats, forKey: .repeats)
+            try c.encode(accounted, forKey: .accounted)
+            try c.encode(difference, forKey: .difference)
+            try c.encode(exact, forKey: .exact)
+            try c.encode(doubts, forKey: .doubts)
+            try c.encode(JSONNull(value: exact ? balanced : nil), forKey: .balanced)
+            try c.encode(explanation, forKey: .explanation)
+        }
     }
 
     /// 2 since 0.6.0: `counted`, `repeats`, `exact` and `doubts` came, and `accounted` no longer

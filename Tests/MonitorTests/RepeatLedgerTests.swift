@@ -188,7 +188,7 @@ struct RepeatLedgerTests {
     }
 
     @Test("a missed event costs nothing; missed news, or a processor without notes, makes the receipt not exact, never balanced")
-    func doubts() {
+    func doubts() throws {
         var s = Story(loaded: 2)
         s.event("a", .starting)
         s.event("a", processed: 1, unsettled: [1], skip: true)
@@ -210,6 +210,9 @@ struct RepeatLedgerTests {
         t.event("a", .finished, processed: 1, notes: false)
         r = t.receipt()
         #expect(!r.exact && !r.balanced && r.doubts.first?.contains("no repeat notes") == true)
+        // In the file, a receipt that is not exact is neither balanced nor unbalanced.
+        let json = String(decoding: try JSONEncoder().encode(r), as: UTF8.self)
+        #expect(json.contains(#""balanced":null"#) && json.contains(#""exact":false"#), "\(json)")
     }
 
     @Test("news repeated in later events (wqtop's queue was gone a while) is read once")
