@@ -9,9 +9,10 @@ struct ConsumerTimeoutWatch {
     private(set) var timeout: ConsumerTimeout?
     /// Whether the broker's close was explained in the log (once per process).
     private(set) var explained = false
-    /// Items (by a hash of their body) the broker took back from this processor for the timeout.
-    private var timedOut: Set<Int> = []
-    private var order: [Int] = []
+    /// Items (by `ItemKey`: the loader's message id, a copy's key, else the body) the broker
+    /// took back from this processor for the timeout.
+    private var timedOut: Set<UInt64> = []
+    private var order: [UInt64] = []
 
     /// How many timed-out items are remembered (the oldest are forgotten first).
     static let memory = 1000
@@ -40,16 +41,16 @@ struct ConsumerTimeoutWatch {
     }
 
     /// Remembers an item the broker took back for the timeout.
-    mutating func sawTimeOut(_ body: [UInt8]) {
-        let key = body.hashValue
+    mutating func sawTimeOut(_ delivery: Delivery) {
+        let key = ItemKey.of(delivery)
         guard timedOut.insert(key).inserted else { return }
         order.append(key)
         if order.count > Self.memory { timedOut.remove(order.removeFirst()) }
     }
 
     /// True when the broker took this item back from this processor for the timeout before.
-    func timedOutHere(_ body: [UInt8]) -> Bool {
-        timedOut.contains(body.hashValue)
+    func timedOutHere(_ delivery: Delivery) -> Bool {
+        timedOut.contains(ItemKey.of(delivery))
     }
 
     /// The failure reason of an attempt stopped for (or lost to) the timeout, with the remedy.

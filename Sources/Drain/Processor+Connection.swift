@@ -69,7 +69,7 @@ extension Processor {
     private func brokerTimedOut(_ value: ConsumerTimeout?) {
         let now = MonotonicClock.now()
         if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
-        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery.body) }
+        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
         slots.abandonAll(now: now)
     }
 

@@ -68,7 +68,7 @@ extension Processor {
         try move(delivery, to: topology.queue,
             headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(reason))])
         let label = ItemLabel.short(delivery.body)
-        let why = timeouts.timedOutHere(delivery.body) ? "the broker's consumer_timeout took it back" : "its processor died while working on it"
+        let why = timeouts.timedOutHere(delivery) ? "the broker's consumer_timeout took it back" : "its processor died while working on it"
         log.always("item \(label): \(why); attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
         reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: reason, exit: nil)
     }

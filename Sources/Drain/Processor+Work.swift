@@ -40,7 +40,7 @@ extension Processor {
     /// Why a delivery came back from a holder that went away: the broker's consumer_timeout when
     /// this processor saw the broker take this item back for it, else a dead processor.
     private func deathReason(of delivery: Delivery, died: Int) -> String {
-        timeouts.timedOutHere(delivery.body) ? timeouts.reason : FailurePolicy.diedReason(died)
+        timeouts.timedOutHere(delivery) ? timeouts.reason : FailurePolicy.diedReason(died)
     }
 
     /// Returns to the queue, without spending an attempt, the waiting deliveries whose broker

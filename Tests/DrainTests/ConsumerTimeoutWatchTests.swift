@@ -37,13 +37,17 @@ struct ConsumerTimeoutWatchTests {
         #expect(!watch.reason.contains("\n") && !watch.explanation.contains("\n"))
     }
 
-    @Test("items the broker took back are remembered by their body, the oldest forgotten first")
+    @Test("items the broker took back are remembered by their item key (the loader's message id), the oldest forgotten first")
     func remembered() {
+        func item(_ id: String, body: String = "same bytes") -> Delivery {
+            Delivery(tag: 1, body: Array(body.utf8), redelivered: true, headers: [:], properties: MessageProperties(messageID: id))
+        }
         var watch = ConsumerTimeoutWatch()
-        watch.sawTimeOut(Array("long".utf8))
-        #expect(watch.timedOutHere(Array("long".utf8)) && !watch.timedOutHere(Array("short".utf8)))
-        for i in 0..<ConsumerTimeoutWatch.memory { watch.sawTimeOut(Array("item \(i)".utf8)) }
-        #expect(!watch.timedOutHere(Array("long".utf8)) && watch.timedOutHere(Array("item 999".utf8)))
+        watch.sawTimeOut(item("load-1"))
+        // Equal bytes, another item: not taken for the one that timed out.
+        #expect(watch.timedOutHere(item("load-1")) && !watch.timedOutHere(item("load-2")))
+        for i in 0..<ConsumerTimeoutWatch.memory { watch.sawTimeOut(item("other-\(i)")) }
+        #expect(!watch.timedOutHere(item("load-1")) && watch.timedOutHere(item("other-999")))
     }
 
     @Test("an item's deadline is the earlier of --item-timeout and the broker's, and says which")
