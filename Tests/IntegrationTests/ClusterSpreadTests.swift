@@ -24,7 +24,7 @@ struct ClusterSpreadTests {
         let env = TestCluster.environment(queue: queue)
         let processors = try (0..<6).map { i in
             try Executables.start(
-                "processor", ["--wait-for-work", "20", "--", "true"],
+                "processor", ["--wait-for-work", "120", "--", "true"],
                 environment: env.merging(["POD_NAME": "spread-\(i)", "JOB_COMPLETION_INDEX": String(i)]) { $1 }, timeout: 120)
         }
         try waitUntil("every processor connected", timeout: 60) { processors.allSatisfy { $0.stderr.contains("connected to work queue at") } }
@@ -35,10 +35,11 @@ struct ClusterSpreadTests {
         let ports = try processorPorts()
         #expect(ports.count == 12, "two connections a processor: \(ports)")
         #expect(Set(ports) == Set(TestCluster.ports.map(String.init)), "\(ports)")
-        // Nothing is loaded: each exits 0 once --wait-for-work is over.
+        // Nothing is loaded: SIGTERM ends each at once (143), holding nothing.
+        for processor in processors { processor.signal(SIGTERM) }
         for processor in processors {
-            let result = try processor.wait(timeout: 90)
-            #expect(result.status == 0, "\(result.output)")
+            let result = try processor.wait(timeout: 30)
+            #expect(result.status == 143, "\(result.output)")
         }
     }
 }
