@@ -7,12 +7,12 @@ import Testing
 /// held to a bound.
 @Suite("Progress event bytes per item with repeat notes", .serialized)
 struct EventBytesTests {
-    @Test("one processor drains 20,000 no-op items: the repeat notes add a bounded number of event bytes per item",
+    @Test("one processor drains 10,000 no-op items: the repeat notes add a bounded number of event bytes per item",
         arguments: [100, 10, 1])
     func bytesPerItem(prefetch: Int) throws {
         let queue = TestBroker.uniqueQueue("event-bytes")
         defer { TestBroker.cleanUp(queue) }
-        let count = prefetch == 1 ? 5_000 : 20_000
+        let count = prefetch == 1 ? 2_500 : 10_000
         let env = TestBroker.environment(queue: queue)
         let listener = try TestBroker.connect(queue: queue)
         defer { listener.close() }
