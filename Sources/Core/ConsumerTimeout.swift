@@ -32,8 +32,11 @@ package struct ConsumerTimeout: Sendable, Equatable {
     /// When a delivery still waiting for a slot goes back to the queue instead: a margin before
     /// its `deadline`, so that work started on it has at least that long.
     package func returnBy(arrivedAt: Double) -> Double {
-        deadline(arrivedAt: arrivedAt) - margin
+        arrivedAt + waitLimit
     }
+
+    /// Seconds a delivery may wait for a slot: two margins short of the timeout.
+    package var waitLimit: Double { seconds - 2 * margin }
 
     /// The value RabbitMQ names in its close text ("... Timeout value used: 5000 ms. ..."), nil
     /// when the text is not a consumer timeout or names no value (other versions).

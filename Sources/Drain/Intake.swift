@@ -6,10 +6,15 @@ import Core
 struct Intake {
     /// The consumer on the work queue, nil while not consuming (idle, stopping, reconnecting).
     private(set) var consumerTag: String?
+    /// A delivery not started yet, and when it arrived (the broker's consumer_timeout runs from then).
+    struct Waiting {
+        var delivery: Delivery
+        var arrivedAt: Double
+    }
     /// Delivered but not started (prefetch above 1), oldest first.
-    private(set) var waiting: [Delivery] = []
-    /// When each waiting delivery arrived (the broker's consumer_timeout runs from then).
-    private var arrivals: [Double] = []
+    private var queue: [Waiting] = []
+    /// The waiting deliveries, oldest first (a view: counting or reading one copies nothing).
+    var waiting: LazyMapSequence<[Waiting], Delivery> { queue.lazy.map(\.delivery) }
     /// The last delivery or settlement: an idle consumer looks at the queue `idleCheckDelay` after.
     private(set) var lastActivity: Double
     /// When the next passive declare is due while not consuming.
@@ -90,8 +95,7 @@ struct Intake {
     /// A delivery arrived for the work; it waits for a slot.
     mutating func delivered(_ delivery: Delivery, now: Double) {
         arrived(now: now)
-        waiting.append(delivery)
-        arrivals.append(now)
+        queue.append(Waiting(delivery: delivery, arrivedAt: now))
     }
 
     /// A delivery arrived (kept here or returned at once): work was seen.
@@ -106,32 +110,23 @@ struct Intake {
     }
 
     /// When the oldest waiting delivery arrived.
-    var nextArrival: Double? { arrivals.first }
+    var nextArrival: Double? { queue.first?.arrivedAt }
 
     /// The oldest waiting delivery, taken.
-    mutating func takeNext() -> Delivery {
-        arrivals.removeFirst()
-        return waiting.removeFirst()
-    }
+    mutating func takeNext() -> Delivery { queue.removeFirst().delivery }
 
     /// Every waiting delivery, taken (stopping: they go back to the queue).
     mutating func takeAll() -> [Delivery] {
-        defer {
-            waiting.removeAll()
-            arrivals.removeAll()
-        }
-        return waiting
+        defer { queue.removeAll() }
+        return queue.map(\.delivery)
     }
 
     /// The waiting deliveries that arrived before `cutoff`, taken: they waited so long for a
     /// slot that the broker's consumer_timeout would end them before their work could.
     mutating func takeArrived(before cutoff: Double) -> [Delivery] {
-        var taken: [Delivery] = []
-        while let first = arrivals.first, first < cutoff {
-            arrivals.removeFirst()
-            taken.append(waiting.removeFirst())
-        }
-        return taken
+        let count = queue.prefix { $0.arrivedAt < cutoff }.count
+        defer { queue.removeFirst(count) }
+        return queue.prefix(count).map(\.delivery)
     }
 
     /// Whether this sample should also count the consumers of `QUEUE.stopping`.
@@ -160,8 +155,7 @@ struct Intake {
     /// them), and the samples start afresh.
     mutating func reconnected() {
         consumerTag = nil
-        waiting.removeAll()
-        arrivals.removeAll()
+        queue.removeAll()
         barrier.reset()
     }
 }

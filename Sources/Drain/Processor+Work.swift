@@ -49,7 +49,7 @@ extension Processor {
     /// the broker's clock again.
     private func returnOverdue(now: Double) throws {
         guard let timeout = timeouts.timeout, !stop.isRequested else { return }
-        let overdue = intake.takeArrived(before: now - timeout.returnBy(arrivedAt: 0))
+        let overdue = intake.takeArrived(before: now - timeout.waitLimit)
         guard !overdue.isEmpty else { return }
         try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
         let items = overdue.count == 1 ? "1 item" : "\(overdue.count) items"
