@@ -120,6 +120,9 @@ struct ConnectionOptionsTests {
             (["--password"], [:]),
             (["--password=x"], [:]),
             (["--port", "1", "--password", "--host", "h"], [:]),
+            (["--declare-only", "item"], [:]),
+            (["--declare-only", "--count", "3"], [:]),
+            (["--declare-only", "--from-failed"], [:]),
         ]
         for (arguments, environment) in cases {
             do {
@@ -147,6 +150,10 @@ struct ConnectionOptionsTests {
         #expect(try source(["--count", "7"]) == .count(7))
         #expect(try source(["--file", "-"]) == .file("-"))
         #expect(try source(["--", "--help", "--version", "--password"]) == .arguments(["--help", "--version", "--password"]))
+        guard case .run(let declare) = try LoaderConfiguration.parse(arguments: ["--declare-only"], environment: [:]) else {
+            throw TestFailureLocal("help")
+        }
+        #expect(declare.declareOnly && declare.progressExchange == "work-queue.progress")
     }
 
     @Test("processor options and the command after --")
