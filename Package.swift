@@ -1,15 +1,25 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers, each using only those below it (ARCHITECTURE.md):
+// Three tools (Sources/loader, processor, wqtop), their shared code (Sources/Shared/*) and two C
+// modules (Sources/CRabbitMQ, Sources/CNCurses). Layers, each using only those below it
+// (ARCHITECTURE.md):
 //   executables  loader, processor, wqtop   (flags, phrasing of errors, exit codes, curses)
 //   CommandLineOptions                      (the connection flags all three share; ArgumentParser glue)
-//   Load, Drain, Monitor                    (what each tool does; Monitor draws no terminal and moves
-//                                            dead letters back with Load's FailedItemMover)
-//   AMQPClient, ProcessRunner               (the broker; child processes and signals)
-//   Core                                    (work-queue logic and values, no I/O of its own)
+//   Load, Drain, Monitor                    (what each tool does; siblings, none imports another)
+//   QueueActions                            (what two tools do to the queues: moving dead letters
+//                                            back, publishing load events)
+//   AMQPClient, ProcessRunner               (the broker; child processes)
+//   Platform                                (the operating system: clocks, sleeping, files, the
+//                                            environment, the host name, the log writer, signals)
+//   Core                                    (work-queue logic and values, no I/O)
 //   CRabbitMQ, CNCurses                     (C modules, imported by one target each)
 let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+/// A library target under Sources/Shared.
+func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/Shared/\(name)", swiftSettings: v6)
+}
 // Only CommandLineOptions and the three executables link ArgumentParser.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -32,39 +42,41 @@ let package = Package(
         // No pkgConfig: ncursesw.pc only adds -D_DEFAULT_SOURCE/-D_XOPEN_SOURCE, which SwiftPM
         // rejects with a warning; the header is in /usr/include (apt: libncurses-dev).
         .systemLibrary(name: "CNCurses"),
-        .target(name: "Core", swiftSettings: v6),
-        .target(name: "AMQPClient", dependencies: ["Core", "CRabbitMQ"], swiftSettings: v6),
-        .target(name: "ProcessRunner", dependencies: ["Core"], swiftSettings: v6),
-        .target(name: "Load", dependencies: ["Core", "AMQPClient"], swiftSettings: v6),
-        .target(name: "Drain", dependencies: ["Core", "AMQPClient", "ProcessRunner"], swiftSettings: v6),
-        .target(name: "Monitor", dependencies: ["Core", "AMQPClient", "ProcessRunner", "Load"], swiftSettings: v6),
-        .target(name: "CommandLineOptions", dependencies: ["Core", "AMQPClient", argumentParser], swiftSettings: v6),
+        shared("Core", []),
+        shared("Platform", ["Core"]),
+        shared("AMQPClient", ["Core", "Platform", "CRabbitMQ"]),
+        shared("ProcessRunner", ["Core", "Platform"]),
+        shared("QueueActions", ["Core", "Platform", "AMQPClient"]),
+        shared("Load", ["Core", "Platform", "AMQPClient", "QueueActions"]),
+        shared("Drain", ["Core", "Platform", "AMQPClient", "ProcessRunner"]),
+        shared("Monitor", ["Core", "Platform", "AMQPClient", "QueueActions"]),
+        shared("CommandLineOptions", ["Core", "Platform", "AMQPClient", argumentParser]),
         .executableTarget(
-            name: "loader", dependencies: ["Core", "Load", "CommandLineOptions", argumentParser], swiftSettings: v6),
+            name: "loader", dependencies: ["Core", "Platform", "QueueActions", "Load", "CommandLineOptions", argumentParser], swiftSettings: v6),
         .executableTarget(
-            name: "processor", dependencies: ["Core", "ProcessRunner", "Drain", "CommandLineOptions", argumentParser],
+            name: "processor", dependencies: ["Core", "Platform", "ProcessRunner", "Drain", "CommandLineOptions", argumentParser],
             swiftSettings: v6),
         .executableTarget(
-            name: "wqtop", dependencies: ["Core", "Monitor", "CommandLineOptions", "CNCurses", argumentParser],
+            name: "wqtop", dependencies: ["Core", "Platform", "Monitor", "CommandLineOptions", "CNCurses", argumentParser],
             swiftSettings: v6),
         .target(
             name: "TestSupport",
-            dependencies: ["Core", "AMQPClient"],
+            dependencies: ["Core", "Platform", "AMQPClient"],
             path: "Tests/TestSupport",
             swiftSettings: v6
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: v6),
         .testTarget(name: "AMQPClientTests", dependencies: ["Core", "AMQPClient", "CRabbitMQ"], swiftSettings: v6),
-        .testTarget(name: "LoadTests", dependencies: ["Core", "Load"], swiftSettings: v6),
-        .testTarget(name: "ProcessRunnerTests", dependencies: ["Core", "ProcessRunner"], swiftSettings: v6),
-        .testTarget(name: "DrainTests", dependencies: ["Core", "Drain", "ProcessRunner"], swiftSettings: v6),
-        .testTarget(name: "MonitorTests", dependencies: ["Core", "Monitor"], swiftSettings: v6),
+        .testTarget(name: "LoadTests", dependencies: ["Core", "Platform", "Load"], swiftSettings: v6),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["Core", "Platform", "ProcessRunner"], swiftSettings: v6),
+        .testTarget(name: "DrainTests", dependencies: ["Core", "Platform", "Drain", "ProcessRunner"], swiftSettings: v6),
+        .testTarget(name: "MonitorTests", dependencies: ["Core", "Platform", "Monitor"], swiftSettings: v6),
         .testTarget(
-            name: "CommandLineTests", dependencies: ["Core", "CommandLineOptions", "loader", "processor", "wqtop"],
+            name: "CommandLineTests", dependencies: ["Core", "Platform", "CommandLineOptions", "loader", "processor", "wqtop"],
             swiftSettings: v6),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Core", "AMQPClient", "TestSupport"],
+            dependencies: ["Core", "Platform", "AMQPClient", "TestSupport"],
             swiftSettings: v6
         ),
     ]

@@ -4,7 +4,9 @@ import Glibc
 import ArgumentParser
 import CommandLineOptions
 import Core
+import Platform
 import Load
+import QueueActions
 
 /// `loader`: parses its command line and hands over to `Loader` (or `FailedItemMover`).
 @main

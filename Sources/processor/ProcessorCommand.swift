@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import CommandLineOptions
 import Core
+import Platform
 import Drain
 import ProcessRunner
 

@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import CommandLineOptions
 import Core
+import Platform
 import Monitor
 
 /// `wqtop`: parses its command line, picks a display and hands over to `MonitorSession`.

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 import Core
+import Platform
 @testable import Drain
 import ProcessRunner
 

@@ -1,5 +1,6 @@
 import Foundation
 import Core
+import Platform
 import TestSupport
 import Testing
 import AMQPClient

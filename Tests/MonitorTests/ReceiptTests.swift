@@ -5,6 +5,7 @@ import FoundationEssentials
 import Testing
 
 import Core
+import Platform
 import Monitor
 
 /// A processor's event with the counts a receipt adds up; sent at 1000 + `seq` (Unix seconds).

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Core
+import Platform
 import ProcessRunner
 
 /// Starts `/bin/sh -c script` as a streaming child (its stdout readable, its stdin kept open).

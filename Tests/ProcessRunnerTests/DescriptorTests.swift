@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 import Core
+import Platform
 import ProcessRunner
 
 @Suite("Descriptors owned once: pipes and a child's stdin and stdout")

@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 
 import ProcessRunner
+import Platform
 
 /// A `pipe(2)` stand-in: makes real pipes and remembers each end with the file it refers to,
 /// then fails with EMFILE (as when descriptors run out) once `pipesBeforeFailing` were made.

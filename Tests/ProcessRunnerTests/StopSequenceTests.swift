@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 import Core
+import Platform
 import ProcessRunner
 
 @Suite("Stop plans carried out on real child processes")

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+
+extension Processor {
+    /// Connects twice (one connection consumes and acknowledges, the other publishes, so that a
+    /// resource alarm, which blocks connections that publish, never stops the work), declares the
+    /// topology and starts consuming.
+    func connect() throws {
+        try links.open(config.connection, podName: config.podName)
+        guard let connection, let publisher else { return }
+        try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
+        intake.brokerVersion(connection.serverVersion)
+        try connection.setPrefetch(config.prefetch)
+        if let error = progress.prepare(on: publisher) {
+            log.always("progress events are off on this connection: \(log.describe(error))")
+        }
+        if links.generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
+        if !stop.isRequested {
+            intake.consuming(tag: try connection.consume(queue: topology.queue), now: MonotonicClock.now())
+        }
+    }
+
+    /// Reconnects with backoff after the connection was lost. Items that were delivered on the
+    /// old connection are requeued by the broker; a command still running finishes, but its
+    /// result is not acknowledged (after the broker's consumer_timeout closed the channel it is
+    /// killed instead: see `brokerTimedOut`). Returns false when a stop signal ended the wait.
+    func reconnect(after error: WorkQueueError) throws -> Bool {
+        if case .consumerTimeout(let value) = error.cause { brokerTimedOut(value) }
+        links.lost()
+        intake.reconnected()
+        pulse.stopped()
+        // The originals of copies on their way are back in the queue with the old connection.
+        moves.removeAll()
+        publishing.reset()
+        // Finished but unacknowledged items go back to the queue with the connection: not done.
+        acks.reset()
+        // What was counted or copied and not known settled may come back: named from now on.
+        notes.connectionLost()
+        var backoff = Backoff(limit: config.reconnectTimeout, now: MonotonicClock.now())
+        var lastError = error
+        while true {
+            guard let delay = backoff.nextDelay(now: MonotonicClock.now()) else {
+                throw lastError.appending(
+                    "; gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed", kind: .failure)
+            }
+            log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
+            if waitInterruptibly(delay) {
+                stopWithoutConnection()
+                return false
+            }
+            do {
+                try connect()
+                log.always("reconnected to work queue \(connection?.endpoint ?? config.connection.endpoint)")
+                return true
+            } catch let error as WorkQueueError where error.kind == .connectionLost || error.kind == .unavailable {
+                dropConnections()
+                lastError = error
+            }
+        }
+    }
+
+    /// The broker closed the work channel for its consumer_timeout: the value is learned and said
+    /// once, the items it took back are remembered (a redelivery of one that comes here is
+    /// attributed to the timeout), and the work of that channel is stopped at once: its results
+    /// could no longer be acknowledged, and the broker redelivers the items.
+    private func brokerTimedOut(_ value: ConsumerTimeout?) {
+        let now = MonotonicClock.now()
+        if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
+        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
+        slots.abandonAll(now: now)
+    }
+
+    /// Sleeps up to `seconds` while reaping the command; true if a stop signal arrived.
+    private func waitInterruptibly(_ seconds: Double) -> Bool {
+        let until = MonotonicClock.now() + seconds
+        while MonotonicClock.now() < until {
+            var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
+            let timeout = Int32(max(1, (until - MonotonicClock.now()) * 1000))
+            _ = poll(&fds, 1, timeout)
+            for sig in signals.drain() { stop.note(sig) }
+            // Work that ends now cannot be acknowledged: `settle` logs and drops it.
+            try? checkRunning()
+            if stop.isRequested { return true }
+        }
+        return false
+    }
+
+    /// Stops while disconnected: running work gets the grace period, then is killed.
+    private func stopWithoutConnection() {
+        _ = stop.begin(now: MonotonicClock.now(), grace: config.grace)
+        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now())
+    }
+
+    /// Forgets both connections without a goodbye (lost, or half made).
+    func dropConnections() { links.drop() }
+
+    /// Closes both connections politely.
+    func closeConnections() { links.close() }
+}

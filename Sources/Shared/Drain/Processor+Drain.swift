@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+import ProcessRunner
+
+extension Processor {
+    /// While holding nothing: leaves the queue when it looks empty, then samples it until the
+    /// drain barrier says to consume again or that the work is done for everyone.
+    /// Returns true when the processor should exit.
+    func drainCheck(now: Double) throws -> Bool {
+        guard let connection else { return false }
+        switch intake.idleStep(now: now) {
+        case .none:
+            return false
+        case .checkWhileConsuming:
+            guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+            if counts.ready > 0 {
+                intake.touched(now: now)
+            } else if let tag = intake.consumerTag {
+                try connection.cancel(consumerTag: tag)
+                intake.leftEmptyQueue(now: now)
+            }
+            return false
+        case .sample:
+            break
+        }
+        guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        // Processors stopping while they still hold items stand on QUEUE.stopping (what they
+        // hold comes back to the work queue before they leave it), and live holders pulse there.
+        var stopping: Int?
+        if intake.wantsStoppingSample(after: counts, now: now) {
+            stopping = try connection.inspectQueue(topology.stoppingQueue)?.consumers ?? 0
+        }
+        switch intake.observe(counts, stopping: stopping, now: now) {
+        case .consume:
+            intake.consuming(tag: try connection.consume(queue: topology.queue), now: now)
+        case .wait:
+            break
+        case .exit:
+            if let lost = intake.lostConsumers {
+                log.always(
+                    "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
+            }
+            return true
+        }
+        return false
+    }
+
+    private func queueMissing(stopped: Int = 0) -> WorkQueueError {
+        let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
+        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
+    }
+
+    /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the
+    /// consumer: a deleted work queue ends the processor (exit 1) at once, its running work
+    /// killed (their items went with the queue, no result can be acknowledged).
+    func checkQueueExists() throws {
+        guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
+        throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
+    }
+
+    /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
+    ///
+    /// It stands as a consumer on `QUEUE.stopping` (registered before its work consumer is
+    /// cancelled, left only by exiting), so idle peers wait for what it may return instead of
+    /// taking the work for done.
+    func handleStop(now: Double) throws -> Bool? {
+        guard stop.isRequested else { return nil }
+        if stop.begin(now: now, grace: config.grace) {
+            let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
+            log.always("got \(stop.signalName): taking no new items; waiting up to \(Format.seconds(config.grace)) s for \(what)")
+            // First, so that a connection lost below does not skip it.
+            slots.askToStop(grace: config.grace, now: now)
+            if let connection {
+                // Whatever it holds (running, prefetched, copies on their way, deliveries still in
+                // flight behind the cancel) keeps idle peers waiting until it is settled.
+                try standAsStopping(on: connection)
+                if let tag = intake.consumerTag { try? connection.cancel(consumerTag: tag) }
+            }
+            intake.stoppedConsuming()
+            try returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) })
+        }
+        try flushAcks()
+        // A process that SIGKILL does not end (stuck in the kernel) is given up on once its plan
+        // is spent; its item goes back to the queue as if it had ended.
+        for item in slots.advanceStops(now: now) {
+            log.always("the work on item \(item.label) did not end within \(Format.seconds(StopPlan.killWait)) s of SIGKILL; leaving it")
+            try settle(item, .returned)
+        }
+        guard slots.isEmpty else { return nil }
+        // Deliveries sent before the cancel took effect may still be buffered: back with them.
+        for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
+        try pumpMoves()
+        guard !moves.isEmpty else { return true }
+        // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
+        // when the broker blocks publishing); then leave, and the broker returns the originals
+        // when the connection closes.
+        if stop.mayWaitForReturns(now: now, publishingBlocked: publishing.blockedFor != nil) { return nil }
+        log.always("\(moves.count) items could not be returned within the grace period (\(publishing.blockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
+        return true
+    }
+
+    /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
+    /// the work for done while this processor still holds items: said in one line, not fatal.
+    private func standAsStopping(on connection: AMQPConnection) throws {
+        do {
+            _ = try connection.standAsConsumer(of: topology.stoppingQueue)
+        } catch {
+            guard error.kind != .connectionLost else { throw error }
+            log.always("cannot stand as a consumer on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may exit before the items this one holds come back")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+import ProcessRunner
+
+extension Processor {
+    /// Acknowledges, retries, dead-letters or returns an item whose work ended.
+    func settle(_ item: RunningItem, _ result: WorkResult) throws {
+        let now = MonotonicClock.now()
+        intake.touched(now: now)
+        if case .returned = result {} else { stats.durations.record(now - item.startedAt) }
+        guard item.generation == links.generation, connection != nil else {
+            log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
+            return
+        }
+        switch result {
+        case .succeeded:
+            // Acknowledged in batches (flushAcks, paced by AckPacing); counted as processed in the
+            // event written just before the acknowledgement.
+            acks.succeeded(item.delivery.tag)
+            if progress.isOn { notes.succeeded(ItemKey.of(item.delivery)) }
+            if acks.pending >= AckPacing.batch { try flushAcks() }
+        case .returned:
+            try returnToQueue([(item.delivery, item.attempt)])
+            let how = item.killedFor == .stop ? "was killed after the \(Format.seconds(config.grace)) s grace period" : "ended on the stop signal"
+            log.always("item \(item.label) returned to the queue: its work \(how)")
+        case .failed(let reason, let exit, let final):
+            try fail(item, reason: reason, exit: exit, final: final)
+        }
+    }
+
+    /// A failed attempt: publish the item again with the next attempt number, or move it to the
+    /// dead-letter queue.
+    private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool) throws {
+        stats.failedAttempts += 1
+        switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
+        case .retry(let next):
+            try move(item.delivery, to: topology.queue,
+                headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))], count: .retried)
+            log.always("item \(item.label) failed (\(reason)); attempt \(item.attempt) of \(config.maxAttempts), queued again")
+            reportFailure(item.label, attempt: item.attempt, outcome: .retry, reason: reason, exit: exit)
+        case .deadLetter(let attempts):
+            try deadLetter(item, reason: reason, exit: exit, attempts: final ? nil : attempts)
+        }
+    }
+
+    /// Moves an item to `QUEUE.failed` with why; `attempts` is said in the log when it matters.
+    func deadLetter(_ item: RunningItem, reason: String, exit: ChildExit?, attempts: Int?) throws {
+        var headers: [(String, HeaderValue)] = [
+            (FailurePolicy.attemptsHeader, .int(Int64(item.attempt))),
+            ("x-failure-reason", .string(reason)),
+            ("x-failed-by", .string(config.podName)),
+            (FailurePolicy.failedAtHeader, .int(Int64(WallClock.now()))),
+        ]
+        if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
+        try move([(item.delivery, headers)], to: topology.deadLetterQueue, count: .deadLettered)
+        let tries = attempts.map { " after \($0) attempts" } ?? ""
+        log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
+        reportFailure(item.label, attempt: item.attempt, outcome: .deadLetter, reason: reason, exit: exit)
+    }
+
+    /// A classic queue said only `redelivered`: the processor holding this item died. Publish
+    /// it again with that death counted in `x-attempts`; the copy is worked on when it comes.
+    /// `reason` says why it came back (a dead processor, or the broker's consumer_timeout).
+    func restamp(_ delivery: Delivery, attempt: Int, died: Int, reason: String) throws {
+        try move(delivery, to: topology.queue,
+            headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(reason))])
+        let label = ItemLabel.short(delivery.body)
+        let why = timeouts.timedOutHere(delivery) ? "the broker's consumer_timeout took it back" : "its processor died while working on it"
+        log.always("item \(label): \(why); attempt \(attempt - 1) of \(config.maxAttempts) spent, queued again")
+        reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: reason, exit: nil)
+    }
+
+    /// Returns items to the work queue without spending an attempt: copies that carry their
+    /// attempt number (and arrive without `redelivered`, so nobody counts a death), then the
+    /// originals are acknowledged. A `basic.reject` would mark them redelivered.
+    func returnToQueue(_ items: [(delivery: Delivery, attempt: Int)]) throws {
+        guard !items.isEmpty else { return }
+        try move(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
+    }
+
+    private func move(
+        _ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)], count: PendingMoves.Count = .none
+    ) throws {
+        try move([(delivery, headers)], to: queue, count: count)
+    }
+
+    /// In the loop: acknowledges finished items now, or holds them a moment while the processor
+    /// has work at hand without them (see `AckPacing`); at once while stopping, with
+    /// --no-progress and while the broker blocks publishing (no event to save).
+    func paceAcks(now: Double) throws {
+        let unacknowledged = acks.unsettledCount + acks.pending
+        let due = ackPacing.flushNow(
+            now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
+            prefetch: config.prefetch)
+        // No event can go out while the broker blocks publishing: nothing to save by holding them.
+        if due || stop.isRequested || config.progressExchange == nil || publisher?.blockedReason != nil { try flushAcks() }
+    }
+
+    /// Acknowledges finished items as the batcher says (never past an unsettled one), after the
+    /// progress event that counts them was written on the publishing connection: a kill -9 in
+    /// between makes the count one too high for an item the broker then delivers again, never
+    /// too low.
+    func flushAcks() throws {
+        guard acks.pending > 0, let connection else { return }
+        stats.processed += acks.pending
+        notes.counting()
+        reportCounts()
+        for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
+        notes.succeededAcknowledged(now: MonotonicClock.now())
+        try syncAcks()
+    }
+}

@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+import ProcessRunner
+
+extension Processor {
+    /// Starts delivered items while slots (and, with --stdio, running workers) are free. An item
+    /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
+    /// the broker does not count (a classic queue) is published again with the count first.
+    func startWaiting(now: Double) throws {
+        try returnOverdue(now: now)
+        while !stop.isRequested, slots.hasFreeSlot, !intake.waiting.isEmpty {
+            let attempt: Int
+            switch policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
+            case .run(let number):
+                attempt = number
+            case .restamp(let number, let died):
+                let delivery = intake.takeNext()
+                try restamp(delivery, attempt: number, died: died, reason: deathReason(of: delivery, died: died))
+                continue
+            case .deadLetter(let attempts, let died):
+                let delivery = intake.takeNext()
+                slots.taking(delivery.body)
+                try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
+                    reason: deathReason(of: delivery, died: died), exit: nil, attempts: attempts)
+                continue
+            }
+            let arrived = intake.nextArrival ?? now
+            if config.stdio != nil {
+                guard let worker = try slots.freeWorker(now: now) else { return }
+                try start(intake.takeNext(), attempt: attempt, on: worker, arrivedAt: arrived)
+            } else {
+                try start(intake.takeNext(), attempt: attempt, arrivedAt: arrived)
+            }
+        }
+    }
+
+    /// Why a delivery came back from a holder that went away: the broker's consumer_timeout when
+    /// this processor saw the broker take this item back for it, else a dead processor.
+    private func deathReason(of delivery: Delivery, died: Int) -> String {
+        timeouts.timedOutHere(delivery) ? timeouts.reason : FailurePolicy.diedReason(died)
+    }
+
+    /// Returns to the queue, without spending an attempt, the waiting deliveries whose broker
+    /// deadline comes before a slot did (prefetch above concurrency; see
+    /// `ConsumerTimeout.returnBy`): started now, they would be stopped soon; a fresh copy starts
+    /// the broker's clock again.
+    private func returnOverdue(now: Double) throws {
+        guard let timeout = timeouts.timeout, !stop.isRequested else { return }
+        let overdue = intake.takeArrived(before: now - timeout.waitLimit)
+        guard !overdue.isEmpty else { return }
+        try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
+        let items = overdue.count == 1 ? "1 item" : "\(overdue.count) items"
+        log.always("\(items) waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")
+    }
+
+    /// True when an item could start now (used to not sleep while one could).
+    func canStartNow(now: Double) -> Bool {
+        !stop.isRequested && !intake.waiting.isEmpty && slots.canStart(now: now)
+    }
+
+    /// The earliest moment a worker in backoff may start again, if items wait for one.
+    func nextWorkerStart(now: Double) -> Double? {
+        guard !stop.isRequested, !intake.waiting.isEmpty else { return nil }
+        return slots.nextWorkerStart
+    }
+
+    /// Starts a one-shot command for a delivery (demo work finishes at once).
+    private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Double) throws {
+        slots.taking(delivery.body)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        guard let command = config.command else {
+            if !log.quiet {
+                let text = String(decoding: delivery.body, as: UTF8.self)
+                log.output("got id \(text)")
+                log.output("processed \(text)")
+            }
+            try settle(item, .succeeded)
+            return
+        }
+        guard let argv = command.argv(for: delivery.body) else {
+            try settle(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
+            return
+        }
+        var environment = baseEnvironment
+        if delivery.body.count <= WorkCommand.environmentItemLimit, !delivery.body.contains(0) {
+            environment.append(Array("WORK_ITEM=".utf8) + delivery.body)
+        }
+        do {
+            var started = item
+            started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
+            started.setDeadline(
+                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+            slots.add(started)
+        } catch {
+            try settle(item, .failed(reason: error.message, exit: nil))
+        }
+    }
+
+    /// Hands a delivery to a `--stdio` worker as one line.
+    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Double) throws {
+        slots.taking(delivery.body)
+        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        switch (config.stdio ?? .lines).line(for: delivery.body) {
+        case .failure(let error):
+            try settle(item, .failed(reason: error.reason, exit: nil, final: true))
+        case .success(let line):
+            var started = item
+            started.worker = worker
+            started.setDeadline(
+                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+            slots.add(started)
+            worker.send(line)
+        }
+    }
+
+    /// Feeds commands' stdin, reads workers' answers, enforces item timeouts and settles every
+    /// item whose work ended.
+    /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
+    func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
+        let now = MonotonicClock.now()
+        let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
+        var left = collected.ended[...]
+        do {
+            while let (item, ending) = left.popFirst() { try settle(item, result(of: item, ending)) }
+        } catch {
+            // Leaving this pass on an error (a lost connection, most often): the broker requeues
+            // what could not be settled, as it does for everything this connection held.
+            for (item, _) in left {
+                log.always("item \(item.label) ended while the processor handled an error; the broker requeues it")
+            }
+            throw error
+        }
+        if let broken = collected.brokenWorker { throw broken }
+        slots.enforceTimeouts(now: now)
+    }
+
+    /// What the end of the work on an item means for it.
+    private func result(of item: RunningItem, _ ending: WorkSlots.Ending) -> WorkResult {
+        switch ending {
+        case .command(let exit): return result(of: item, exit: exit)
+        case .worker(let exit): return result(of: item, exit: exit, worker: true)
+        case .reply(.ok): return .succeeded
+        case .reply(.fail(let reason)): return .failed(reason: reason, exit: nil)
+        case .reply(.protocolError(let line)):
+            let shown = ItemLabel.short(Array(line.utf8), limit: 80)
+            return .failed(reason: "protocol error: the worker answered '\(shown)' instead of ok or fail", exit: nil)
+        }
+    }
+
+    /// What an ended command or worker means for its item.
+    private func result(of item: RunningItem, exit: ChildExit, worker: Bool = false) -> WorkResult {
+        switch item.killedFor {
+        case .stop: return .returned
+        case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
+        case .consumerTimeout: return .failed(reason: timeouts.reason, exit: exit)
+        // Its result can no longer be acknowledged (its connection is gone, so it is only logged).
+        case .abandoned: return .returned
+        // A worker that quits on the end of its input (the stop asked it to) without answering
+        // for the item in hand did not do it: returned. Otherwise a worker ending while it holds
+        // an item fails the attempt, whatever its status: only its "ok" counts.
+        case nil where worker && stop.isRequested && (exit.succeeded || exit.endedBy([SIGTERM, SIGINT])): return .returned
+        case nil where worker: return .failed(reason: "the --stdio worker exited (\(exit.description)) while working on it", exit: exit)
+        case nil where exit.succeeded: return .succeeded
+        // Stopped by the SIGTERM the processor passed on (or the convention's 143/130): the
+        // pod was stopped, the item did not fail.
+        case nil where stop.isRequested && exit.endedBy([SIGTERM, SIGINT]): return .returned
+        case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
+        }
+    }
+}

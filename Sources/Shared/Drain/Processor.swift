@@ -1,0 +1,264 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+import ProcessRunner
+
+/// The processor's event loop: one thread waits with `poll(2)` on the broker's socket, the signal
+/// pipe and the running command's stdin, so heartbeats are serviced however long the work runs.
+package final class Processor {
+    package let config: ProcessorConfiguration
+    let log: Log
+    let topology: Topology
+    let policy: FailurePolicy
+    let signals: SignalPipe
+    let baseEnvironment: [[UInt8]]
+
+    /// The consuming and the publishing connection.
+    var links: BrokerLinks
+    /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
+    var connection: AMQPConnection? { links.consume }
+    /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
+    var publisher: AMQPConnection? { links.publish }
+    /// Copies on their way, their originals still held.
+    var moves = PendingMoves()
+    /// Whether the broker blocks publishing, and when the publishing connection is due a read.
+    var publishing = PublishingWatch()
+    /// The consumer, the delivered items waiting for a slot, and the drain barrier.
+    var intake: Intake
+    /// The consumer on `QUEUE.stopping` that shows peers this processor alive while it holds work.
+    var pulse: Pulse
+    /// Every unsettled delivery of this connection and the finished ones to acknowledge.
+    var acks = AckBatcher()
+    /// Holds acknowledgements a moment while other items run (each flush costs an event).
+    var ackPacing = AckPacing()
+    /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
+    var slots: WorkSlots
+    var lastReap = 0.0
+    var lastReceive = 0.0
+    /// SIGTERM/SIGINT and the deadlines of the stop that follows.
+    var stop = StopRequest()
+    /// The broker's consumer_timeout, given or learned, and the items it took back.
+    var timeouts: ConsumerTimeoutWatch
+    package internal(set) var stats = ProcessorStats()
+    var progress: ProgressPublisher
+    /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
+    var notes = RepeatNotes()
+    let startedAt = MonotonicClock.now()
+
+    package init(config: ProcessorConfiguration, log: Log) throws {
+        self.config = config
+        self.log = log
+        self.topology = Topology(config.connection)
+        self.links = BrokerLinks(startAddress: config.connection.startAddress)
+        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
+        self.signals = try SignalPipe()
+        let baseEnvironment = ProcessEnvironment.current()
+            .filter { $0.key != "WORK_ITEM" }
+            .map { Array("\($0.key)=\($0.value)".utf8) }
+        self.baseEnvironment = baseEnvironment
+        // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
+        let quorum = config.connection.queueType == .quorum
+        self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
+        self.pulse = Pulse(enabled: quorum)
+        self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
+        self.progress = ProgressPublisher(
+            exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        var workers: [StdioWorker] = []
+        if config.stdio != nil, let command = config.command {
+            workers = (0..<config.concurrency).map { _ in
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
+            }
+        }
+        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
+    }
+
+    /// Drains the queue; returns the exit code.
+    package func run() throws -> Int32 {
+        let s = config.connection
+        log.info("connecting to work queue \(s.firstAddress.host) \(s.firstAddress.port)")
+        try retryWhileUnreachable(within: s.connectTimeout, retrying: log.unreachable) {
+            do {
+                try connect()
+            } catch {
+                dropConnections()
+                throw error
+            }
+        }
+        log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
+        do {
+            while true {
+                do {
+                    if try step() { break }
+                } catch let error as WorkQueueError where error.kind == .connectionLost {
+                    if !(try reconnect(after: error)) { break }
+                }
+            }
+        } catch let error as WorkQueueError {
+            settleMoves(within: 2)
+            // Safe: the batcher never covers an item whose move failed.
+            try? flushAcks()
+            // Commands and workers must not outlive the processor: their items come back from
+            // the broker when the connection closes and would run twice at once.
+            endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
+            reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
+            closeConnections()
+            throw error
+        }
+        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now() + config.grace)
+        do {
+            try flushAcks()
+            // The final event names nothing unsettled that the broker surely has.
+            try syncAcks(force: true)
+        } catch let error as WorkQueueError {
+            closeConnections()
+            throw error
+        }
+        let code = finish()
+        reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
+        closeConnections()
+        return code
+    }
+
+    /// One pass of the loop; true when the processor should stop.
+    private func step() throws -> Bool {
+        let now = MonotonicClock.now()
+        try pulseStep()
+        if let stopped = try handleStop(now: now) { return stopped }
+        try startWaiting(now: now)
+        try pumpMoves(read: publishing.readable)
+        publishing.readable = false
+        try paceAcks(now: now)
+        try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
+        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+            if try drainCheck(now: now) { return true }
+        } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
+            try checkQueueExists()
+        }
+        // Reported here, between taking an item and waiting, so "in hand" is what the work holds.
+        reportProgress(now: now)
+        let ready = waitForEvents(until: nextDeadline(now: now))
+        // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
+        let reap = ready.signals || now - lastReap >= 1
+        if ready.signals {
+            for sig in signals.drain() { stop.note(sig) }
+        }
+        if reap { lastReap = now }
+        try checkRunning(reap: reap, readWorkers: reap || ready.workers)
+        publishing.readable = ready.publisher
+        if ready.socket || now - lastReceive >= 1 {
+            lastReceive = now
+            try receive()
+        }
+        return false
+    }
+
+    /// Which descriptors `poll(2)` found ready; everything counts as ready when it was not asked.
+    struct Readiness {
+        var socket = true
+        var signals = true
+        var publisher = true
+        var workers = true
+    }
+
+    /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
+    private func waitForEvents(until deadline: Double) -> Readiness {
+        guard let connection else { return Readiness() }
+        if connection.hasBufferedInput || publisher?.hasBufferedInput == true {
+            // Not polled: the publisher counts as readable only with bytes already read, so a
+            // busy consumer does not cost a look at the publisher on every pass.
+            var ready = Readiness()
+            ready.publisher = publisher?.hasBufferedInput == true
+            return ready
+        }
+        // With enough delivered items waiting, the socket is not watched: each acknowledgement
+        // would otherwise wake the loop for the one delivery it frees. Its frames are read in a
+        // batch once the waiting items run low (and at least once a second).
+        let watchSocket = intake.waiting.count < max(1, config.prefetch / 2) || stop.isRequested
+        var fds = [
+            pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
+            // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
+            pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+        ]
+        fds += slots.commandInputs
+        let firstWorkerFD = fds.count
+        fds += slots.workerDescriptors
+        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        if poll(&fds, nfds_t(fds.count), timeout) < 0 {
+            // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
+            guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
+        }
+        return Readiness(
+            socket: fds[0].revents != 0, signals: fds[1].revents != 0, publisher: fds[2].revents != 0,
+            workers: fds[firstWorkerFD...].contains { $0.revents != 0 })
+    }
+
+    /// The next moment something must be checked without any descriptor becoming ready.
+    private func nextDeadline(now: Double) -> Double {
+        // Items already delivered wait for no descriptor: take the next one at once.
+        if canStartNow(now: now) { return now }
+        var deadline = now + 1
+        if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
+        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
+            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
+        }
+        if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
+        if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
+        if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
+        if let pulseDue = nextPulseSwitch(now: now) { deadline = min(deadline, pulseDue) }
+        if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
+        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+            deadline = min(deadline, intake.nextIdleCheck)
+        }
+        if let heartbeat = connection?.heartbeat, heartbeat > 0 {
+            deadline = min(deadline, now + Double(heartbeat) / 4)
+        }
+        return deadline
+    }
+
+    /// Reads what the broker sent: deliveries and consumer cancels.
+    func receive() throws {
+        guard let connection else { return }
+        var budget = 256
+        while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+            budget -= 1
+            // More only when already buffered: poll tells about the socket without an EAGAIN read.
+            if !connection.hasBufferedInput { budget = 0 }
+            switch event {
+            case .delivery(let delivery):
+                acks.delivered(delivery.tag)
+                noteDelivered(delivery)
+                if stop.isRequested {
+                    // Sent before the consumer was cancelled: straight back, spending nothing.
+                    intake.arrived(now: MonotonicClock.now())
+                    try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
+                } else {
+                    intake.delivered(delivery, now: MonotonicClock.now())
+                }
+            case .cancelledByBroker:
+                intake.cancelledByBroker()
+                try checkQueueExists()
+                log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
+            }
+        }
+    }
+
+    private func finish() -> Int32 {
+        let elapsed = MonotonicClock.now() - startedAt
+        if let code = stop.exitCode {
+            log.always(
+                "stopped by \(stop.signalName) after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
+            return code
+        }
+        var line = "processed all work: \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s"
+        if stats.retried > 0 || stats.deadLettered > 0 {
+            line += "; \(stats.retried) retried, \(stats.deadLettered) moved to \(topology.deadLetterQueue)"
+        }
+        log.always(line)
+        if config.failOnDeadLetters && stats.deadLettered > 0 { return ExitCode.failure }
+        return ExitCode.success
+    }
+}

@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+import AMQPClient
+
+/// Where frames go: the terminal, or text / JSON lines on standard output.
+package protocol MonitorDisplay: AnyObject {
+    /// A descriptor to watch for key presses, or nil.
+    var inputDescriptor: Int32? { get }
+    /// Shows the latest snapshot (called every interval and after keys).
+    func show(_ snapshot: MonitorSnapshot, time: Double)
+    /// Handles pending input without blocking (`latest`: the last frame sampled, shown again
+    /// when the screen is unpaused); false when the user asked to quit.
+    func handleInput(latest: MonitorSnapshot?) -> Bool
+    /// What the dead-letter view asked of the broker since the last call (each handed out once).
+    func takeDeadLetterRequests() -> [DeadLetterRequest]
+    /// Shows what the dead-letter browser holds now.
+    func showDeadLetters(_ contents: DeadLetterContents)
+}
+
+extension MonitorDisplay {
+    /// Displays without keys have no dead-letter view.
+    package func takeDeadLetterRequests() -> [DeadLetterRequest] { [] }
+    package func showDeadLetters(_ contents: DeadLetterContents) {}
+}
+
+/// wqtop's loop: one connection that samples the queue with passive declares and listens to
+/// the progress exchange through its own exclusive queue; reconnects with backoff, forever.
+package final class MonitorSession {
+    package let config: MonitorConfiguration
+    private var model: MonitorModel
+    private var connection: AMQPConnection?
+    private let signals: SignalPipe
+    private var backoff: Backoff?
+    private var nextConnect = 0.0
+    private var connectedOnce = false
+    private lazy var probe = AlarmProbe(settings: config.connection)
+    /// The dead-letter view's connection, from the first time it opened.
+    private var deadLetters: DeadLetterBrowser?
+    /// When the dead-letter connection's heartbeats are next serviced (monotonic): between
+    /// samples too, since `--interval` may be longer than the broker waits for a heartbeat.
+    private var nextKeepAlive = 0.0
+    /// When the first connection was first tried.
+    private var firstTry: Double?
+    /// The last frame shown, for a summary after the terminal is restored.
+    package private(set) var lastSnapshot: MonitorSnapshot?
+    /// Messages in QUEUE.failed at the latest sample (those the dead-letter view holds included);
+    /// nil when it is missing or was never sampled.
+    private var deadLetterDepth: Int?
+
+    /// The longest wait between two connection attempts.
+    static let reconnectDelay = 1.0
+
+    /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
+    static let monitorQueueLength = 10_000
+
+    /// Says errors shown on the screen, remedies in the tool's words.
+    private let log: Log
+    /// Where the receipt goes as the session ends, checked at start.
+    private let receipt: ReceiptFile?
+
+    package init(config: MonitorConfiguration, log: Log = Log()) throws {
+        self.config = config
+        self.log = log
+        self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
+        self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
+        self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
+    }
+
+    /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
+    /// Without a terminal, a first connection that fails is an error (exit 69/77). With
+    /// `--receipt`, the receipt is written on every end that returns a code.
+    package func run(display: MonitorDisplay) throws -> Int32 {
+        // The dead-letter view gives back what it holds after the receipt counted it.
+        defer { deadLetters?.close() }
+        let code = try watch(display: display)
+        if let receipt { try receipt.write(finalReceipt(code: code)) }
+        return code
+    }
+
+    /// The receipt as the session ends with `code`: the queues sampled once more (reconnecting once
+    /// if the connection was lost), unless a signal ended it (a pod being stopped has a grace
+    /// period to keep, and a silent network would hold each sample up to the RPC timeout): then
+    /// the last samples stand, the dead-letter queue's depth included (sampled with the work queue).
+    private func finalReceipt(code: Int32) -> Receipt {
+        let now = MonotonicClock.now()
+        let signalled = [ExitCode.interrupted, ExitCode.terminated, ExitCode.hangUp].contains(code)
+        if !signalled {
+            if connection == nil { try? connect(now: now) }
+            if connection != nil { sample(now: now) }
+        }
+        let snapshot = model.snapshot(at: now)
+        let endedBy = switch code {
+        case ExitCode.interrupted: "SIGINT"
+        case ExitCode.terminated: "SIGTERM"
+        case ExitCode.hangUp: "hang-up"
+        default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
+        }
+        return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetterDepth)
+    }
+
+    /// The loop of `run`.
+    private func watch(display: MonitorDisplay) throws -> Int32 {
+        var nextSample = MonotonicClock.now()
+        while true {
+            let now = MonotonicClock.now()
+            if connection == nil && now >= nextConnect {
+                try connect(now: now)
+                if connection != nil { sample(now: now) }
+                nextSample = now + config.interval
+            }
+            var deadline = min(nextSample, connection == nil ? nextConnect : nextSample)
+            if deadLetters?.isConnected == true { deadline = min(deadline, nextKeepAlive) }
+            let terminalGone = waitForEvents(until: deadline, display: display)
+            for sig in signals.drain() {
+                return sig == SIGINT ? ExitCode.interrupted : sig == SIGTERM ? ExitCode.terminated : ExitCode.hangUp
+            }
+            // The terminal closed (its window or tmux session went away): nobody is watching.
+            if terminalGone { return ExitCode.hangUp }
+            readEvents()
+            if display.inputDescriptor != nil, !display.handleInput(latest: lastSnapshot) {
+                return ExitCode.success
+            }
+            serveDeadLetters(display)
+            let time = MonotonicClock.now()
+            if let browser = deadLetters, time >= nextKeepAlive {
+                nextKeepAlive = time + browser.keepAlivePeriod
+                if let changed = browser.keepAlive() { display.showDeadLetters(changed) }
+            }
+            guard time >= nextSample else { continue }
+            nextSample += config.interval
+            if nextSample < time { nextSample = time + config.interval }
+            if connection != nil { sample(now: time) }
+            // Without a terminal nothing is printed before a first connection (or its error).
+            if !connectedOnce && config.output != .terminal { continue }
+            let snapshot = model.snapshot(at: time)
+            lastSnapshot = snapshot
+            // --once with --exit-when-drained prints its one frame at the end.
+            if config.output == .once && config.exitWhenDrained && !snapshot.finished { continue }
+            display.show(snapshot, time: WallClock.now())
+            if config.output == .once { return ExitCode.success }
+            if config.exitWhenDrained && snapshot.finished { return ExitCode.success }
+        }
+    }
+
+    private func connect(now: Double) throws {
+        do {
+            let connection = try AMQPConnection(settings: config.connection)
+            model.eventsOff = try subscribe(connection)
+            self.connection = connection
+            model.connectionProblem = nil
+            model.listening(since: now)
+            backoff = nil
+            connectedOnce = true
+        } catch {
+            // Without a terminal, a first connection is tried again only while --connect-timeout
+            // lasts and the failure may pass; then it is an error (exit 69/77).
+            if firstTry == nil { firstTry = now }
+            let mayPass = error.kind == .unavailable || error.kind == .connectionLost
+            let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
+            if !connectedOnce && (error.kind == .usage || (config.output != .terminal && (!mayPass || spent))) {
+                throw error.reclassified(as: mayPass ? .unavailable : error.kind)
+            }
+            lost(error, now: now)
+        }
+    }
+
+    /// Binds a queue of wqtop's own to the progress exchange and consumes it. A refusal (a user
+    /// without configure permission on server-named queues, or without read on the exchange)
+    /// is not the end: wqtop goes on with the queue's counts, and the reason is returned for
+    /// the banner.
+    private func subscribe(_ connection: AMQPConnection) throws(WorkQueueError) -> String? {
+        do {
+            do {
+                try connection.declareFanoutExchange(config.progressExchange)
+            } catch let error where error.kind != .connectionLost {
+                try connection.declareFanoutExchange(config.progressExchange, passive: true)
+            }
+            let queue = try connection.declarePrivateQueue(boundTo: config.progressExchange, maxLength: Self.monitorQueueLength)
+            _ = try connection.consume(queue: queue, acknowledge: false, exclusive: true)
+            return nil
+        } catch where error.kind == .accessRefused {
+            return error.message
+        }
+    }
+
+    private func lost(_ error: WorkQueueError, now: Double) {
+        if connection != nil { model.connectionLost(at: now) }
+        connection?.abandon()
+        connection = nil
+        // Its word on alarms is as old as the lost connection's: asked again once reconnected.
+        probe.close()
+        if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
+        // At most a second apart: events sent while wqtop is not bound are lost to it (a
+        // processor that ran only then is not counted), so it listens again as soon as it can.
+        let delay = min(Self.reconnectDelay, backoff?.nextDelay(now: now) ?? Self.reconnectDelay)
+        nextConnect = now + delay
+        model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay)))"
+    }
+
+    private func sample(now: Double) {
+        guard let connection else { return }
+        probe.poll(now: now)
+        model.brokerAlarm = probe.alarm
+        do {
+            model.sample(try connection.inspectQueue(config.connection.queue), at: now)
+            // What the view holds is not ready, but still in the queue.
+            deadLetterDepth = try connection.inspectQueue(Topology(config.connection).deadLetterQueue)
+                .map { $0.ready + (deadLetters?.heldCount ?? 0) }
+        } catch {
+            lost(error, now: now)
+        }
+    }
+
+    /// Does what the dead-letter view asked.
+    private func serveDeadLetters(_ display: MonitorDisplay) {
+        for request in display.takeDeadLetterRequests() {
+            let browser = deadLetters ?? DeadLetterBrowser(config: config, log: log)
+            deadLetters = browser
+            browser.brokerAlarm = probe.alarm
+            display.showDeadLetters(browser.perform(request))
+        }
+    }
+
+    /// Reads every progress event that has arrived.
+    private func readEvents() {
+        guard let connection else { return }
+        do {
+            var budget = 5000
+            while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+                budget -= 1
+                if case .delivery(let delivery) = event {
+                    model.receive(delivery.body, at: MonotonicClock.now(), wallTime: WallClock.now())
+                }
+            }
+        } catch {
+            lost(error, now: MonotonicClock.now())
+        }
+    }
+
+    /// Waits for the broker, keys or a signal; true when the terminal hung up.
+    private func waitForEvents(until deadline: Double, display: MonitorDisplay) -> Bool {
+        if connection?.hasBufferedInput == true { return false }
+        var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
+        if let connection { fds.append(pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)) }
+        if let input = display.inputDescriptor { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
+        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        guard poll(&fds, nfds_t(fds.count), timeout) > 0, let input = display.inputDescriptor else { return false }
+        return fds.contains { $0.fd == input && $0.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
+    }
+}

@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import Platform
+
+/// A running work command in its own process group, with its standard input fed without
+/// blocking (the processor keeps servicing the broker while it writes). A streaming child
+/// (a `--stdio` worker) keeps stdin open for more input and has its stdout read by the processor.
+package final class ChildProcess {
+    package let pid: pid_t
+    /// How it ended, once reaped by `poll`; from then on it is sent no signal (its pid may be reused).
+    package private(set) var exit: ChildExit?
+    /// Write end of the child's stdin, nil once closed (all written, or the child stopped reading).
+    private var stdin: OwnedDescriptor?
+    /// Read end of the child's stdout when streaming, nil otherwise or after end of file.
+    private var stdout: OwnedDescriptor?
+    private var input: [UInt8]
+    private var written = 0
+    private let streaming: Bool
+    /// The read buffer for a streaming child's stdout.
+    private var chunk: [UInt8] = []
+
+    /// Starts `argv` with `environment` ("NAME=value" strings). The child gets default signal
+    /// handling and an empty signal mask, and leads a new process group.
+    /// `executable` is the program's path when known; otherwise `argv[0]` is searched in `PATH`.
+    /// `pipe` makes the pipes (tests pass one that fails); whatever was opened before a failure
+    /// is closed.
+    package init(
+        argv: [[UInt8]], environment: [[UInt8]], input: [UInt8], streaming: Bool = false, executable: String? = nil,
+        pipe: PipePair.PipeCall = PipePair.systemPipe
+    ) throws(WorkQueueError) {
+        let inputPipe = try PipePair.make(what: "a pipe for the command", pipe: pipe)
+        var outputPipe: PipePair? = nil
+        if streaming { outputPipe = try PipePair.make(what: "a pipe for the worker's output", pipe: pipe) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inputPipe.read.rawValue, STDIN_FILENO)
+        if let childEnd = outputPipe?.write.rawValue { posix_spawn_file_actions_adddup2(&actions, childEnd, STDOUT_FILENO) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGTERM, SIGINT, SIGCHLD] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+
+        let cArgv = CStrings(argv)
+        let cEnv = CStrings(environment)
+        defer { cArgv.free(); cEnv.free() }
+        var child: pid_t = 0
+        let status =
+            if let executable {
+                posix_spawn(&child, executable, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+            } else {
+                posix_spawnp(&child, cArgv.pointers[0]!, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+            }
+        guard status == 0 else {
+            // Both pipes close as they go out of scope.
+            let program = String(decoding: argv.first ?? [], as: UTF8.self)
+            throw WorkQueueError.failure("cannot start \(program): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        // The child's ends are the child's now.
+        stdin = .some(inputPipe.keepingWriteEnd())
+        if let output = outputPipe.take() {
+            stdout = .some(output.keepingReadEnd())
+        }
+        self.input = input
+        self.streaming = streaming
+        feedInput()
+    }
+
+    /// The write end of the child's stdin for `poll(2)`, -1 once closed.
+    package var stdinFD: Int32 { stdin?.rawValue ?? -1 }
+    /// The read end of a streaming child's stdout for `poll(2)`, -1 when none or after end of file.
+    package var stdoutFD: Int32 { stdout?.rawValue ?? -1 }
+
+    /// True while input is written only partly (wait for the pipe to take more).
+    package var hasPendingInput: Bool { stdin != nil && written < input.count }
+
+    /// Queues more input for a streaming child; false when its stdin is already closed.
+    @discardableResult
+    package func send(_ bytes: [UInt8]) -> Bool {
+        guard stdin != nil else { return false }
+        if written == input.count {
+            input.removeAll(keepingCapacity: true)
+            written = 0
+        }
+        input += bytes
+        feedInput()
+        return true
+    }
+
+    /// Closes stdin: a streaming worker sees end of file and should finish.
+    package func closeInput() {
+        stdin.take()?.close()
+    }
+
+    /// Writes as much input as the pipe takes. A one-shot child's stdin is closed when all is
+    /// written; any child's when it stopped reading (EPIPE: many commands never read stdin).
+    package func feedInput() {
+        guard let fd = stdin?.rawValue else { return }
+        while written < input.count {
+            let n = input.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n > 0 {
+                written += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return }
+            closeInput()
+            return
+        }
+        if !streaming { closeInput() }
+    }
+
+    /// Appends what the child wrote to stdout to `buffer`; false at end of file.
+    package func readOutput(into buffer: inout [UInt8]) -> Bool {
+        guard let fd = stdout?.rawValue else { return false }
+        if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65_536) }  // once, not per answer
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n > 0 {
+                buffer += chunk[0..<n]
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return true }
+            stdout.take()?.close()
+            return false
+        }
+    }
+
+    /// Sends `sig` to the child's whole process group, unless the child was already reaped.
+    package func signalGroup(_ sig: Int32) {
+        guard exit == nil else { return }
+        _ = kill(-pid, sig)
+    }
+
+    /// The exit, if the child has ended (reaps it once; later calls return the same exit).
+    package func poll() -> ChildExit? {
+        if let exit { return exit }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return nil }
+        closeInput()
+        let low = status & 0x7F
+        exit = low == 0 ? .exited((status >> 8) & 0xFF) : .signalled(low)
+        return exit
+    }
+}
