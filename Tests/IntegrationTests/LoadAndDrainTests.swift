@@ -134,13 +134,3 @@ struct LoadAndDrainTests {
         #expect(quiet.stderr.split(separator: "\n").count == 1)
     }
 }
-
-/// A temporary directory removed when the test ends.
-final class TempDir {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("wq-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}

@@ -63,18 +63,22 @@ package final class RunningCommand: Sendable {
     }
 
     deinit {
-        if isRunning {
-            killTree()
-            reap(blocking: true)
-        }
+        kill()
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Kills the child and every process it started, and reaps it; nothing when it has exited.
+    package func kill() {
+        guard isRunning else { return }
+        killTree()
+        reap(blocking: true)
     }
 
     /// False once the child has exited (it is reaped then).
     package var isRunning: Bool { reap(blocking: false) == nil }
 
     /// Sends `sig` to the child itself (not to what it started).
-    package func signal(_ sig: Int32) { kill(pid, sig) }
+    package func signal(_ sig: Int32) { Glibc.kill(pid, sig) }
 
     /// Waits up to `timeout` seconds (the command's own by default); kills the command and every
     /// process it started and throws, naming it and quoting the end of its output, when it takes longer.
@@ -168,8 +172,8 @@ package final class RunningCommand: Sendable {
     /// group they moved to), children first found, then the child, then any forked meanwhile.
     private func killTree() {
         for _ in 0..<2 {
-            for descendant in Self.descendants(of: pid) { kill(descendant, SIGKILL) }
-            kill(pid, SIGKILL)
+            for descendant in Self.descendants(of: pid) { Glibc.kill(descendant, SIGKILL) }
+            Glibc.kill(pid, SIGKILL)
         }
     }
 

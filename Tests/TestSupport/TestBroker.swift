@@ -48,12 +48,12 @@ package enum TestBroker {
         return try connection.inspectQueue(queue)
     }
 
-    /// Deletes a test's queues.
+    /// Deletes a test's queues and its progress exchange.
     package static func cleanUp(_ queue: String, port: Int = port) {
         guard let connection = try? connect(queue: queue, port: port) else { return }
-        try? connection.deleteQueue(queue)
-        try? connection.deleteQueue(queue + ".failed")
-        try? connection.deleteQueue(queue + ".stopping")
+        let topology = Topology(queue: queue, queueType: .classic)
+        for name in [topology.queue, topology.deadLetterQueue, topology.stoppingQueue] { try? connection.deleteQueue(name) }
+        try? connection.deleteExchange(topology.progressExchange)
         connection.close()
     }
 

@@ -40,6 +40,13 @@ extension AMQPConnection {
         _ = name.withCString { amqp_queue_delete(state, Self.workChannel, amqp_cstring_bytes($0), 0, 0) }
         try check(amqp_get_rpc_reply(state), "queue.delete '\(name)'", channel: Self.workChannel)
     }
+
+    /// Deletes an exchange (tests and tools); missing exchanges are fine.
+    package func deleteExchange(_ name: String) throws(WorkQueueError) {
+        let state = try live("exchange.delete")
+        _ = name.withCString { amqp_exchange_delete(state, Self.workChannel, amqp_cstring_bytes($0), 0) }
+        try check(amqp_get_rpc_reply(state), "exchange.delete '\(name)'", channel: Self.workChannel)
+    }
 }
 
 extension AMQPConnection {
