@@ -38,17 +38,12 @@ struct MonitorLine: Decodable {
 struct MonitorTests {
     @Test("wqtop --json follows 3 pods draining 3000 items: counts add up, ready never rises, exit 0 after the last pod")
     func jsonFollowsADrain() throws {
-        let queue = TestBroker.uniqueQueue("monitor")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--count", "3000", "--quiet"], environment: env).status == 0)
-        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        let s = try Scenario("monitor")
+        try s.load(["--count", "3000", "--quiet"])
+        let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"])
         // Its first frame shows the whole load, before any processor starts.
         try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
-        let processors = try (1...3).map { i in
-            try Executables.start(
-                "processor", ["--quiet", "--", "sh", "-c", "sleep 0.001"], environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
-        }
+        let processors = try s.startProcessors(3, ["--quiet", "--", "sh", "-c", "sleep 0.001"], pods: "pod-")
         let results = try processors.map { try $0.wait(timeout: 120) }
         for result in results { #expect(result.status == 0, "\(result.output)") }
         let end = try monitor.wait(timeout: 30)
@@ -67,19 +62,18 @@ struct MonitorTests {
         #expect(lines.contains { $0.state == "draining" && $0.rate > 0 && $0.eta_seconds != nil })
         #expect(lines.dropLast().allSatisfy { !$0.finished }, "finished only at the end")
         #expect(lines.allSatisfy { $0.bad_events == 0 }, "a real processor's events are never bad")
-        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
     }
 
     @Test("wqtop --json survives hostile progress messages, counts them in bad_events and still shows the good pod")
     func hostileProgressEvents() throws {
-        let queue = TestBroker.uniqueQueue("monitor-hostile")
-        defer { TestBroker.cleanUp(queue) }
-        let publisher = try TestBroker.connect(queue: queue)
+        let s = try Scenario("monitor-hostile")
+        let queue = s.queue
+        let publisher = try s.connect()
         defer { publisher.close() }
         _ = try publisher.declareQueue(queue)
         try publisher.declareFanoutExchange(queue + ".progress")
-        let env = TestBroker.environment(queue: queue)
-        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"])
         // A first frame: wqtop's own queue is bound to the progress exchange by then.
         try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
         let now = WallClock.now()
@@ -118,23 +112,16 @@ struct MonitorTests {
 
     @Test("wqtop under tmux shows the queue, the pods and the end, and quits on q with the terminal restored")
     func terminalUnderTmux() throws {
-        let queue = TestBroker.uniqueQueue("tmux")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--count", "2000", "--quiet"], environment: env).status == 0)
-        let tmux = Tmux(session: "wqtop-\(UUID().uuidString.prefix(6))")
-        defer { tmux.kill() }
-        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
-        let vars = env.merging(["LANG": "C.UTF-8", "TERM": "xterm-256color"]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
-        try tmux.start(["env"] + vars + [wqtop, "--interval", "0.3"] + [";", "echo", "WQTOP-EXIT=$?;", "sleep", "60"])
+        let s = try Scenario("tmux")
+        try s.load(["--count", "2000", "--quiet"])
+        let tmux = s.tmux("wqtop")
+        try tmux.start(tool: "wqtop", ["--interval", "0.3"], environment: s.environment.merging(Tmux.terminal) { $1 }, showingExit: true)
         try tmux.waitFor("waiting for work", orAnyOf: ["draining", "stalled"], timeout: 20)
-        let processors = try (1...2).map { i in
-            try Executables.start("processor", ["--quiet", "--", "true"], environment: env.merging(["POD_NAME": "tmux-pod-\(i)"]) { $1 })
-        }
+        let processors = try s.startProcessors(2, ["--quiet", "--", "true"], pods: "tmux-pod-")
         try tmux.waitFor("tmux-pod-2", timeout: 30)
         for p in processors { #expect(try p.wait(timeout: 120).status == 0) }
         let screen = try tmux.waitFor("Job finished: 2,000 processed; 2 of 2 pods exited 0", timeout: 30)
-        #expect(screen.contains(" wqtop  \(queue) @ 127.0.0.1:\(TestBroker.port)"))
+        #expect(screen.contains(" wqtop  \(s.queue) @ 127.0.0.1:\(TestBroker.port)"))
         #expect(screen.contains("tmux-pod-1") && screen.contains("finished (exit 0)"))
         #expect(screen.contains("Processed 2,000"))
         #expect(screen.contains("q quit"))
@@ -152,12 +139,9 @@ struct MonitorTests {
 
     @Test("wqtop exits (129) when its terminal goes away instead of spinning")
     func terminalHangUp() throws {
-        let queue = TestBroker.uniqueQueue("hangup")
-        let tmux = Tmux(session: "wqtop-hup-\(UUID().uuidString.prefix(6))")
-        defer { tmux.kill() }
-        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
-        let vars = TestBroker.environment(queue: queue).map { "\($0.key)=\($0.value)" }.sorted()
-        try tmux.start(["exec", "env"] + vars + [wqtop])
+        let s = try Scenario("hangup")
+        let tmux = s.tmux("wqtop-hup")
+        try tmux.start(tool: "wqtop", [], environment: TestBroker.environment(queue: s.queue))
         try tmux.waitFor("queue missing", timeout: 20)
         let pid = try tmux.panePID()
         tmux.kill()
@@ -172,10 +156,9 @@ struct MonitorTests {
 
     @Test("an unknown TERM is one clear line and exit 64, not curses' own exit")
     func unknownTerminal() throws {
-        let tmux = Tmux(session: "wqtop-term-\(UUID().uuidString.prefix(6))")
+        let tmux = Tmux(unique: "wqtop-term")
         defer { tmux.kill() }
-        let wqtop = Executables.binDirectory.appendingPathComponent("wqtop").path
-        try tmux.start(["env", "TERM=no-such-terminal", "WORK_QUEUE_PORT=\(TestBroker.port)", wqtop] + [";", "echo", "WQTOP-EXIT=$?;", "sleep", "30"])
+        try tmux.start(tool: "wqtop", [], environment: ["TERM": "no-such-terminal", "WORK_QUEUE_PORT": String(TestBroker.port)], showingExit: true)
         let screen = try tmux.waitFor("WQTOP-EXIT=", timeout: 10)
         #expect(screen.contains("WQTOP-EXIT=64"))
         #expect(screen.contains("wqtop: the terminal type TERM='no-such-terminal' is unknown to curses"))
@@ -183,22 +166,19 @@ struct MonitorTests {
 
     @Test("wqtop --once on a missing queue says so and does not create it")
     func missingQueue() throws {
-        let queue = TestBroker.uniqueQueue("nothing")
-        defer { TestBroker.cleanUp(queue) }
-        let result = try Executables.run("wqtop", ["--once", "--interval", "0.2"], environment: TestBroker.environment(queue: queue))
+        let s = try Scenario("nothing")
+        let result = try s.run("wqtop", ["--once", "--interval", "0.2"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("queue missing"))
         #expect(result.stdout.contains("does not exist"))
-        #expect(try TestBroker.counts(queue) == nil)
+        #expect(try s.counts() == nil)
     }
 
     @Test("wqtop --json shows reconnecting while the broker is down and recovers")
     func reconnects() throws {
-        let queue = TestBroker.uniqueQueue("monitor-reconnect")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--count", "10", "--quiet"], environment: env).status == 0)
-        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3"], environment: env)
+        let s = try Scenario("monitor-reconnect")
+        try s.load(["--count", "10", "--quiet"])
+        let monitor = try s.start("wqtop", ["--json", "--interval", "0.3"])
         defer { monitor.signal(SIGTERM) }
         try monitor.waitForOutput("\"connected\":true")
         try BrokerControl.whileStopped { try monitor.waitForOutput("\"connected\":false", timeout: 30) }
@@ -230,12 +210,10 @@ struct MonitorTests {
 
     @Test("a refused progress exchange costs one warning line; the drain still completes")
     func refusedExchange() throws {
-        let queue = TestBroker.uniqueQueue("refused-exchange")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--count", "50", "--quiet"], environment: env).status == 0)
+        let s = try Scenario("refused-exchange")
+        try s.load(["--count", "50", "--quiet"])
         // Names starting with amq. are reserved: the broker refuses to declare them.
-        let result = try Executables.run("processor", ["--quiet", "--progress-exchange", "amq.wq-refused"], environment: env)
+        let result = try s.run("processor", ["--quiet", "--progress-exchange", "amq.wq-refused"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stderr.contains("progress events are off on this connection"))
         #expect(result.stderr.contains("processed all work: 50 items"))
