@@ -11,17 +11,14 @@ struct PodFaultTests {
     @Test("a pod stopped while its item outlives --grace: the idle peer waits, takes the returned item, finishes it, then exits 0",
         arguments: QueueType.allCases)
     func stoppedHolderOutlivesGrace(type: QueueType) throws {
-        let queue = TestBroker.uniqueQueue("outlives")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
-        #expect(try Executables.run("loader", ["stubborn"], environment: env).status == 0)
+        let s = try Scenario("outlives", type: type)
+        try s.load(["stubborn"])
         // The first run ignores SIGTERM and outlives the grace; the run after it finishes.
         let work = #"if [ -e "$OUT/first" ]; then echo "$1" >> "$OUT/done"; else echo $$ > "$OUT/first"; trap '' TERM; sleep 30; fi"#
-        let args = ["--grace", "2", "--", "sh", "-c", work, "sh", "{}"]
-        let holder = try Executables.start("processor", args, environment: env)
-        try waitUntil("$OUT/first to exist") { FileManager.default.fileExists(atPath: dir.path + "/first") }
-        let peer = try Executables.start("processor", args, environment: env)
+        let args = ["--grace", "2"] + Scenario.shell(work)
+        let holder = try s.start("processor", args)
+        try s.waitForFile("first")
+        let peer = try s.start("processor", args)
         // The peer holds nothing: it leaves the queue and samples it (waiting for others). A delay
         // that proves a negative: a peer that wrongly exits on the empty queue does so within it.
         usleep(1_200_000)
@@ -35,12 +32,12 @@ struct PodFaultTests {
         #expect(results[0].result.status == 143, "\(results[0].result.output)")
         #expect(results[1].result.status == 0, "\(results[1].result.output)")
         #expect(results[1].endedAt > results[0].endedAt, "the peer ended before the holder returned the item")
-        #expect(lines(dir.path + "/done") == ["stubborn"], "the returned item was not done: \(results[1].result.output)")
+        #expect(s.done == ["stubborn"], "the returned item was not done: \(results[1].result.output)")
         #expect(results[0].result.stderr.contains("returned to the queue"), "\(results[0].result.stderr)")
         #expect(!results[1].result.stderr.contains("died"), "a SIGTERM return counted as a death: \(results[1].result.stderr)")
-        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
-        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
-        if let pid = Int32(lines(dir.path + "/first").first ?? "") {
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
+        #expect(try s.counts(s.failedQueue)?.ready == 0)
+        if let pid = Int32(s.lines("first").first ?? "") {
             #expect(try processGroupGone(pid), "the stubborn command outlived its processor")
         }
     }
@@ -48,48 +45,42 @@ struct PodFaultTests {
     @Test("SIGTERM mid-drain with prefetched items returns every held item without spending an attempt",
         arguments: QueueType.allCases)
     func stopReturnsPrefetchedItems(type: QueueType) throws {
-        let queue = TestBroker.uniqueQueue("prefetched")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
-        #expect(try Executables.run("loader", ["--count", "150", "--quiet"], environment: env).status == 0)
+        let s = try Scenario("prefetched", type: type)
+        try s.load(["--count", "150", "--quiet"])
         // With one attempt, any item that came back looking like its processor died would go
         // to QUEUE.failed without running.
-        let args = ["--quiet", "--prefetch", "20", "--max-attempts", "1", "--", "sh", "-c", #"sleep 0.01; echo "$1" >> "$OUT/done""#, "sh", "{}"]
-        let first = try Executables.start("processor", args, environment: env)
-        try waitUntil("30 items done") { lines(dir.path + "/done").count >= 30 }
+        let args = ["--quiet", "--prefetch", "20", "--max-attempts", "1"] + Scenario.shell("sleep 0.01; " + Scenario.appendDone)
+        let first = try s.start("processor", args)
+        try s.waitForDone(30)
         first.signal(SIGTERM)
         let stopped = try first.wait(timeout: 30)
         #expect(stopped.status == 143, "\(stopped.output)")
-        let second = try Executables.run("processor", args, environment: env, timeout: 60)
+        let second = try s.run("processor", args, timeout: 60)
         #expect(second.status == 0, "\(second.output)")
         #expect(!second.stderr.contains("died"), "\(second.stderr)")
-        #expect(try TestBroker.counts(queue + ".failed")?.ready == 0)
-        #expect(Set(lines(dir.path + "/done")) == Set((0..<150).map(String.init)))
+        #expect(try s.counts(s.failedQueue)?.ready == 0)
+        #expect(Set(s.done) == Set((0..<150).map(String.init)))
     }
 
     @Test("an item that kills its processor is parked after --max-attempts deliveries while replacement processors drain the rest",
         arguments: QueueType.allCases)
     func killerItemIsParked(type: QueueType) throws {
-        let queue = TestBroker.uniqueQueue("killer")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        let s = try Scenario("killer", type: type)
         let good = (1...30).map { "good-\($0)" }
-        #expect(try Executables.run("loader", Array(good[..<10]) + ["killer"] + Array(good[10...]), environment: env).status == 0)
+        try s.load(Array(good[..<10]) + ["killer"] + Array(good[10...]))
         // The processor is the command's parent: `kill -9 $PPID` is an OOM kill of the whole pod.
         let work = #"echo "$1" >> "$OUT/tries"; if [ "$1" = killer ]; then kill -9 $PPID; exit 0; fi; echo "$1" >> "$OUT/done""#
         // Replace the processor as a Job does, one pod at a time, until one succeeds.
         var exits: [Int32] = []
         while exits.last != 0 && exits.count < 8 {
-            let pod = try Executables.start("processor", ["--max-attempts", "3", "--", "sh", "-c", work, "sh", "{}"], environment: env)
+            let pod = try s.start("processor", ["--max-attempts", "3"] + Scenario.shell(work))
             exits.append(try pod.wait(timeout: 60).status)
         }
         #expect(exits.last == 0, "no pod succeeded after \(exits.count) pods: \(exits)")
         #expect(exits.count == 4, "3 pods killed by the item, then one that parks it and drains the rest: \(exits)")
-        #expect(lines(dir.path + "/tries").filter { $0 == "killer" }.count == 3)
-        #expect(Set(lines(dir.path + "/done")) == Set(good))
-        let dead = try TestBroker.drain(queue + ".failed")
+        #expect(s.lines("tries").filter { $0 == "killer" }.count == 3)
+        #expect(Set(s.done) == Set(good))
+        let dead = try s.drain(s.failedQueue)
         #expect(dead.map(\.body) == [Array("killer".utf8)])
         #expect(dead.first?.headers["x-attempts"] == .int(3))
         if case .string(let reason) = dead.first?.headers["x-failure-reason"] {
@@ -97,42 +88,36 @@ struct PodFaultTests {
         } else {
             Issue.record("no x-failure-reason header")
         }
-        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
     }
 
     @Test("a fatal error ends the running commands (no item runs twice at once) and loses nothing")
     func fatalErrorEndsCommands() throws {
-        let queue = TestBroker.uniqueQueue("fatal")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
-        #expect(try Executables.run("loader", ["long", "bad"], environment: env).status == 0)
+        let s = try Scenario("fatal")
+        try s.load(["long", "bad"])
         // "long" runs for a minute; "bad" fails once QUEUE.failed is gone, so its move is returned
         // by the broker: a fatal error while "long" still runs.
         let work = #"if [ "$1" = long ]; then echo $$ > "$OUT/long"; exec sleep 60; fi; while [ ! -e "$OUT/go" ]; do sleep 0.05; done; exit 1"#
-        let p = try Executables.start(
-            "processor", ["--concurrency", "2", "--max-attempts", "1", "--grace", "1", "--", "sh", "-c", work, "sh", "{}"], environment: env)
-        try waitUntil("$OUT/long to exist") { FileManager.default.fileExists(atPath: dir.path + "/long") }
-        let connection = try TestBroker.connect(queue: queue)
-        try connection.deleteQueue(queue + ".failed")
+        let p = try s.start("processor", ["--concurrency", "2", "--max-attempts", "1", "--grace", "1"] + Scenario.shell(work))
+        try s.waitForFile("long")
+        let connection = try s.connect()
+        try connection.deleteQueue(s.failedQueue)
         connection.close()
-        _ = FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+        _ = FileManager.default.createFile(atPath: s.path("go"), contents: nil)
         let result = try p.wait(timeout: 30)
         #expect(result.status == 1, "\(result.output)")
         #expect(result.stderr.contains("returned"), "\(result.stderr)")
-        let pid = Int32(lines(dir.path + "/long").first ?? "") ?? -1
+        let pid = Int32(s.lines("long").first ?? "") ?? -1
         #expect(try processGroupGone(pid), "the running command outlived its processor")
         // Neither item was acknowledged: both are back in the queue.
-        try waitUntil("both items back in the queue") { try TestBroker.counts(queue)?.ready == 2 }
+        try s.waitForReady(2)
     }
 
     @Test("a retried and dead-lettered copy keeps the item's own properties and headers, every field kind")
     func copiesKeepProperties() throws {
-        let queue = TestBroker.uniqueQueue("props")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
+        let s = try Scenario("props")
         // Declared by a processor that finds nothing to do, then loaded by pika with rich properties.
-        #expect(try Executables.run("processor", [], environment: env).status == 0)
+        #expect(try s.run("processor").status == 0)
         let publish = """
             import decimal, pika, sys
             c = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", int(sys.argv[1])))
@@ -143,9 +128,9 @@ struct PodFaultTests {
                 headers={"tenant": "blue", "n": 7, "flag": True, "ratio": decimal.Decimal("2.5"), "nested": {"a": 1}, "list": [1, "b"]}))
             c.close()
             """
-        let load = try Command(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), queue]).run()
+        let load = try Command(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), s.queue]).run()
         #expect(load.status == 0, "\(load.output)")
-        let r = try Executables.run("processor", ["--max-attempts", "2", "--", "false"], environment: env)
+        let r = try s.run("processor", ["--max-attempts", "2", "--", "false"])
         #expect(r.status == 0, "\(r.output)")
         #expect(r.stderr.contains("queued again"), "the item was not retried first: \(r.stderr)")
         let read = """
@@ -163,7 +148,7 @@ struct PodFaultTests {
                 sort_keys=True))
             c.close()
             """
-        let got = try Command(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), queue]).run()
+        let got = try Command(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), s.queue]).run()
         #expect(got.status == 0, "\(got.output)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any], "\(got.output)")
         #expect(json["body"] as? String == "item")
