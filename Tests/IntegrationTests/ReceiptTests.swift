@@ -72,25 +72,17 @@ private func runJob(
     type: QueueType, items count: Int = 300, processors: Int = 3,
     steps: (JobContext, [RunningCommand]) throws -> [RunningCommand]
 ) throws -> (ReceiptFields, String) {
-    let queue = TestBroker.uniqueQueue("receipt")
-    defer { TestBroker.cleanUp(queue) }
-    let dir = try TempDir()
-    let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
-    let receiptPath = dir.path + "/receipt.json"
+    let s = try Scenario("receipt", type: type)
+    let receiptPath = s.path("receipt.json")
     // wqtop first: load events are transient and reach only readers bound at the time.
-    let monitor = try Executables.start(
-        "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 240)
+    let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], timeout: 240)
     try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
-    let items = (0..<count).map { $0 % 10 == 0 ? "bad-\($0)" : "good-\($0)" }
-    let load = try Executables.run("loader", ["--quiet"] + items, environment: env)
-    #expect(load.status == 0, "\(load.output)")
+    try s.load(["--quiet"] + (0..<count).map { $0 % 10 == 0 ? "bad-\($0)" : "good-\($0)" })
     let work = #"case "$WORK_ITEM" in bad*) exit 3;; esac; sleep 0.02; echo "$WORK_ITEM" >> "$OUT/done""#
     let args = ["--quiet", "--max-attempts", "2", "--prefetch", "10", "--", "sh", "-c", work]
     let context = JobContext(
-        queue: queue, doneFile: dir.path + "/done",
-        startProcessor: { name in
-            try Executables.start("processor", args, environment: env.merging(["POD_NAME": name]) { $1 }, timeout: 240)
-        },
+        queue: s.queue, doneFile: s.path("done"),
+        startProcessor: { name in try s.start("processor", args, adding: ["POD_NAME": name], timeout: 240) },
         monitorOutput: { monitor.stdout })
     let first = try (1...processors).map { try context.startProcessor("pod-\($0)") }
     for result in try finish(try steps(context, first), timeout: 180) {
@@ -181,11 +173,9 @@ struct ReceiptTests {
 
     @Test("the loader gives each item a message_id of its own (the load's id and the item's number), so equal bytes stay apart")
     func loaderSetsMessageIDs() throws {
-        let queue = TestBroker.uniqueQueue("message-id")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--quiet", "same", "same", "other"], environment: env).status == 0)
-        let ids = try TestBroker.drain(queue).compactMap(\.properties.messageID)
+        let s = try Scenario("message-id")
+        try s.load(["--quiet", "same", "same", "other"])
+        let ids = try s.drain().compactMap(\.properties.messageID)
         #expect(ids.count == 3 && Set(ids).count == 3, "\(ids)")
         #expect(ids.map { $0.split(separator: "-").last.map(String.init) } == ["1", "2", "3"], "\(ids)")
         #expect(Set(ids.map { $0.split(separator: "-").dropLast().joined(separator: "-") }).count == 1, "one load id: \(ids)")
@@ -193,15 +183,12 @@ struct ReceiptTests {
 
     @Test("a receipt ended by SIGTERM keeps the dead-letter depth of the last sample (it was null)")
     func deadLetterDepthOnSignal() throws {
-        let queue = TestBroker.uniqueQueue("receipt-signal")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue)
-        #expect(try Executables.run("loader", ["--quiet", "a", "b", "c"], environment: env).status == 0)
-        let drain = try Executables.run("processor", ["--quiet", "--max-attempts", "1", "--", "sh", "-c", "test \"$WORK_ITEM\" = c"], environment: env)
+        let s = try Scenario("receipt-signal")
+        try s.load(["--quiet", "a", "b", "c"])
+        let drain = try s.run("processor", ["--quiet", "--max-attempts", "1", "--", "sh", "-c", "test \"$WORK_ITEM\" = c"])
         #expect(drain.status == 0, "\(drain.output)")
-        let receiptPath = dir.path + "/receipt.json"
-        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--receipt", receiptPath], environment: env)
+        let receiptPath = s.path("receipt.json")
+        let monitor = try s.start("wqtop", ["--json", "--interval", "0.3", "--receipt", receiptPath])
         try waitUntil("two frames") { monitor.stdout.split(separator: "\n").count >= 2 }
         monitor.signal(SIGTERM)
         #expect(try monitor.wait(timeout: 10).status == 143)
@@ -214,18 +201,15 @@ struct ReceiptTests {
     @Test("a count repeated by a real redelivery is taken out: a pod that counted an item and died, the item redelivered to a processor",
         arguments: QueueType.allCases)
     func realRepeatTakenOut(type: QueueType) throws {
-        let queue = TestBroker.uniqueQueue("receipt-repeat")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["WORK_QUEUE_TYPE": type.rawValue])
-        let receiptPath = dir.path + "/receipt.json"
-        let monitor = try Executables.start(
-            "wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], environment: env, timeout: 60)
+        let s = try Scenario("receipt-repeat", type: type)
+        let queue = s.queue
+        let receiptPath = s.path("receipt.json")
+        let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], timeout: 60)
         try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
-        #expect(try Executables.run("loader", ["--quiet", "--count", "20"], environment: env).status == 0)
+        try s.load(["--quiet", "--count", "20"])
         // A pod that took the first item, counted it in an event naming it unsettled, and died
         // before the broker had its ack: played by this test's own connection.
-        let ghost = try TestBroker.connect(queue: queue, type: type)
+        let ghost = try s.connect(type: type)
         try ghost.setPrefetch(1)
         _ = try ghost.consume(queue: queue)
         guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: 5)) else {
@@ -239,7 +223,7 @@ struct ReceiptTests {
         event.unsettled = [ItemKey.hex(ItemKey.of(taken))]
         try ghost.publishTransient(exchange: queue + ".progress", body: event.encoded())
         ghost.close()  // the item goes back, redelivered
-        let drain = try Executables.run("processor", ["--quiet"], environment: env)
+        let drain = try s.run("processor", ["--quiet"])
         #expect(drain.status == 0, "\(drain.output)")
         #expect(try monitor.wait(timeout: 30).status == 0)
         let text = try String(contentsOfFile: receiptPath, encoding: .utf8)
