@@ -16,8 +16,8 @@ struct ConsumerTimeoutTests {
     /// The one line a processor says when the broker first closes its channel for the timeout.
     static let explained = "the broker closed the work channel: an item stayed unacknowledged past its consumer_timeout (5000 ms)"
 
-    func deadLetterReason(_ queue: String) throws -> (bodies: [String], reason: String?) {
-        let dead = try TestBroker.drain(queue + ".failed")
+    func deadLetterReason(_ s: Scenario) throws -> (bodies: [String], reason: String?) {
+        let dead = try s.drain(s.failedQueue)
         var reason: String?
         if case .string(let text) = dead.first?.headers["x-failure-reason"] { reason = text }
         return (dead.map { String(decoding: $0.body, as: UTF8.self) }, reason)
@@ -27,30 +27,26 @@ struct ConsumerTimeoutTests {
         // Quorum here (redeliveries counted by x-delivery-count); the classic default is the case below.
         arguments: [QueueType.quorum])
     func learnedFromTheBroker(type: QueueType) throws {
-        let queue = TestBroker.uniqueQueue("ctimeout")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_TYPE": type.rawValue])
+        let s = try Scenario("ctimeout", type: type)
         try BrokerControl.withRabbitSettings(Self.shortTimeout) {
             let quick = (1...49).map { "item-\($0)" }
-            #expect(try Executables.run("loader", ["long"] + quick, environment: env).status == 0)
+            try s.load(["long"] + quick)
             // "long" would write $OUT/long-ended after 12 s: it must never get there.
             let work = #"if [ "$1" = long ]; then echo $$ >> "$OUT/long-pids"; sleep 12; echo "$1" >> "$OUT/long-ended"; fi; echo "$1" >> "$OUT/done""#
-            let args = ["--quiet", "--", "sh", "-c", work, "sh", "{}"]
             let started = Date()
-            let processors = try (1...2).map { _ in try Executables.start("processor", args, environment: env) }
+            let processors = try s.startProcessors(2, ["--quiet"] + Scenario.shell(work))
             let results = try finish(processors, timeout: 90)
             let took = Date().timeIntervalSince(started)
             for r in results { #expect(r.result.status == 0, "\(r.result.output)") }
-            #expect(Set(lines(dir.path + "/done")) == Set(quick), "\(results.map(\.result.stderr))")
-            #expect(lines(dir.path + "/long-ended").isEmpty, "a run of the long item went on to its end: its result could never be acknowledged")
-            let (bodies, reason) = try deadLetterReason(queue)
+            #expect(Set(s.done) == Set(quick), "\(results.map(\.result.stderr))")
+            #expect(s.lines("long-ended").isEmpty, "a run of the long item went on to its end: its result could never be acknowledged")
+            let (bodies, reason) = try deadLetterReason(s)
             #expect(bodies == ["long"])
             #expect(reason?.hasPrefix("exceeded the broker's consumer_timeout (5000 ms); raise consumer_timeout on the broker") == true, "\(reason ?? "no reason")")
             #expect(reason?.contains("--item-timeout") == true && reason?.contains("out of memory") == false)
             let said = results.map { $0.result.stderr.components(separatedBy: Self.explained).count - 1 }
             #expect(said.allSatisfy { $0 <= 1 } && said.reduce(0, +) >= 1, "the explanation is said once per processor: \(said)")
-            for pid in lines(dir.path + "/long-pids").compactMap(Int32.init) {
+            for pid in s.lines("long-pids").compactMap(Int32.init) {
                 #expect(try processGroupGone(pid), "a run of the long item outlived its channel")
             }
             // 3 attempts: at most two closes by the broker (5-6 s each) and one stop at 4 s.
@@ -60,26 +56,22 @@ struct ConsumerTimeoutTests {
 
     @Test("given up front (--consumer-timeout 5000): the item is stopped 1 s before the broker's deadline on every attempt, the broker never closes a channel, and waiting items go back to the queue in time")
     func givenUpFront() throws {
-        let queue = TestBroker.uniqueQueue("ctgiven")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path, "WORK_QUEUE_CONSUMER_TIMEOUT": "5000"])
+        let s = try Scenario("ctgiven", environment: ["WORK_QUEUE_CONSUMER_TIMEOUT": "5000"])
         try BrokerControl.withRabbitSettings(Self.shortTimeout) {
             let short = (1...8).map { "short-\($0)" }
-            #expect(try Executables.run("loader", ["long"] + short, environment: env).status == 0)
+            try s.load(["long"] + short)
             // With --prefetch 9 and one slot, the short items wait behind "long" for 4 s: past the
             // point where they are returned (3 s), before the broker would take them (5 s).
             let work = #"if [ "$1" = long ]; then sleep 12; echo "$1" >> "$OUT/long-ended"; else sleep 0.2; fi; echo "$1" >> "$OUT/done""#
             let started = Date()
-            let result = try Executables.run(
-                "processor", ["--prefetch", "9", "--", "sh", "-c", work, "sh", "{}"], environment: env, timeout: 90)
+            let result = try s.run("processor", ["--prefetch", "9"] + Scenario.shell(work), timeout: 90)
             let took = Date().timeIntervalSince(started)
             #expect(result.status == 0, "\(result.output)")
-            #expect(Set(lines(dir.path + "/done")) == Set(short), "\(result.stderr)")
-            #expect(lines(dir.path + "/long-ended").isEmpty)
+            #expect(Set(s.done) == Set(short), "\(result.stderr)")
+            #expect(s.lines("long-ended").isEmpty)
             #expect(!result.stderr.contains("the broker closed the work channel") && !result.stderr.contains("connection lost"), "\(result.stderr)")
             #expect(result.stderr.contains("returned to the queue (no attempt spent)"), "\(result.stderr)")
-            let (bodies, reason) = try deadLetterReason(queue)
+            let (bodies, reason) = try deadLetterReason(s)
             #expect(bodies == ["long"])
             #expect(reason?.hasPrefix("exceeded the broker's consumer_timeout (5000 ms)") == true, "\(reason ?? "no reason")")
             #expect(took < 30, "took \(took) s")
