@@ -7,20 +7,17 @@ import Testing
 struct AlarmTests {
     @Test("a disk alarm: processors started during it drain and acknowledge, a retry waits and says so, the loader waits and finishes exact, wqtop shows the alarm")
     func diskAlarm() throws {
-        let queue = TestBroker.uniqueQueue("alarm")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let env = TestBroker.environment(queue: queue, extra: ["OUT": dir.path])
+        let s = try Scenario("alarm")
         let before = (1...200).map { "before-\($0)" }
-        #expect(try Executables.run("loader", ["fail-once"] + before, environment: env).status == 0)
+        try s.load(["fail-once"] + before)
         defer { try? BrokerControl.ctl(["set_disk_free_limit", "50MB"]) }
         try BrokerControl.ctl(["set_disk_free_limit", "100000GB"])
-        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3"], environment: env)
-        let load = try Executables.start("loader", ["--count", "300"], environment: env)
+        let monitor = try s.start("wqtop", ["--json", "--interval", "0.3"])
+        let load = try s.start("loader", ["--count", "300"])
         let work = #"if [ "$1" = fail-once ] && [ ! -e "$OUT/failed" ]; then touch "$OUT/failed"; exit 1; fi; echo "$1" >> "$OUT/done""#
-        let processors = try (1...2).map { _ in try Executables.start("processor", ["--", "sh", "-c", work, "sh", "{}"], environment: env) }
+        let processors = try s.startProcessors(2, Scenario.shell(work))
         // Started during the alarm, the processors drain what was loaded before it.
-        try waitUntil("every item loaded before the alarm done", timeout: 30) { Set(lines(dir.path + "/done")).isSuperset(of: Set(before)) }
+        try waitUntil("every item loaded before the alarm done", timeout: 30) { Set(s.done).isSuperset(of: Set(before)) }
         try waitUntil("a processor to say the broker blocks publishing", timeout: 15) {
             processors.contains { $0.collected().contains("the broker blocks publishing (connection.blocked: low on disk)") }
         }
@@ -34,7 +31,7 @@ struct AlarmTests {
         #expect(loaded.stderr.contains("loaded 300 items in"), "\(loaded.stderr)")
         #expect(loaded.stderr.contains("the broker accepts publishing again"), "\(loaded.stderr)")
         for r in try finish(processors, timeout: 60) { #expect(r.result.status == 0, "\(r.result.output)") }
-        #expect(Set(lines(dir.path + "/done")) == Set(before + ["fail-once"] + (0..<300).map(String.init)))
+        #expect(Set(s.done) == Set(before + ["fail-once"] + (0..<300).map(String.init)))
         try waitUntil("wqtop to show the alarm gone", timeout: 15) { monitor.collected().split(separator: "\n").last?.contains(#""alarm""#) == false }
         monitor.signal(SIGTERM)
         _ = try? monitor.wait(timeout: 10)
