@@ -10,17 +10,16 @@ struct EventBytesTests {
     @Test("one processor drains 10,000 no-op items: the repeat notes add a bounded number of event bytes per item",
         arguments: [100, 10, 1])
     func bytesPerItem(prefetch: Int) throws {
-        let queue = TestBroker.uniqueQueue("event-bytes")
-        defer { TestBroker.cleanUp(queue) }
+        let s = try Scenario("event-bytes")
+        let queue = s.queue
         let count = prefetch == 1 ? 2_500 : 10_000
-        let env = TestBroker.environment(queue: queue)
-        let listener = try TestBroker.connect(queue: queue)
+        let listener = try s.connect()
         defer { listener.close() }
         try listener.declareFanoutExchange(queue + ".progress")
         let events = try listener.declarePrivateQueue(boundTo: queue + ".progress", maxLength: 1_000_000)
         _ = try listener.consume(queue: events, acknowledge: false, exclusive: true)
-        #expect(try Executables.run("loader", ["--quiet", "--count", String(count)], environment: env).status == 0)
-        let drain = try Executables.run("processor", ["--quiet", "--prefetch", String(prefetch)], environment: env)
+        try s.load(["--quiet", "--count", String(count)])
+        let drain = try s.run("processor", ["--quiet", "--prefetch", String(prefetch)])
         #expect(drain.status == 0, "\(drain.output)")
         var total = 0
         var notes = 0
