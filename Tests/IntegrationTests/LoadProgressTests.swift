@@ -15,18 +15,14 @@ private struct PercentLine: Decodable {
 struct LoadProgressTests {
     @Test("loader loads 300 items, processors drain: wqtop --json ends with loaded_total 300 and percent_done 100")
     func percentDoneAfterADrain() throws {
-        let queue = TestBroker.uniqueQueue("percent")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
+        let s = try Scenario("percent")
         // wqtop first: load events are transient and reach only readers bound at the time.
-        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"])
         try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
-        let load = try Executables.run("loader", ["--count", "300", "--quiet"], environment: env)
+        let load = try s.run("loader", ["--count", "300", "--quiet"])
         #expect(load.status == 0, "\(load.output)")
         #expect(!load.stderr.contains("load events are off"), "\(load.stderr)")
-        let processors = try (1...2).map { i in
-            try Executables.start("processor", ["--quiet", "--", "true"], environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
-        }
+        let processors = try s.startProcessors(2, ["--quiet", "--", "true"], pods: "pod-")
         for result in try processors.map({ try $0.wait(timeout: 120) }) { #expect(result.status == 0, "\(result.output)") }
         let end = try monitor.wait(timeout: 30)
         #expect(end.status == 0, "\(end.output)")
@@ -40,14 +36,12 @@ struct LoadProgressTests {
 
     @Test("a refused progress exchange costs the loader one warning line; every item is still loaded")
     func refusedExchange() throws {
-        let queue = TestBroker.uniqueQueue("percent-refused")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
+        let s = try Scenario("percent-refused")
         // Names starting with amq. are reserved: the broker refuses to declare them.
-        let result = try Executables.run("loader", ["--count", "50", "--quiet", "--progress-exchange", "amq.wq-refused"], environment: env)
+        let result = try s.run("loader", ["--count", "50", "--quiet", "--progress-exchange", "amq.wq-refused"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stderr.components(separatedBy: "load events are off on this connection").count == 2, "\(result.stderr)")
         #expect(result.stderr.contains("loaded 50 items"))
-        #expect(try TestBroker.counts(queue)?.ready == 50)
+        #expect(try s.counts()?.ready == 50)
     }
 }
