@@ -14,9 +14,8 @@ struct TLSTests {
         guard FileManager.default.fileExists(atPath: caPath) else {
             throw TestFailure("no test CA at \(caPath): run the tests with scripts/test, which starts the broker with TLS")
         }
-        let queue = TestBroker.uniqueQueue("tls")
-        defer { TestBroker.cleanUp(queue) }
-        let env = ["WORK_QUEUE_URL": "amqps://guest:guest@localhost:\(tlsPort)/", "WORK_QUEUE_NAME": queue]
+        let s = try Scenario("tls")
+        let env = ["WORK_QUEUE_URL": "amqps://guest:guest@localhost:\(tlsPort)/", "WORK_QUEUE_NAME": s.queue]
         let verified = try Executables.run("loader", ["--cacert", caPath, "--count", "10"], environment: env)
         #expect(verified.status == 0, "\(verified.output)")
         let unverified = try Executables.run("loader", ["x"], environment: env)
