@@ -43,17 +43,13 @@ private struct TimesLine: Decodable {
 struct ItemTimesAndFailuresTests {
     @Test("a slow item shows as a straggler while it runs; every failed attempt arrives with its reason and exit status")
     func stragglerAndFailures() throws {
-        let queue = TestBroker.uniqueQueue("monitor-times")
-        defer { TestBroker.cleanUp(queue) }
-        let env = TestBroker.environment(queue: queue)
-        let items = ["slow"] + (1...30).map { "ok-\($0)" } + (1...3).map { "bad-\($0)" }
-        #expect(try Executables.run("loader", ["--quiet"] + items, environment: env).status == 0)
-        let monitor = try Executables.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"], environment: env)
+        let s = try Scenario("monitor-times")
+        try s.load(["--quiet", "slow"] + (1...30).map { "ok-\($0)" } + (1...3).map { "bad-\($0)" })
+        let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3"])
         try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
         let work = #"case "$WORK_ITEM" in slow) sleep 4;; bad*) exit 3;; *) sleep 0.02;; esac"#
-        let processor = try Executables.start(
-            "processor", ["--quiet", "--concurrency", "2", "--max-attempts", "2", "--", "sh", "-c", work],
-            environment: env.merging(["POD_NAME": "pod-times"]) { $1 })
+        let processor = try s.start(
+            "processor", ["--quiet", "--concurrency", "2", "--max-attempts", "2", "--", "sh", "-c", work], adding: ["POD_NAME": "pod-times"])
         let drained = try processor.wait(timeout: 60)
         #expect(drained.status == 0, "\(drained.output)")
         let end = try monitor.wait(timeout: 30)
