@@ -46,8 +46,8 @@ struct PermissionTests {
 
     @Test("with loader --declare-only run once, users with exactly the documented permissions load, drain and watch")
     func documentedPermissionsSuffice() throws {
-        let queue = TestBroker.uniqueQueue("perm")
-        defer { TestBroker.cleanUp(queue) }
+        let s = try Scenario("perm")
+        let queue = s.queue
         let admin = try BrokerUser(.administrator(queue))
         let declared = try Executables.run("loader", ["--declare-only"], environment: admin.environment(queue: queue))
         #expect(declared.status == 0, "\(declared.output)")
@@ -68,14 +68,14 @@ struct PermissionTests {
         #expect(end.status == 0 && !end.stdout.contains("events_off"), "\(end.output)")
         let last = try #require(try MonitorLine.parse(end.stdout).last)
         #expect(last.processed == 18 && last.pods.map(\.pod) == ["perm-pod"], "\(end.stdout.suffix(600))")
-        #expect(try TestBroker.counts(queue + ".failed")?.ready == 2)
+        #expect(try s.counts(s.failedQueue)?.ready == 2)
     }
 
     @Test("a user missing one documented permission gets one line naming the operation, the object and the permission; exit 77")
     func missingPermissionIsNamed() throws {
-        let queue = TestBroker.uniqueQueue("perm-missing")
-        defer { TestBroker.cleanUp(queue) }
-        #expect(try Executables.run("loader", ["--declare-only"], environment: TestBroker.environment(queue: queue)).status == 0)
+        let s = try Scenario("perm-missing")
+        let queue = s.queue
+        try s.load(["--declare-only"])
         var noWrite = DocumentedPermissions.loader(queue)
         noWrite = .init(configure: noWrite.configure, write: "^\(queue)\\.progress$", read: noWrite.read)
         // Each user lives to the end of the test (its deinit deletes it).
@@ -100,12 +100,12 @@ struct PermissionTests {
 
     @Test("without the topology, a user without configure permission is told to declare it (loader --declare-only); exit 77")
     func missingTopology() throws {
-        let queue = TestBroker.uniqueQueue("perm-none")
-        defer { TestBroker.cleanUp(queue) }
+        let s = try Scenario("perm-none")
+        let queue = s.queue
         let user = try BrokerUser(.processor(queue))
         let processor = try Executables.run("processor", ["--", "true"], environment: user.environment(queue: queue))
         expectOneLine(processor, tool: "processor", status: 77, containing: "queue.declare '\(queue)': the queue does not exist, and creating it was refused")
         #expect(processor.stderr.contains("has no configure permission on queue '\(queue)'") && processor.stderr.contains("loader --declare-only"))
-        #expect(try TestBroker.counts(queue) == nil)
+        #expect(try s.counts() == nil)
     }
 }
