@@ -37,24 +37,21 @@ struct ErrorExitTests {
 
     @Test("a wrong password exits 77 and the password never appears")
     func wrongPassword() throws {
-        let dir = try TempDir()
-        let file = dir.path + "/pw"
+        let s = try Scenario("pw")
+        let file = s.path("pw")
         try "wrong-Pa55word\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let env = TestBroker.environment(queue: TestBroker.uniqueQueue("pw"))
-        let byFile = try Executables.run("processor", ["--password-file", file], environment: env)
+        let byFile = try s.run("processor", ["--password-file", file])
         expectOneLine(byFile, status: 77, containing: "access refused", tool: "processor")
         #expect(!byFile.output.contains("wrong-Pa55word"))
-        var urlEnv = env
-        urlEnv["WORK_QUEUE_URL"] = "amqp://guest:url-Secret9@127.0.0.1:\(TestBroker.port)/"
-        let byURL = try Executables.run("loader", [], environment: urlEnv)
+        let byURL = try s.run("loader", adding: ["WORK_QUEUE_URL": "amqp://guest:url-Secret9@127.0.0.1:\(TestBroker.port)/"])
         expectOneLine(byURL, status: 77, containing: "access refused", tool: "loader")
         #expect(!byURL.output.contains("url-Secret9"))
     }
 
     @Test("an unknown vhost exits 77")
     func unknownVhost() throws {
-        let env = TestBroker.environment(queue: TestBroker.uniqueQueue("vhost"))
-        let r = try Executables.run("loader", ["--vhost", "no-such-vhost"], environment: env)
+        let s = try Scenario("vhost")
+        let r = try s.run("loader", ["--vhost", "no-such-vhost"])
         expectOneLine(r, status: 77, containing: "vhost", tool: "loader")
     }
 
