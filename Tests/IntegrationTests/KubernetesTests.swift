@@ -109,55 +109,50 @@ struct KubernetesTests {
 
     @Test("the loader and processor Jobs, run from their own manifests, drain a load; bad credentials fail the Job")
     func localJobDrains() throws {
-        let queue = TestBroker.uniqueQueue("job")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
-        let secrets = try secretsFile(in: dir)
+        let s = try Scenario("job")
+        let secrets = try secretsFile(in: s.dir)
         func job(_ manifest: String, secretsFile: String = secrets) throws -> CommandResult {
-            try localJob(manifest, queue: queue, secrets: secretsFile)
+            try localJob(manifest, queue: s.queue, secrets: secretsFile)
         }
         let load = try job("loader-job.yaml")
         #expect(load.status == 0, "\(load.output)")
         #expect(load.stdout.contains("job load Complete"))
-        #expect(try TestBroker.counts(queue)?.ready == 100)
+        #expect(try s.counts()?.ready == 100)
         let process = try job("processor-job.yaml")
         #expect(process.status == 0, "\(process.output)")
         #expect(process.stdout.contains("job process Complete: 5 of 5 pods succeeded"), "\(process.output)")
         let processed = process.stdout.split(separator: "\n").filter { $0.hasPrefix("processed ") }.count
         #expect(processed == 100)
-        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
 
-        let refused = try job("processor-job.yaml", secretsFile: try secretsFile(in: dir, password: "nope"))
+        let refused = try job("processor-job.yaml", secretsFile: try secretsFile(in: s.dir, password: "nope"))
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("job process Failed: PodFailurePolicy"), "\(refused.output)")
     }
 
     @Test("a processor Job whose item kills its pod completes: replacement pods, the item parked after --max-attempts, every other item done")
     func localJobReplacesKilledPods() throws {
-        let queue = TestBroker.uniqueQueue("killer")
-        defer { TestBroker.cleanUp(queue) }
-        let dir = try TempDir()
+        let s = try Scenario("killer")
         let good = (1...20).map { "good-\($0)" }
-        let load = try Executables.run("loader", good + ["killer"], environment: TestBroker.environment(queue: queue))
-        #expect(load.status == 0, "\(load.output)")
+        try s.load(good + ["killer"])
 
         // The processor is the command's parent: `kill -9 $PPID` kills the pod while it works on the item.
         let script = #"printf '%s\n' "$1" >> "$OUT/tries"; if [ "$1" = killer ]; then kill -9 $PPID; exit 0; fi; printf '%s\n' "$1" >> "$OUT/done""#
         let r = try localJob(
-            "processor-job.yaml", queue: queue, secrets: try secretsFile(in: dir), env: ["OUT=\(dir.path)"],
-            args: ["--grace", "5", "--max-attempts", "3", "--", "sh", "-c", script, "sh", "{}"])
+            "processor-job.yaml", queue: s.queue, secrets: try secretsFile(in: s.dir), env: ["OUT=\(s.dir.path)"],
+            args: ["--grace", "5", "--max-attempts", "3"] + Scenario.shell(script))
         #expect(r.status == 0, "\(r.output)")
         #expect(r.stdout.contains("job process Complete"), "\(r.output)")
         #expect(r.stderr.contains("(replacement for process-"), "no replacement pod: \(r.output)")
-        #expect(lines(dir.path + "/tries").filter { $0 == "killer" }.count == 3, "\(r.output)")
-        #expect(Set(lines(dir.path + "/done")) == Set(good), "\(r.output)")
-        let dead = try TestBroker.drain(queue + ".failed")
+        #expect(s.lines("tries").filter { $0 == "killer" }.count == 3, "\(r.output)")
+        #expect(Set(s.done) == Set(good), "\(r.output)")
+        let dead = try s.drain(s.failedQueue)
         #expect(dead.map(\.body) == [Array("killer".utf8)])
         if case .string(let reason) = dead.first?.headers["x-failure-reason"] {
             #expect(reason.contains("died while working on it"), "\(reason)")
         } else {
             Issue.record("no x-failure-reason header")
         }
-        #expect(try TestBroker.counts(queue) == QueueCounts(ready: 0, consumers: 0))
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
     }
 }
