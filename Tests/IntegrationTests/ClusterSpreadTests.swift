@@ -18,14 +18,11 @@ struct ClusterSpreadTests {
     @Test("6 processors of an Indexed Job with 3 addresses use all 3 nodes, and each says where in its first lines")
     func sixProcessorsUseThreeNodes() throws {
         try TestCluster.ensureRunning()
-        let queue = TestBroker.uniqueQueue("spread")
-        let survivor = TestCluster.ports[1]
-        defer { TestBroker.cleanUp(queue, port: survivor) }
-        let env = TestCluster.environment(queue: queue)
+        let s = try Scenario("spread", on: .cluster)
         let processors = try (0..<6).map { i in
-            try Executables.start(
-                "processor", ["--wait-for-work", "120", "--", "true"],
-                environment: env.merging(["POD_NAME": "spread-\(i)", "JOB_COMPLETION_INDEX": String(i)]) { $1 }, timeout: 120)
+            try s.start(
+                "processor", ["--wait-for-work", "120", "--", "true"], adding: ["POD_NAME": "spread-\(i)", "JOB_COMPLETION_INDEX": String(i)],
+                timeout: 120)
         }
         try waitUntil("every processor connected", timeout: 60) { processors.allSatisfy { $0.stderr.contains("connected to work queue at") } }
         for (i, processor) in processors.enumerated() {
