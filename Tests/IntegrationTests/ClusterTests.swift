@@ -6,60 +6,46 @@ import Testing
 /// is killed -9 while they work; they were given every node's address.
 @Suite("A 3-node cluster losing the node the clients use", .serialized)
 struct ClusterTests {
-    /// A node that is still up after node 1 was killed, for checks.
-    var survivor: Int { TestCluster.ports[1] }
-
     @Test("kill -9 of the loader's node mid-load: the count is exact and no item is lost")
     func nodeKilledMidLoad() throws {
         try TestCluster.ensureRunning()
-        let queue = TestBroker.uniqueQueue("cluster-load")
-        defer {
-            try? TestCluster.ensureRunning()
-            TestBroker.cleanUp(queue, port: survivor)
-        }
+        let s = try Scenario("cluster-load", on: .cluster)
+        defer { try? TestCluster.ensureRunning() }
         let total = 50_000
-        let load = try Executables.start(
-            "loader", ["--count", String(total), "--heartbeat", "2"], environment: TestCluster.environment(queue: queue))
-        try waitUntil("over 5000 items ready", timeout: 60) { (try TestBroker.counts(queue, port: survivor)?.ready ?? 0) > 5_000 }
+        let load = try s.start("loader", ["--count", String(total), "--heartbeat", "2"])
+        try waitUntil("over 5000 items ready", timeout: 60) { (try s.counts()?.ready ?? 0) > 5_000 }
         try TestCluster.kill(node: 1)
         let result = try load.wait(timeout: 180)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stderr.contains("reconnect"), "the kill came too late to test anything: \(result.stderr)")
         #expect(result.stderr.contains("loaded \(total) items in"), "\(result.stderr)")
-        let bodies = try TestBroker.drain(queue, port: survivor).map { String(decoding: $0.body, as: UTF8.self) }
+        let bodies = try s.drainedBodies()
         #expect(Set(bodies) == Set((0..<total).map(String.init)), "\(bodies.count) items, some missing")
     }
 
     @Test("kill -9 of the processors' node mid-drain: every item done, every processor exits 0, wqtop shows the reconnect")
     func nodeKilledMidDrain() throws {
         try TestCluster.ensureRunning()
-        let queue = TestBroker.uniqueQueue("cluster-drain")
-        defer {
-            try? TestCluster.ensureRunning()
-            TestBroker.cleanUp(queue, port: survivor)
-        }
-        let dir = try TempDir()
-        let env = TestCluster.environment(queue: queue, extra: ["OUT": dir.path])
-        #expect(try Executables.run("loader", ["--count", "1500", "--quiet"], environment: env).status == 0)
-        let monitor = try Executables.start("wqtop", ["--json", "--interval", "0.3", "--heartbeat", "2"], environment: env)
-        let args = ["--quiet", "--heartbeat", "2", "--", "sh", "-c", #"sleep 0.01; echo "$1" >> "$OUT/done""#, "sh", "{}"]
-        let processors = try (1...3).map { i in
-            try Executables.start("processor", args, environment: env.merging(["POD_NAME": "pod-\(i)"]) { $1 })
-        }
-        try waitUntil("200 items done", timeout: 60) { lines(dir.path + "/done").count >= 200 }
+        let s = try Scenario("cluster-drain", on: .cluster)
+        defer { try? TestCluster.ensureRunning() }
+        try s.load(["--count", "1500", "--quiet"])
+        let monitor = try s.start("wqtop", ["--json", "--interval", "0.3", "--heartbeat", "2"])
+        let args = ["--quiet", "--heartbeat", "2"] + Scenario.shell("sleep 0.01; " + Scenario.appendDone)
+        let processors = try s.startProcessors(3, args, pods: "pod-")
+        try s.waitForDone(200, timeout: 60)
         try TestCluster.kill(node: 1)
         // The processors go on with the other nodes. A quorum queue keeps the dead node's
         // consumers (suspected down) in its consumer count until the node is back (without it the
         // barrier would take them as lost after 20 s: nodeLostForGood): restart it as its
         // StatefulSet would.
-        try waitUntil("1000 items done", timeout: 60) { lines(dir.path + "/done").count >= 1000 }
+        try s.waitForDone(1000, timeout: 60)
         try TestCluster.ensureRunning()
         for r in try finish(processors, timeout: 180) {
             #expect(r.result.status == 0, "\(r.result.output)")
             #expect(r.result.stderr.contains("reconnected"), "\(r.result.stderr)")
         }
-        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<1500).map(String.init))))
-        #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
+        #expect(Set(s.done).isSuperset(of: Set((0..<1500).map(String.init))))
+        #expect(try s.counts()?.ready == 0)
         try waitUntil("wqtop to show it connected", timeout: 30) {
             monitor.collected().split(separator: "\n").last?.contains("\"connected\":true") == true
         }
@@ -73,19 +59,14 @@ struct ClusterTests {
     @Test("node 1 (the queues' leaders) lost for good while one processor holds an item there and peers wait: every item done, nobody exits while a live peer holds its 40 s item, every processor exits 0 within 90 s of the drain")
     func nodeLostForGood() throws {
         try TestCluster.ensureRunning()
-        let queue = TestBroker.uniqueQueue("cluster-lost")
-        // The lost node is forgotten and a fresh one joins, for the tests after this one.
-        defer {
-            try? TestCluster.ensureRunning()
-            TestBroker.cleanUp(queue, port: survivor)
-        }
-        let dir = try TempDir()
         // Every client starts at the first address of its list (TestCluster.environment): the
         // loader's is node 1, so the queues' leaders are there.
-        let env = TestCluster.environment(queue: queue, extra: ["OUT": dir.path])
+        let s = try Scenario("cluster-lost", on: .cluster)
+        // The lost node is forgotten and a fresh one joins, for the tests after this one.
+        defer { try? TestCluster.ensureRunning() }
         let total = 300
-        #expect(try Executables.run("loader", ["--quiet", "long", "stuck"], environment: env).status == 0)
-        #expect(try Executables.run("loader", ["--count", String(total), "--quiet"], environment: env).status == 0)
+        try s.load(["--quiet", "long", "stuck"])
+        try s.load(["--count", String(total), "--quiet"])
         // "long" runs 40 s on a node that stays; "stuck" runs 15 s on node 1's processor (its
         // node is lost meanwhile: the item goes back and a peer does it in a moment; the
         // processor reconnects to another node and its command's end is not acknowledged).
@@ -97,23 +78,23 @@ struct ClusterTests {
             esac
             echo "$1" >> "$OUT/done"
             """#
-        let args = ["--quiet", "--heartbeat", "2", "--", "sh", "-c", work, "sh", "{}"]
+        let args = ["--quiet", "--heartbeat", "2"] + Scenario.shell(work)
         func start(_ pod: String, firstNode: Int) throws -> RunningCommand {
             let ports = TestCluster.ports
             let url = (0..<3).map { "amqp://guest:guest@127.0.0.1:\(ports[(firstNode - 1 + $0) % 3])/" }.joined(separator: ",")
-            return try Executables.start("processor", args, environment: env.merging(["POD_NAME": pod, "WORK_QUEUE_URL": url]) { $1 })
+            return try s.start("processor", args, adding: ["POD_NAME": pod, "WORK_QUEUE_URL": url])
         }
         let holder = try start("holder", firstNode: 2)
-        try waitUntil("the long item to start", timeout: 30) { FileManager.default.fileExists(atPath: dir.path + "/long-started") }
+        try s.waitForFile("long-started", timeout: 30)
         let onLostNode = try start("on-node-1", firstNode: 1)
-        try waitUntil("the stuck item to start on node 1", timeout: 30) { FileManager.default.fileExists(atPath: dir.path + "/stuck-started") }
+        try s.waitForFile("stuck-started", timeout: 30)  // on node 1
         let peers = try [start("peer-2", firstNode: 2), start("peer-3", firstNode: 3)]
         // The peers wait, sampling the queues, when node 1 goes: its processor's consumer stays
         // counted, and the leaders' election makes passive declares answer 0 ready, 0 consumers.
-        try waitUntil("the short items done", timeout: 60) { lines(dir.path + "/done").count >= total }
+        try s.waitForDone(total, timeout: 60)  // the short items
         try TestCluster.lose(node: 1)
         let processors = [holder, onLostNode] + peers
-        try waitUntil("the long item done", timeout: 60) { lines(dir.path + "/done").contains("long") }
+        try waitUntil("the long item done", timeout: 60) { s.done.contains("long") }
         let drainedAt = Date()
         for p in processors { #expect(p.isRunning, "a processor exited while a live peer held the long item: \(p.tail())") }
         let ended = try finish(processors, timeout: 90)
@@ -125,8 +106,8 @@ struct ClusterTests {
         }
         #expect(ended.contains { $0.result.stderr.contains("taken as lost with a cluster node") }, "\(ended.map(\.result.stderr))")
         #expect(ended[1].result.stderr.contains("reconnected"), "the processor on node 1 never lost its node: \(ended[1].result.stderr)")
-        #expect(Set(lines(dir.path + "/done")).isSuperset(of: Set((0..<total).map(String.init) + ["long", "stuck"])))
-        #expect(try TestBroker.counts(queue, port: survivor)?.ready == 0)
-        #expect(try TestBroker.counts(queue + ".failed", port: survivor)?.ready == 0)
+        #expect(Set(s.done).isSuperset(of: Set((0..<total).map(String.init) + ["long", "stuck"])))
+        #expect(try s.counts()?.ready == 0)
+        #expect(try s.counts(s.failedQueue)?.ready == 0)
     }
 }
