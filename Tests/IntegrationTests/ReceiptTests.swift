@@ -110,7 +110,7 @@ private func purge(_ count: Int, from queue: String) throws {
     try connection.setPrefetch(1)
     _ = try connection.consume(queue: queue)
     var taken = 0
-    while taken < count, let event = try connection.nextEvent(timeout: 10) {
+    while taken < count, let event = try connection.nextEvent(timeout: .seconds(10)) {
         guard case .delivery(let delivery) = event else { continue }
         try connection.ack(delivery.tag)
         taken += 1
@@ -228,7 +228,7 @@ struct ReceiptTests {
         let ghost = try TestBroker.connect(queue: queue, type: type)
         try ghost.setPrefetch(1)
         _ = try ghost.consume(queue: queue)
-        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: 5)) else {
+        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: .seconds(5))) else {
             Issue.record("no delivery")
             return
         }

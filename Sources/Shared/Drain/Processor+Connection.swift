@@ -45,7 +45,7 @@ extension Processor {
         while true {
             guard let delay = backoff.nextDelay(now: MonotonicClock.now()) else {
                 throw lastError.appending(
-                    "; gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed", kind: .failure)
+                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(stats.processed) items were processed", kind: .failure)
             }
             log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {
@@ -74,12 +74,12 @@ extension Processor {
         slots.abandonAll(now: now)
     }
 
-    /// Sleeps up to `seconds` while reaping the command; true if a stop signal arrived.
-    private func waitInterruptibly(_ seconds: Double) -> Bool {
-        let until = MonotonicClock.now() + seconds
+    /// Sleeps up to `duration` while reaping the command; true if a stop signal arrived.
+    private func waitInterruptibly(_ duration: Duration) -> Bool {
+        let until = MonotonicClock.now() + duration
         while MonotonicClock.now() < until {
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
-            let timeout = Int32(max(1, (until - MonotonicClock.now()) * 1000))
+            let timeout = Int32(max(1, (until - MonotonicClock.now()).roundedUpMilliseconds))
             _ = poll(&fds, 1, timeout)
             for sig in signals.drain() { stop.note(sig) }
             // Work that ends now cannot be acknowledged: `settle` logs and drops it.

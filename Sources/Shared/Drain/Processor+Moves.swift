@@ -76,21 +76,21 @@ extension Processor {
         // A broker that takes copies but never confirms them (and does not say it blocks):
         // given up like a lost connection; the originals come back with it.
         if publisher.blockedReason == nil, let oldest = moves.oldestUnconfirmed, now - oldest > AMQPConnection.confirmTimeout {
-            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout)) s for an item's copy")
+            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout.inSeconds)) s for an item's copy")
         }
     }
 
-    /// Before leaving on an error: gives copies already on their way up to `seconds` to be
+    /// Before leaving on an error: gives copies already on their way up to `limit` to be
     /// confirmed and their originals acknowledged, so that the queue does not get both back.
-    func settleMoves(within seconds: Double) {
-        let deadline = MonotonicClock.now() + seconds
+    func settleMoves(within limit: Duration) {
+        let deadline = MonotonicClock.now() + limit
         // Not when the broker blocks publishing, nor after a copy was refused (nothing more is
         // confirmed on that channel then).
         while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil
             && publisher?.confirmTracker.failed == false
         {
             do { try pumpMoves() } catch { return }
-            if !moves.isEmpty { Sleep.seconds(0.01) }
+            if !moves.isEmpty { Sleep.for(.milliseconds(10)) }
         }
     }
 }

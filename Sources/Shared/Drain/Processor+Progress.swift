@@ -15,7 +15,7 @@ extension Processor {
     var itemsInHand: Int { intake.waiting.count + slots.count + moves.count }
 
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
-    func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
+    func reportProgress(now: Instant, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
         let state = state ?? (exitCode == nil ? progressState : .finished)
         var lists: RepeatNotes.EventLists?
         let sent = try? progress.update(

@@ -11,7 +11,7 @@ extension Processor {
     func settle(_ item: RunningItem, _ result: WorkResult) throws {
         let now = MonotonicClock.now()
         intake.touched(now: now)
-        if case .returned = result {} else { stats.durations.record(now - item.startedAt) }
+        if case .returned = result {} else { stats.durations.record((now - item.startedAt).inSeconds) }
         guard item.generation == links.generation, connection != nil else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
             return
@@ -91,7 +91,7 @@ extension Processor {
     /// In the loop: acknowledges finished items now, or holds them a moment while the processor
     /// has work at hand without them (see `AckPacing`); at once while stopping, with
     /// --no-progress and while the broker blocks publishing (no event to save).
-    func paceAcks(now: Double) throws {
+    func paceAcks(now: Instant) throws {
         let unacknowledged = acks.unsettledCount + acks.pending
         let due = ackPacing.flushNow(
             now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,

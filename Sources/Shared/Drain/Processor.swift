@@ -36,8 +36,8 @@ package final class Processor {
     var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
-    var lastReap = 0.0
-    var lastReceive = 0.0
+    var lastReap: Instant
+    var lastReceive: Instant
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     /// The broker's consumer_timeout, given or learned, and the items it took back.
@@ -62,6 +62,8 @@ package final class Processor {
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
         let quorum = config.connection.queueType == .quorum
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
+        self.lastReap = startedAt
+        self.lastReceive = startedAt
         self.pulse = Pulse(enabled: quorum)
         self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
@@ -97,12 +99,12 @@ package final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
-            settleMoves(within: 2)
+            settleMoves(within: .seconds(2))
             // Safe: the batcher never covers an item whose move failed.
             try? flushAcks()
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
-            endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
+            endAllWork(until: MonotonicClock.now() + min(config.grace, .seconds(5)))
             reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
             closeConnections()
             throw error
@@ -141,14 +143,14 @@ package final class Processor {
         reportProgress(now: now)
         let ready = waitForEvents(until: nextDeadline(now: now))
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
-        let reap = ready.signals || now - lastReap >= 1
+        let reap = ready.signals || now - lastReap >= .seconds(1)
         if ready.signals {
             for sig in signals.drain() { stop.note(sig) }
         }
         if reap { lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
         publishing.readable = ready.publisher
-        if ready.socket || now - lastReceive >= 1 {
+        if ready.socket || now - lastReceive >= .seconds(1) {
             lastReceive = now
             try receive()
         }
@@ -164,7 +166,7 @@ package final class Processor {
     }
 
     /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
-    private func waitForEvents(until deadline: Double) -> Readiness {
+    private func waitForEvents(until deadline: Instant) -> Readiness {
         guard let connection else { return Readiness() }
         if connection.hasBufferedInput || publisher?.hasBufferedInput == true {
             // Not polled: the publisher counts as readable only with bytes already read, so a
@@ -186,7 +188,7 @@ package final class Processor {
         fds += slots.commandInputs
         let firstWorkerFD = fds.count
         fds += slots.workerDescriptors
-        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        let timeout = Int32((deadline - MonotonicClock.now()).roundedUpMilliseconds)
         if poll(&fds, nfds_t(fds.count), timeout) < 0 {
             // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
             guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
@@ -197,13 +199,13 @@ package final class Processor {
     }
 
     /// The next moment something must be checked without any descriptor becoming ready.
-    private func nextDeadline(now: Double) -> Double {
+    private func nextDeadline(now: Instant) -> Instant {
         // Items already delivered wait for no descriptor: take the next one at once.
         if canStartNow(now: now) { return now }
-        var deadline = now + 1
+        var deadline = now + .seconds(1)
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
         if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
-            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
+            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + .milliseconds(50))
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
@@ -214,7 +216,7 @@ package final class Processor {
             deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {
-            deadline = min(deadline, now + Double(heartbeat) / 4)
+            deadline = min(deadline, now + .seconds(heartbeat) / 4)
         }
         return deadline
     }
@@ -223,7 +225,7 @@ package final class Processor {
     func receive() throws {
         guard let connection else { return }
         var budget = 256
-        while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+        while budget > 0, let event = try connection.nextEvent(timeout: .zero) {
             budget -= 1
             // More only when already buffered: poll tells about the socket without an EAGAIN read.
             if !connection.hasBufferedInput { budget = 0 }

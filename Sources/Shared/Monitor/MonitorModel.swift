@@ -6,17 +6,17 @@ import AMQPClient
 package struct MonitorModel: Sendable {
     package let queue: String
     package let endpoint: String
-    package let interval: Double
+    package let interval: Duration
     /// A processor run: its pod name, its instance id and its start, so two that share an id stay apart.
     private struct PodKey: Hashable {
         var pod: String
         var instance: String
         var startedAt: Double
     }
-    private var pods: [PodKey: (event: ProgressEvent, seenAt: Double, firstSentAt: Double)] = [:]
+    private var pods: [PodKey: (event: ProgressEvent, seenAt: Instant, firstSentAt: Double)] = [:]
     /// The latest event of each loader run, by load id.
     private var loads: [String: LoadEvent] = [:]
-    private var startedAt: Double?
+    private var startedAt: Instant?
     private var counts: QueueCounts?
     private var sampled = false
     private var previousReady: Int?
@@ -24,9 +24,9 @@ package struct MonitorModel: Sendable {
     private var workSeen = false
     /// Items that left the queue, judged by depth alone, for queues whose consumers send no events.
     private var drainedByDepth = 0
-    private var lastProgress = (time: 0.0, processed: 0, ready: 0)
-    private var now = RateMeter(window: 5)
-    private var minute = RateMeter(window: 60)
+    private var lastProgress: (time: Instant?, processed: Int, ready: Int) = (nil, 0, 0)
+    private var now = RateMeter(window: .seconds(5))
+    private var minute = RateMeter(window: .seconds(60))
     private var depthHistory: [Int] = []
     private var rateHistory: [Double] = []
     package var connectionProblem: String?
@@ -42,10 +42,10 @@ package struct MonitorModel: Sendable {
     private var failureEvents = 0
     /// Since when (monotonic) wqtop has listened without a break: a pod silent while wqtop was
     /// disconnected (a broker restart) may have sent events nobody received.
-    private var listeningSince = -Double.infinity
+    private var listeningSince: Instant?
     /// Times wqtop listened again after its connection was lost, and when it was last lost.
     private var listeningGaps = 0
-    private var lastOutage: Double?
+    private var lastOutage: Instant?
     /// The processors' repeat notes: which counts a redelivery repeated.
     private var repeats = RepeatLedger<PodKey>()
 
@@ -56,36 +56,40 @@ package struct MonitorModel: Sendable {
     /// Failure events kept for the failures pane and `--json`.
     package static let failuresKept = 100
 
-    package init(queue: String, endpoint: String, interval: Double) {
+    package init(queue: String, endpoint: String, interval: Duration) {
         self.queue = queue
         self.endpoint = endpoint
         self.interval = interval
     }
 
     /// Seconds without an event before a pod that has not finished counts as lost.
-    package var lostAfter: Double { max(3 * interval, 3) }
+    package var lostAfter: Duration { max(interval * 3, .seconds(3)) }
     /// Seconds without progress, with work left and nobody working, before the queue is stalled.
-    package var stalledAfter: Double { max(3 * interval, 5) }
+    package var stalledAfter: Duration { max(interval * 3, .seconds(5)) }
 
     /// Records a raw message from the progress exchange, as wqtop receives it: screened by
     /// `ProgressEvent.screen` (bad ones are counted in `badEvents`), then `receive(_:at:)`.
-    package mutating func receive(_ bytes: [UInt8], at time: Double, wallTime: Double? = nil) {
+    package mutating func receive(_ bytes: [UInt8], at time: Instant, wallTime: Double? = nil) {
         accept(ProgressEvent.screen(bytes, wallTime: wallTime), at: time)
     }
 
     /// Records a progress event. Events of other queues and older events are ignored; an event
     /// outside `ProgressEvent.Limits` is dropped and counted in `badEvents`.
-    package mutating func receive(_ event: ProgressEvent, at time: Double, wallTime: Double? = nil) {
+    package mutating func receive(_ event: ProgressEvent, at time: Instant, wallTime: Double? = nil) {
         accept(event.screened(wallTime: wallTime), at: time)
     }
 
     /// Records a loader's event. Events of other queues are ignored; an event outside
     /// `ProgressEvent.Limits` is dropped and counted in `badEvents`.
     package mutating func receive(_ event: LoadEvent, wallTime: Double? = nil) {
-        accept(event.screened(wallTime: wallTime), at: 0)
+        switch event.screened(wallTime: wallTime) {
+        case .load(let load, let cut): accept(load, cut: cut)
+        case .rejected: badEvents += 1
+        default: break
+        }
     }
 
-    private mutating func accept(_ screened: ScreenedEvent, at time: Double) {
+    private mutating func accept(_ screened: ScreenedEvent, at time: Instant) {
         if case .load(let load, let cut) = screened { return accept(load, cut: cut) }
         if case .failure(let failure, let cut) = screened { return accept(failure, cut: cut) }
         guard case .accepted(let event, let cut) = screened else {
@@ -140,18 +144,18 @@ package struct MonitorModel: Sendable {
     }
 
     /// wqtop's connection was lost at `time` (monotonic): events sent from then on are lost to it.
-    package mutating func connectionLost(at time: Double) {
+    package mutating func connectionLost(at time: Instant) {
         lastOutage = time
     }
 
     /// wqtop (re)connected at `time` and listens to events again.
-    package mutating func listening(since time: Double) {
-        if listeningSince > -Double.infinity { listeningGaps += 1 }
+    package mutating func listening(since time: Instant) {
+        if listeningSince != nil { listeningGaps += 1 }
         listeningSince = time
     }
 
     /// Records a depth sample; nil when the queue does not exist.
-    package mutating func sample(_ counts: QueueCounts?, at time: Double) {
+    package mutating func sample(_ counts: QueueCounts?, at time: Instant) {
         if startedAt == nil { startedAt = time }
         let hadSample = sampled
         sampled = true
@@ -183,23 +187,23 @@ package struct MonitorModel: Sendable {
     }
 
     /// The frame at monotonic `time`; `wallTime` (Unix seconds) dates the pods' own clocks.
-    package func snapshot(at time: Double, wallTime: Double = WallClock.now()) -> MonitorSnapshot {
+    package func snapshot(at time: Instant, wallTime: Double = WallClock.now()) -> MonitorSnapshot {
         var s = MonitorSnapshot(queue: queue, endpoint: endpoint)
         s.connectionProblem = connectionProblem
         s.brokerAlarm = brokerAlarm
         s.eventsOff = eventsOff
         s.badEvents = badEvents
-        s.elapsed = startedAt.map { time - $0 } ?? 0
+        s.elapsed = startedAt.map { (time - $0).inSeconds } ?? 0
         var durations = DurationHistogram()
         for entry in pods.values { if let summary = entry.event.durations { durations.add(summary) } }
         s.itemDurations = durations.count > 0 ? durations : nil
         s.consumerTimeout = pods.values.compactMap(\.event.consumerTimeoutMS).max().map { Double($0) / 1000 }
         s.pods = pods.values.map { entry in
             let e = entry.event
-            let silent = time - entry.seenAt
+            let silent = (time - entry.seenAt).inSeconds
             // During an alarm processors cannot publish events: silence is not loss then.
             // Silence counts only while wqtop listened (events sent meanwhile were never received).
-            let lost = e.state != .finished && time - max(entry.seenAt, listeningSince) > lostAfter && brokerAlarm == nil
+            let lost = e.state != .finished && time - max(entry.seenAt, listeningSince ?? entry.seenAt) > lostAfter && brokerAlarm == nil
             var row = PodRow(
                 pod: e.pod, instance: e.instance, state: e.state, lost: lost, exitCode: e.exitCode,
                 processed: e.processed, failed: e.failed, deadLettered: e.deadLettered,
@@ -251,13 +255,13 @@ package struct MonitorModel: Sendable {
         return s
     }
 
-    private func state(_ s: MonitorSnapshot, at time: Double) -> QueueState {
+    private func state(_ s: MonitorSnapshot, at time: Instant) -> QueueState {
         guard sampled else { return .connecting }
         guard counts != nil else { return .queueMissing }
         if s.ready == 0 && s.inFlight == 0 { return workSeen ? .drained : .waitingForWork }
         if rising { return .loading }
         let someoneWorking = s.pods.contains { $0.live && $0.state == .working }
-        if time - lastProgress.time >= stalledAfter && (s.consumers == 0 || !someoneWorking) { return .stalled }
+        if let since = lastProgress.time, time - since >= stalledAfter && (s.consumers == 0 || !someoneWorking) { return .stalled }
         return .draining
     }
 }
