@@ -112,7 +112,7 @@ struct MonitorModelTests {
         #expect(s.processed == 8, "a lost pod keeps its counts")
         #expect(s.lostPods == 1)
         // During a broker alarm processors cannot publish events: silence is not loss then.
-        model.brokerAlarm = "low on disk"
+        model.link.brokerAlarm = "low on disk"
         #expect(model.snapshot(at: at(3.1)).pods.map(\.lost) == [false, false])
     }
 

@@ -260,8 +260,8 @@ struct RepeatLedgerTests {
         s.event("a", .starting)
         s.event("b", .starting)
         s.event("a", processed: 1)  // its ack synced, then lost in a broker restart; a killed before it reconnected
-        s.model.connectionLost(at: at(0.5))
-        s.model.listening(since: at(1))
+        s.model.link.connectionLost(at: at(0.5))
+        s.model.link.listening(since: at(1))
         s.event("b", redelivered: [1])
         s.event("b", .finished, processed: 1)
         var r = s.receipt()

@@ -151,10 +151,10 @@ package final class MonitorSession {
     private func connect(now: Instant) throws {
         do {
             let connection = try AMQPConnection(settings: config.connection)
-            model.eventsOff = try subscribe(connection)
+            model.link.eventsOff = try subscribe(connection)
             self.connection = connection
-            model.connectionProblem = nil
-            model.listening(since: now)
+            model.link.connectionProblem = nil
+            model.link.listening(since: now)
             backoff = nil
             connectedOnce = true
         } catch {
@@ -190,7 +190,7 @@ package final class MonitorSession {
     }
 
     private func lost(_ error: WorkQueueError, now: Instant) {
-        if connection != nil { model.connectionLost(at: now) }
+        if connection != nil { model.link.connectionLost(at: now) }
         connection?.abandon()
         connection = nil
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.
@@ -200,13 +200,13 @@ package final class MonitorSession {
         // processor that ran only then is not counted), so it listens again as soon as it can.
         let delay = min(Self.reconnectDelay, backoff?.nextDelay(now: now) ?? Self.reconnectDelay)
         nextConnect = now + delay
-        model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay.inSeconds)))"
+        model.link.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay.inSeconds)))"
     }
 
     private func sample(now: Instant) {
         guard let connection else { return }
         probe.poll(now: now)
-        model.brokerAlarm = probe.alarm
+        model.link.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
             // What the view holds is not ready, but still in the queue.
