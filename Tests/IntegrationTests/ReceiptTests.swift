@@ -144,7 +144,7 @@ struct ReceiptTests {
         print("receipt chaos \(type) run \(run): counted \(receipt.reconciliation.counted), repeats \(receipt.reconciliation.repeats), difference \(receipt.reconciliation.difference.map(String.init) ?? "null"), exact \(receipt.reconciliation.exact), balanced \(receipt.reconciliation.balanced.map(String.init) ?? "null")")
         #expect(receipt.v == 2 && receipt.finished && receipt.ended_by == "drained", "\(text)")
         #expect(receipt.loaded == 300, "\(text)")
-        // The one case the notes cannot cover (README, "What it cannot see"): the restart lost
+        // The one case the notes cannot cover (docs/receipt.md, "What it cannot see"): the restart lost
         // acknowledgements the broker had taken from a processor killed before it reconnected.
         // The receipt must then say it is not exact, never claim an unbalanced exact count.
         let unheard = receipt.reconciliation.doubts.contains { $0.contains("were not heard after it") }

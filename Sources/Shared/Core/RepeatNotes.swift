@@ -1,5 +1,5 @@
 /// What a processor's progress events say so that wqtop can take repeated counts out of the
-/// receipt (see the README, "The receipt"): the keys (`ItemKey`) of messages it finished whose
+/// receipt (see docs/receipt.md): the keys (`ItemKey`) of messages it finished whose
 /// acknowledgement may not have reached the broker, and the messages that came back to it.
 ///
 /// A message is *finished* when it is counted (processed, or dead-lettered once its copy is
