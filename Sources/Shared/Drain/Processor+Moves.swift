@@ -23,7 +23,7 @@ extension Processor {
     /// after the progress event that counts them (retried, dead-lettered) was written.
     func pumpMoves(read: Bool = true) throws {
         guard let publisher, let connection else { return }
-        let now = MonotonicClock.now()
+        let now = clock.now()
         let service = publishing.serviceDue(now: now)
         guard read || service || !moves.isEmpty else { return }
         try publisher.readAvailable(heartbeats: service)
@@ -83,10 +83,10 @@ extension Processor {
     /// Before leaving on an error: gives copies already on their way up to `limit` to be
     /// confirmed and their originals acknowledged, so that the queue does not get both back.
     func settleMoves(within limit: Duration) {
-        let deadline = MonotonicClock.now() + limit
+        let deadline = clock.now() + limit
         // Not when the broker blocks publishing, nor after a copy was refused (nothing more is
         // confirmed on that channel then).
-        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil
+        while !moves.isEmpty && clock.now() < deadline && publisher?.blockedReason == nil
             && publisher?.confirmTracker.failed == false
         {
             do { try pumpMoves() } catch { return }

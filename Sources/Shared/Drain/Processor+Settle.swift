@@ -9,7 +9,7 @@ import ProcessRunner
 extension Processor {
     /// Acknowledges, retries, dead-letters or returns an item whose work ended.
     func settle(_ item: RunningItem, _ result: WorkResult) throws {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         intake.touched(now: now)
         if case .returned = result {} else { stats.durations.record((now - item.startedAt).inSeconds) }
         guard item.generation == links.generation, connection != nil else {
@@ -110,7 +110,7 @@ extension Processor {
         notes.counting()
         reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
-        notes.succeededAcknowledged(now: MonotonicClock.now())
+        notes.succeededAcknowledged(now: clock.now())
         try syncAcks()
     }
 }

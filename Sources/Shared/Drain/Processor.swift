@@ -19,9 +19,9 @@ package final class Processor {
     /// The consuming and the publishing connection.
     var links: BrokerLinks
     /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
-    var connection: AMQPConnection? { links.consume }
+    var connection: (any WorkBroker)? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
-    var publisher: AMQPConnection? { links.publish }
+    var publisher: (any WorkBroker)? { links.publish }
     /// Copies on their way, their originals still held.
     var moves = PendingMoves()
     /// Whether the broker blocks publishing, and when the publishing connection is due a read.
@@ -46,13 +46,21 @@ package final class Processor {
     var progress: ProgressPublisher
     /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
     var notes = RepeatNotes()
-    let startedAt = MonotonicClock.now()
+    /// The loop's clock: the system's, or a test's.
+    let clock: any LoopClock
+    let startedAt: Instant
 
-    package init(config: ProcessorConfiguration, log: Log) throws {
+    /// `clock` and `opener` are for unit tests (a hand-driven clock, an in-memory broker).
+    package init(
+        config: ProcessorConfiguration, log: Log, clock: any LoopClock = SystemLoopClock(),
+        opener: @escaping BrokerOpener = AMQPConnection.open
+    ) throws {
         self.config = config
         self.log = log
+        self.clock = clock
+        self.startedAt = clock.now()
         self.topology = Topology(config.connection)
-        self.links = BrokerLinks(startAddress: config.connection.startAddress)
+        self.links = BrokerLinks(startAddress: config.connection.startAddress, opener: opener)
         self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
         let baseEnvironment = ProcessEnvironment.current()
@@ -75,6 +83,12 @@ package final class Processor {
             }
         }
         self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
+    }
+
+    /// A stop signal (SIGTERM, SIGINT) as if it came through the signal pipe: for unit tests,
+    /// which must not signal their own process.
+    package func requestStop(_ signal: Int32) {
+        stop.note(signal)
     }
 
     /// Drains the queue; returns the exit code.
@@ -104,12 +118,12 @@ package final class Processor {
             try? flushAcks()
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
-            endAllWork(until: MonotonicClock.now() + min(config.grace, .seconds(5)))
-            reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
+            endAllWork(until: clock.now() + min(config.grace, .seconds(5)))
+            reportProgress(now: clock.now(), force: true, exitCode: error.exitCode)
             closeConnections()
             throw error
         }
-        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now() + config.grace)
+        endAllWork(until: stop.graceDeadline ?? clock.now() + config.grace)
         do {
             try flushAcks()
             // The final event names nothing unsettled that the broker surely has.
@@ -119,14 +133,14 @@ package final class Processor {
             throw error
         }
         let code = finish()
-        reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
+        reportProgress(now: clock.now(), force: true, exitCode: code)
         closeConnections()
         return code
     }
 
     /// One pass of the loop; true when the processor should stop.
     private func step() throws -> Bool {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
@@ -188,7 +202,7 @@ package final class Processor {
         fds += slots.commandInputs
         let firstWorkerFD = fds.count
         fds += slots.workerDescriptors
-        let timeout = Int32((deadline - MonotonicClock.now()).roundedUpMilliseconds)
+        let timeout = Int32(clock.sleepBudget(until: deadline).roundedUpMilliseconds)
         if poll(&fds, nfds_t(fds.count), timeout) < 0 {
             // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
             guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
@@ -235,10 +249,10 @@ package final class Processor {
                 noteDelivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
-                    intake.arrived(now: MonotonicClock.now())
+                    intake.arrived(now: clock.now())
                     try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
                 } else {
-                    intake.delivered(delivery, now: MonotonicClock.now())
+                    intake.delivered(delivery, now: clock.now())
                 }
             case .cancelledByBroker:
                 intake.cancelledByBroker()
@@ -249,7 +263,7 @@ package final class Processor {
     }
 
     private func finish() -> Int32 {
-        let elapsed = MonotonicClock.now() - startedAt
+        let elapsed = clock.now() - startedAt
         if let code = stop.exitCode {
             log.always(
                 "stopped by \(stop.signalName) after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")
