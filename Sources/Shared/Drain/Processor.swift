@@ -105,9 +105,11 @@ package final class Processor {
         }
         log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
+            // `poll(2)` found the publishing connection readable in the last pass (at first: look).
+            var publisherReadable = true
             while true {
                 do {
-                    if try step() { break }
+                    if try step(publisherReadable: &publisherReadable) { break }
                 } catch let error as WorkQueueError where error.kind == .connectionLost {
                     if !(try reconnect(after: error)) { break }
                 }
@@ -138,14 +140,15 @@ package final class Processor {
         return code
     }
 
-    /// One pass of the loop; true when the processor should stop.
-    private func step() throws -> Bool {
+    /// One pass of the loop; true when the processor should stop. `publisherReadable` is what
+    /// the last pass's `poll(2)` said of the publishing connection, and what this one says.
+    private func step(publisherReadable: inout Bool) throws -> Bool {
         let now = clock.now()
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: publishing.readable)
-        publishing.readable = false
+        try pumpMoves(read: publisherReadable)
+        publisherReadable = false
         try paceAcks(now: now)
         try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
@@ -163,7 +166,7 @@ package final class Processor {
         }
         if reap { lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
-        publishing.readable = ready.publisher
+        publisherReadable = ready.publisher
         if ready.socket || now - lastReceive >= .seconds(1) {
             lastReceive = now
             try receive()
