@@ -36,8 +36,6 @@ package final class Processor {
     var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
-    var lastReap: Instant
-    var lastReceive: Instant
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     /// The broker's consumer_timeout, given or learned, and the items it took back.
@@ -70,8 +68,6 @@ package final class Processor {
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
         let quorum = config.connection.queueType == .quorum
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
-        self.lastReap = startedAt
-        self.lastReceive = startedAt
         self.pulse = Pulse(enabled: quorum)
         self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
@@ -105,11 +101,10 @@ package final class Processor {
         }
         log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
-            // `poll(2)` found the publishing connection readable in the last pass (at first: look).
-            var publisherReadable = true
+            var pass = LoopPass(startedAt: startedAt)
             while true {
                 do {
-                    if try step(publisherReadable: &publisherReadable) { break }
+                    if try step(&pass) { break }
                 } catch let error as WorkQueueError where error.kind == .connectionLost {
                     if !(try reconnect(after: error)) { break }
                 }
@@ -140,15 +135,28 @@ package final class Processor {
         return code
     }
 
-    /// One pass of the loop; true when the processor should stop. `publisherReadable` is what
-    /// the last pass's `poll(2)` said of the publishing connection, and what this one says.
-    private func step(publisherReadable: inout Bool) throws -> Bool {
+    /// What one pass of the loop leaves the next: what `poll(2)` said of the publishing
+    /// connection, and when children were last reaped and the consuming socket last read.
+    private struct LoopPass {
+        /// `poll(2)` found the publishing connection readable (at first: look).
+        var publisherReadable = true
+        var lastReap: Instant
+        var lastReceive: Instant
+
+        init(startedAt: Instant) {
+            lastReap = startedAt
+            lastReceive = startedAt
+        }
+    }
+
+    /// One pass of the loop; true when the processor should stop.
+    private func step(_ pass: inout LoopPass) throws -> Bool {
         let now = clock.now()
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: publisherReadable)
-        publisherReadable = false
+        try pumpMoves(read: pass.publisherReadable)
+        pass.publisherReadable = false
         try paceAcks(now: now)
         try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
@@ -160,15 +168,15 @@ package final class Processor {
         reportProgress(now: now)
         let ready = waitForEvents(until: nextDeadline(now: now))
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
-        let reap = ready.signals || now - lastReap >= .seconds(1)
+        let reap = ready.signals || now - pass.lastReap >= .seconds(1)
         if ready.signals {
             for sig in signals.drain() { stop.note(sig) }
         }
-        if reap { lastReap = now }
+        if reap { pass.lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
-        publisherReadable = ready.publisher
-        if ready.socket || now - lastReceive >= .seconds(1) {
-            lastReceive = now
+        pass.publisherReadable = ready.publisher
+        if ready.socket || now - pass.lastReceive >= .seconds(1) {
+            pass.lastReceive = now
             try receive()
         }
         return false
