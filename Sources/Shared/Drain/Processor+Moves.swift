@@ -55,11 +55,7 @@ extension Processor {
         }
         let confirmed = moves.takeConfirmed { publisher.confirmTracker.isConfirmed($0) }
         for move in confirmed {
-            switch move.count {
-            case .retried: stats.retried += 1
-            case .deadLettered: stats.deadLettered += 1
-            case .none: break
-            }
+            stats.record(.copyConfirmed(move.count))
             if progress.isOn { notes.copied(ItemKey.of(move.delivery), toWorkQueue: move.queue == topology.queue) }
         }
         // Counted before acknowledged: a kill -9 in between runs the item again (counted twice),
