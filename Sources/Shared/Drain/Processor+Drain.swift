@@ -59,7 +59,7 @@ extension Processor {
     /// killed (their items went with the queue, no result can be acknowledged).
     func checkQueueExists() throws {
         guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
-        throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
+        throw queueMissing(stopped: slots.abandonAll(now: clock.now()))
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
@@ -105,7 +105,7 @@ extension Processor {
 
     /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
     /// the work for done while this processor still holds items: said in one line, not fatal.
-    private func standAsStopping(on connection: AMQPConnection) throws {
+    private func standAsStopping(on connection: any WorkBroker) throws {
         do {
             _ = try connection.standAsConsumer(of: topology.stoppingQueue)
         } catch {

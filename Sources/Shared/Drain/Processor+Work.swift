@@ -93,7 +93,7 @@ extension Processor {
             var started = item
             started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
             started.setDeadline(
-                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+                itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
         } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
@@ -111,7 +111,7 @@ extension Processor {
             var started = item
             started.worker = worker
             started.setDeadline(
-                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+                itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
             worker.send(line)
         }
@@ -121,7 +121,7 @@ extension Processor {
     /// item whose work ended.
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
     func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
         var left = collected.ended[...]
         do {

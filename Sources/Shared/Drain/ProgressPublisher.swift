@@ -31,8 +31,8 @@ package struct ProgressPublisher {
 
     /// Declares the exchange on a new connection; returns why events are off, the first time
     /// they are (see `EventExchange`).
-    package mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
-        target?.prepare(on: connection)
+    package mutating func prepare(on connection: any WorkBroker) -> WorkQueueError? {
+        target?.prepare { (name, passive) throws(WorkQueueError) in try connection.declareFanoutExchange(name, passive: passive) }
     }
 
     /// Whether events go out at all (not with --no-progress, nor when the exchange could not be declared).
@@ -43,7 +43,7 @@ package struct ProgressPublisher {
     @discardableResult
     package mutating func update(
         state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Instant,
-        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
+        on connection: (any WorkBroker)?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
         notes: () -> RepeatNotes.EventLists? = { nil },
         current: () -> (label: String, runningFor: Duration?)?
     ) throws -> Bool {
@@ -93,7 +93,7 @@ package struct ProgressPublisher {
     /// ones beyond are counted in the next event's `skipped`). Never waits and never fails the work.
     package mutating func failed(
         item: String, attempt: Int, maxAttempts: Int, outcome: FailureEvent.Outcome, reason: String, exitStatus: Int?,
-        now: Instant, on connection: AMQPConnection?
+        now: Instant, on connection: (any WorkBroker)?
     ) {
         guard let exchange = target?.name, let connection else { return }
         // Not sent while the broker blocks publishing (publishTransient would skip it): counted.

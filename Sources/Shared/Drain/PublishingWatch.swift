@@ -7,8 +7,6 @@ struct PublishingWatch {
     /// Why the broker blocks publishing, nil while it accepts.
     private(set) var blockedFor: String?
     private var lastService: Instant?
-    /// `poll(2)` found the connection readable in the loop's last pass (at first: look).
-    var readable = true
 
     /// Time between reads of an otherwise quiet publishing connection.
     static let serviceInterval: Duration = .seconds(1)
