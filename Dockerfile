@@ -23,6 +23,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin worker
 COPY --from=build /out/ /usr/local/bin/
+# The man pages, generated from the tools' argument parsers (scripts/man; scripts/test checks them).
+COPY docs/man/ /usr/local/share/man/man1/
 USER 10001
 ENV WORK_QUEUE_HOST=work-queue
 CMD ["processor", "--help"]

@@ -165,7 +165,7 @@ struct ConnectionOptionsTests {
         else { throw TestFailureLocal("help") }
         #expect(c.prefetch == 10)
         #expect(c.maxAttempts == 5)
-        #expect(c.grace == 3)
+        #expect(c.grace == .seconds(3))
         #expect(c.command?.arguments == ["sh", "-c", "echo {}"])
         #expect(c.command?.executable == "/usr/bin/sh", "found in PATH once, at start")
         #expect(c.podName == "pod-1")
@@ -237,7 +237,7 @@ struct ConnectionOptionsTests {
         guard case .run(let c) = try MonitorConfiguration.parse(
             arguments: ["--interval", "0.5", "--json", "--exit-when-drained", "--queue", "jobs"], environment: ["NO_COLOR": "1"])
         else { throw TestFailureLocal("help") }
-        #expect(c.interval == 0.5 && c.output == .json && c.exitWhenDrained && !c.color)
+        #expect(c.interval == .milliseconds(500) && c.output == .json && c.exitWhenDrained && !c.color)
         #expect(c.progressExchange == "jobs.progress")
         #expect(throws: WorkQueueError.self) { _ = try MonitorConfiguration.parse(arguments: ["--interval", "0"], environment: [:]) }
         guard case .run(let last) = try MonitorConfiguration.parse(arguments: ["--json", "--once"], environment: [:])

@@ -212,18 +212,18 @@ struct PendingMovesTests {
         var moves = PendingMoves()
         for tag: UInt64 in 1...3 { moves.add(delivery(tag), to: "q", headers: []) }
         var next: UInt64 = 0
-        moves.publishWaiting(now: 10) { move in
+        moves.publishWaiting(now: at(10)) { move in
             guard move.delivery.tag < 3 else { return nil }  // blocked before the third
             next += 1
             return next
         }
         #expect(moves.unpublished == 1)
-        #expect(moves.oldestUnconfirmed == 10)
+        #expect(moves.oldestUnconfirmed == at(10))
         let taken = moves.takeConfirmed { $0 == 2 }
         #expect(taken.map(\.delivery.tag) == [2])
         #expect(moves.count == 2)
-        moves.restartClocks(now: 50)
-        #expect(moves.oldestUnconfirmed == 50)
+        moves.restartClocks(now: at(50))
+        #expect(moves.oldestUnconfirmed == at(50))
         moves.removeAll()
         #expect(moves.isEmpty)
     }

@@ -21,16 +21,16 @@ struct ConsumerTimeoutTests {
 
     @Test("the margin is a tenth of the timeout, at least 1 s, at most 60 s, never more than half of it")
     func margin() {
-        #expect(ConsumerTimeout(milliseconds: 5000).margin == 1)
-        #expect(ConsumerTimeout(milliseconds: 60_000).margin == 6)
-        #expect(ConsumerTimeout(milliseconds: 1_800_000).margin == 60)
-        #expect(ConsumerTimeout(milliseconds: 1000).margin == 0.5)
+        #expect(ConsumerTimeout(milliseconds: 5000).margin == .seconds(1))
+        #expect(ConsumerTimeout(milliseconds: 60_000).margin == .seconds(6))
+        #expect(ConsumerTimeout(milliseconds: 1_800_000).margin == .seconds(60))
+        #expect(ConsumerTimeout(milliseconds: 1000).margin == .milliseconds(500))
     }
 
     @Test("the processor's deadline runs from the delivery, the margin before the broker's")
     func deadline() {
-        #expect(ConsumerTimeout(milliseconds: 5000).deadline(arrivedAt: 100) == 104)
-        #expect(ConsumerTimeout(milliseconds: 1_800_000).deadline(arrivedAt: 0) == 1740)
-        #expect(ConsumerTimeout(milliseconds: 5000).returnBy(arrivedAt: 100) == 103, "a waiting item goes back a margin earlier")
+        #expect(ConsumerTimeout(milliseconds: 5000).deadline(arrivedAt: at(100)) == at(104))
+        #expect(ConsumerTimeout(milliseconds: 1_800_000).deadline(arrivedAt: at(0)) == at(1740))
+        #expect(ConsumerTimeout(milliseconds: 5000).returnBy(arrivedAt: at(100)) == at(103), "a waiting item goes back a margin earlier")
     }
 }

@@ -40,10 +40,10 @@ private struct ScriptedQueue {
             let wall = wallAtZero + t
             let counts = QueueCounts(ready: ready(t), consumers: lostOnQueue + holders.filter { $0.holds(at: t) }.count)
             var stopping: Int?
-            if barrier.wantsStoppingSample(after: counts, now: t) {
+            if barrier.wantsStoppingSample(after: counts, now: at(t)) {
                 stopping = lostOnStopping + holders.filter { $0.pulses(at: t, wall: wall) }.count
             }
-            switch barrier.observe(counts, stopping: stopping, now: t) {
+            switch barrier.observe(counts, stopping: stopping, now: at(t)) {
             case .exit: return t
             case .consume: barrier.reset()
             case .wait: break
@@ -56,7 +56,7 @@ private struct ScriptedQueue {
 @Suite("Consumers a lost node left counted, told from live holders by their pulses")
 struct LostConsumerProofTests {
     func barrier(quorum: Bool = true) -> DrainBarrier {
-        DrainBarrier(startedAt: 0, waitForWork: 0, quorum: quorum)
+        DrainBarrier(startedAt: at(0), waitForWork: .zero, quorum: quorum)
     }
 
     @Test("the pulse is on in the first half of every 10 s of the wall clock")
@@ -74,7 +74,7 @@ struct LostConsumerProofTests {
         var b = barrier()
         let queue = ScriptedQueue(lostOnQueue: 2, lostOnStopping: 1)
         let exit = try #require(queue.runBarrier(&b, limit: 120))
-        #expect(exit >= LostConsumerProof.window && exit <= LostConsumerProof.window + 1.5, "exit at \(exit)")
+        #expect(exit >= LostConsumerProof.window.inSeconds && exit <= LostConsumerProof.window.inSeconds + 1.5, "exit at \(exit)")
         #expect(b.lostConsumers == 3)
     }
 
@@ -92,7 +92,7 @@ struct LostConsumerProofTests {
         var b = barrier()
         let queue = ScriptedQueue(lostOnQueue: 1, lostOnStopping: 1, holders: [.init(until: 47), .init(until: 95)])
         let exit = try #require(queue.runBarrier(&b, limit: 300))
-        #expect(exit >= 95 + LostConsumerProof.window && exit <= 95 + LostConsumerProof.window + 1.5, "exit at \(exit)")
+        #expect(exit >= 95 + LostConsumerProof.window.inSeconds && exit <= 95 + LostConsumerProof.window.inSeconds + 1.5, "exit at \(exit)")
     }
 
     @Test("a holder whose pulse is missed once (its loop busy for a whole on-phase) still counts as alive")
@@ -122,7 +122,7 @@ struct LostConsumerProofTests {
         var b = barrier()
         let queue = ScriptedQueue(lostOnQueue: 1)
         let exit = try #require(queue.runBarrier(&b, limit: 120, stalls: [15...18]))
-        #expect(exit >= 18 + LostConsumerProof.window, "exit at \(exit)")
+        #expect(exit >= 18 + LostConsumerProof.window.inSeconds, "exit at \(exit)")
     }
 
     @Test("a ready item restarts the proof")
@@ -131,25 +131,25 @@ struct LostConsumerProofTests {
         var queue = ScriptedQueue(lostOnQueue: 1)
         queue.ready = { $0 == 12 ? 1 : 0 }
         let exit = try #require(queue.runBarrier(&b, limit: 120))
-        #expect(exit >= 12 + LostConsumerProof.window, "exit at \(exit)")
+        #expect(exit >= 12 + LostConsumerProof.window.inSeconds, "exit at \(exit)")
     }
 
     @Test("classic queues keep no lost consumers: counted consumers keep the barrier waiting")
     func classicNeverProves() {
         var b = barrier(quorum: false)
         #expect(ScriptedQueue(lostOnQueue: 1).runBarrier(&b, limit: 300) == nil)
-        #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 1), now: 0))
+        #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 1), now: at(0)))
     }
 
     @Test("the fast path: no consumer twice in a row exits at once; on a quorum queue once the empty samples span 2 s")
     func fastPath() {
         var classic = barrier(quorum: false)
-        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0) == .wait)
-        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 0.2) == .exit)
+        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: at(0)) == .wait)
+        #expect(classic.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: at(0.2)) == .exit)
         var b = barrier()
-        #expect(b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 0), now: 0))
-        for t in [0, 0.2, 0.7, 1.2, 1.7] { #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: t) == .wait) }
-        #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: 2.2) == .exit)
+        #expect(b.wantsStoppingSample(after: QueueCounts(ready: 0, consumers: 0), now: at(0)))
+        for t in [0, 0.2, 0.7, 1.2, 1.7] { #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: at(t)) == .wait) }
+        #expect(b.observe(QueueCounts(ready: 0, consumers: 0), stopping: 0, now: at(2.2)) == .exit)
         #expect(b.lostConsumers == nil)
     }
 
@@ -164,8 +164,8 @@ struct LostConsumerProofTests {
             while t < 30 {
                 let election = t >= 10 && t < 10.6
                 let counts = QueueCounts(ready: 0, consumers: election ? 0 : 1)
-                let stopping = b.wantsStoppingSample(after: counts, now: t) ? (election || !LivenessPulse.isOn(at: 1_700_000_000 + t) ? 0 : 1) : nil
-                if b.observe(counts, stopping: stopping, now: t) == .exit { exited = true; break }
+                let stopping = b.wantsStoppingSample(after: counts, now: at(t)) ? (election || !LivenessPulse.isOn(at: 1_700_000_000 + t) ? 0 : 1) : nil
+                if b.observe(counts, stopping: stopping, now: at(t)) == .exit { exited = true; break }
                 t += b.awaitsConfirmation ? 0.2 : 0.5
             }
             #expect(!exited, "exited at \(t) with offset \(offset)")
@@ -176,24 +176,24 @@ struct LostConsumerProofTests {
     func stoppingSampleRate() {
         var b = barrier()
         let busy = QueueCounts(ready: 0, consumers: 2)
-        #expect(b.wantsStoppingSample(after: busy, now: 0))
-        _ = b.observe(busy, stopping: 0, now: 0)
-        #expect(!b.wantsStoppingSample(after: busy, now: 0.5))
-        _ = b.observe(busy, now: 0.5)
-        #expect(b.wantsStoppingSample(after: busy, now: 1))
-        #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 3, consumers: 2), now: 1))
+        #expect(b.wantsStoppingSample(after: busy, now: at(0)))
+        _ = b.observe(busy, stopping: 0, now: at(0))
+        #expect(!b.wantsStoppingSample(after: busy, now: at(0.5)))
+        _ = b.observe(busy, now: at(0.5))
+        #expect(b.wantsStoppingSample(after: busy, now: at(1)))
+        #expect(!b.wantsStoppingSample(after: QueueCounts(ready: 3, consumers: 2), now: at(1)))
     }
 
     @Test("RabbitMQ 4.3 and later hold a lost consumer's items for a minute: the proof outlasts that")
     func windowByVersion() throws {
-        #expect(LostConsumerProof.window(forBrokerVersion: "3.10.8") == 20)
-        #expect(LostConsumerProof.window(forBrokerVersion: "3.13.7") == 20)
-        #expect(LostConsumerProof.window(forBrokerVersion: "4.2.1") == 20)
-        #expect(LostConsumerProof.window(forBrokerVersion: "4.3.0") == 75)
-        #expect(LostConsumerProof.window(forBrokerVersion: "4.10.0-rc.1") == 75)
-        #expect(LostConsumerProof.window(forBrokerVersion: "5.0.0") == 75)
-        #expect(LostConsumerProof.window(forBrokerVersion: nil) == 75)
-        #expect(LostConsumerProof.window(forBrokerVersion: "unknown") == 75)
+        #expect(LostConsumerProof.window(forBrokerVersion: "3.10.8") == .seconds(20))
+        #expect(LostConsumerProof.window(forBrokerVersion: "3.13.7") == .seconds(20))
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.2.1") == .seconds(20))
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.3.0") == .seconds(75))
+        #expect(LostConsumerProof.window(forBrokerVersion: "4.10.0-rc.1") == .seconds(75))
+        #expect(LostConsumerProof.window(forBrokerVersion: "5.0.0") == .seconds(75))
+        #expect(LostConsumerProof.window(forBrokerVersion: nil) == .seconds(75))
+        #expect(LostConsumerProof.window(forBrokerVersion: "unknown") == .seconds(75))
         var b = barrier()
         b.brokerVersion("4.3.2")
         let exit = try #require(ScriptedQueue(lostOnQueue: 1).runBarrier(&b, limit: 200))

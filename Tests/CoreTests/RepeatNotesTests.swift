@@ -8,19 +8,19 @@ struct RepeatNotesTests {
     func lifecycle() {
         var n = RepeatNotes()
         n.succeeded(1)
-        #expect(n.forEvent(now: 0).unsettled.isEmpty, "not named before the event that counts it")
+        #expect(n.forEvent(now: at(0)).unsettled.isEmpty, "not named before the event that counts it")
         n.counting()
-        n.delivered(key: 9, returned: true, parent: 4, now: 1)
-        var lists = n.forEvent(now: 1)
+        n.delivered(key: 9, returned: true, parent: 4, now: at(1))
+        var lists = n.forEvent(now: at(1))
         #expect(lists == .init(unsettled: [1], copying: [], returned: [9], copies: [4], returnedTotal: 1, copiesTotal: 1, omitted: 0))
         n.sent(lists)
-        n.succeededAcknowledged(now: 5)
+        n.succeededAcknowledged(now: at(5))
         // News is repeated for a minute, then only its totals go on.
-        #expect(n.forEvent(now: 5).unsettled == [1] && n.forEvent(now: 5).returned == [9])
-        #expect(n.forEvent(now: 62).returned.isEmpty && n.forEvent(now: 62).returnedTotal == 1)
-        #expect(n.hasUnsynced && !n.needsSync && n.acknowledgedAt == 5)
+        #expect(n.forEvent(now: at(5)).unsettled == [1] && n.forEvent(now: at(5)).returned == [9])
+        #expect(n.forEvent(now: at(62)).returned.isEmpty && n.forEvent(now: at(62)).returnedTotal == 1)
+        #expect(n.hasUnsynced && !n.needsSync && n.acknowledgedAt == at(5))
         n.synced()
-        lists = n.forEvent(now: 0)
+        lists = n.forEvent(now: at(0))
         #expect(lists.unsettled.isEmpty && !n.hasUnsynced)
     }
 
@@ -29,18 +29,18 @@ struct RepeatNotesTests {
         var n = RepeatNotes()
         n.copying(3)
         #expect(n.copyingUnannounced)
-        n.sent(n.forEvent(now: 0))
-        #expect(!n.copyingUnannounced && n.forEvent(now: 0).copying == [3])
+        n.sent(n.forEvent(now: at(0)))
+        #expect(!n.copyingUnannounced && n.forEvent(now: at(0)).copying == [3])
         n.copied(3, toWorkQueue: true)
         n.copying(4)
         n.succeeded(5)
         n.counting()
-        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
+        #expect(Set(n.forEvent(now: at(0)).unsettled) == [3, 5] && n.forEvent(now: at(0)).copying == [4])
         n.connectionLost()
-        #expect(Set(n.forEvent(now: 0).unsettled) == [3, 5] && n.forEvent(now: 0).copying == [4])
+        #expect(Set(n.forEvent(now: at(0)).unsettled) == [3, 5] && n.forEvent(now: at(0)).copying == [4])
         // An orphan that comes back to this processor is named as redelivered, no longer as unsettled.
-        n.delivered(key: 5, returned: true, parent: nil, now: 0)
-        let lists = n.forEvent(now: 0)
+        n.delivered(key: 5, returned: true, parent: nil, now: at(0))
+        let lists = n.forEvent(now: at(0))
         #expect(lists.unsettled == [3] && lists.returned == [5])
     }
 
@@ -50,7 +50,7 @@ struct RepeatNotesTests {
         n.succeeded(1)
         n.connectionLost()
         n.counting()
-        #expect(n.forEvent(now: 0).unsettled.isEmpty)
+        #expect(n.forEvent(now: at(0)).unsettled.isEmpty)
     }
 
     @Test("lists beyond what an event holds are counted as omitted")
@@ -58,7 +58,7 @@ struct RepeatNotesTests {
         var n = RepeatNotes()
         for key in 0..<UInt64(RepeatNotes.limit + 5) { n.succeeded(key) }
         n.counting()
-        let lists = n.forEvent(now: 0)
+        let lists = n.forEvent(now: at(0))
         #expect(lists.unsettled.count == RepeatNotes.limit && lists.omitted == 5)
     }
 

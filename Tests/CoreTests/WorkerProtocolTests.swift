@@ -51,13 +51,13 @@ struct WorkerProtocolTests {
 
     @Test("reconnect backoff: 0.5 s doubling to 10 s, never past the limit, then nil")
     func backoff() {
-        var b = Backoff(limit: 30, now: 0)
-        let delays = (0..<7).map { _ in b.nextDelay(now: 0) }
-        #expect(delays == [0.5, 1, 2, 4, 8, 10, 10])
+        var b = Backoff(limit: .seconds(30), now: at(0))
+        let delays = (0..<7).map { _ in b.nextDelay(now: at(0)) }
+        #expect(delays == [0.5, 1, 2, 4, 8, 10, 10].map { .seconds($0) })
         #expect(b.attempt == 7)
-        var short = Backoff(limit: 3, now: 100)
-        #expect(short.nextDelay(now: 100) == 0.5)
-        #expect(short.nextDelay(now: 102.5) == 0.5, "the last delay is cut to what is left")
-        #expect(short.nextDelay(now: 103) == nil)
+        var short = Backoff(limit: .seconds(3), now: at(100))
+        #expect(short.nextDelay(now: at(100)) == .milliseconds(500))
+        #expect(short.nextDelay(now: at(102.5)) == .milliseconds(500), "the last delay is cut to what is left")
+        #expect(short.nextDelay(now: at(103)) == nil)
     }
 }

@@ -5,22 +5,22 @@ import Core
 
 @Suite("What the processor knows of the broker's consumer_timeout, and the deadline it sets an item")
 struct ConsumerTimeoutWatchTests {
-    func item(_ body: String, arrivedAt: Double) -> RunningItem {
+    func item(_ body: String, arrivedAt: Instant = at(0)) -> RunningItem {
         RunningItem(
             delivery: Delivery(tag: 1, body: Array(body.utf8), redelivered: false, headers: [:]), generation: 0, attempt: 1,
-            startedAt: arrivedAt + 0.5, deliveredAt: arrivedAt)
+            startedAt: arrivedAt + .milliseconds(500), deliveredAt: arrivedAt)
     }
 
     @Test("unknown until given or learned; the broker's close is explained once; its value wins")
     func learning() {
         var watch = ConsumerTimeoutWatch()
-        #expect(watch.timeout == nil && watch.deadline(arrivedAt: 10) == nil)
+        #expect(watch.timeout == nil && watch.deadline(arrivedAt: at(10)) == nil)
         let first = watch.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
-        #expect(first && watch.deadline(arrivedAt: 10) == 14)
+        #expect(first && watch.deadline(arrivedAt: at(10)) == at(14))
         let second = watch.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
         #expect(!second, "said once per process")
         var given = ConsumerTimeoutWatch(given: ConsumerTimeout(milliseconds: 60_000))
-        #expect(given.deadline(arrivedAt: 0) == 54)
+        #expect(given.deadline(arrivedAt: at(0)) == at(54))
         let unnamed = given.brokerClosed(with: nil)
         #expect(unnamed && given.timeout?.milliseconds == 60_000, "a close without a value keeps what was given")
         let named = given.brokerClosed(with: ConsumerTimeout(milliseconds: 5000))
@@ -52,15 +52,15 @@ struct ConsumerTimeoutWatchTests {
 
     @Test("an item's deadline is the earlier of --item-timeout and the broker's, and says which")
     func deadlineChoice() {
-        var running = item("a", arrivedAt: 0)
-        running.setDeadline(itemTimeoutAt: 10, brokerDeadline: 4)
-        #expect(running.timeoutAt == 4 && running.timeoutFor == .consumerTimeout)
-        running.setDeadline(itemTimeoutAt: 3, brokerDeadline: 4)
-        #expect(running.timeoutAt == 3 && running.timeoutFor == .timeout)
-        running.setDeadline(itemTimeoutAt: nil, brokerDeadline: 4)
-        #expect(running.timeoutAt == 4 && running.timeoutFor == .consumerTimeout)
-        running.setDeadline(itemTimeoutAt: 7, brokerDeadline: nil)
-        #expect(running.timeoutAt == 7 && running.timeoutFor == .timeout)
+        var running = item("a", arrivedAt: at(0))
+        running.setDeadline(itemTimeoutAt: at(10), brokerDeadline: at(4))
+        #expect(running.timeoutAt == at(4) && running.timeoutFor == .consumerTimeout)
+        running.setDeadline(itemTimeoutAt: at(3), brokerDeadline: at(4))
+        #expect(running.timeoutAt == at(3) && running.timeoutFor == .timeout)
+        running.setDeadline(itemTimeoutAt: nil, brokerDeadline: at(4))
+        #expect(running.timeoutAt == at(4) && running.timeoutFor == .consumerTimeout)
+        running.setDeadline(itemTimeoutAt: at(7), brokerDeadline: nil)
+        #expect(running.timeoutAt == at(7) && running.timeoutFor == .timeout)
         running.setDeadline(itemTimeoutAt: nil, brokerDeadline: nil)
         #expect(running.timeoutAt == nil)
     }
@@ -68,21 +68,21 @@ struct ConsumerTimeoutWatchTests {
     @Test("the items the broker's close took back: those held about the timeout, else the oldest")
     func whichTimedOut() {
         var slots = WorkSlots(concurrency: 3)
-        slots.add(item("old", arrivedAt: 0))
-        slots.add(item("older", arrivedAt: -1))
-        slots.add(item("new", arrivedAt: 5))
+        slots.add(item("old", arrivedAt: at(0)))
+        slots.add(item("older", arrivedAt: at(-1)))
+        slots.add(item("new", arrivedAt: at(5)))
         let five = ConsumerTimeout(milliseconds: 5000)
-        #expect(slots.timedOut(now: 6, after: five).map(\.label) == ["old", "older"])
-        #expect(slots.timedOut(now: 6, after: nil).map(\.label) == ["older"])
-        #expect(slots.timedOut(now: 1, after: five).map(\.label) == ["older"])
+        #expect(slots.timedOut(now: at(6), after: five).map(\.label) == ["old", "older"])
+        #expect(slots.timedOut(now: at(6), after: nil).map(\.label) == ["older"])
+        #expect(slots.timedOut(now: at(1), after: five).map(\.label) == ["older"])
     }
 
     @Test("waiting deliveries that arrived before a cutoff are taken in order; the rest keep their arrival")
     func overdueWaiting() {
-        var intake = Intake(startedAt: 0, waitForWork: 0)
-        for tag in 1...3 { intake.delivered(Delivery(tag: UInt64(tag), body: [], redelivered: false, headers: [:]), now: Double(tag)) }
-        #expect(intake.takeArrived(before: 2.5).map(\.tag) == [1, 2])
-        #expect(intake.nextArrival == 3 && intake.waiting.map(\.tag) == [3])
+        var intake = Intake(startedAt: at(0), waitForWork: .zero)
+        for tag in 1...3 { intake.delivered(Delivery(tag: UInt64(tag), body: [], redelivered: false, headers: [:]), now: at(Double(tag))) }
+        #expect(intake.takeArrived(before: at(2.5)).map(\.tag) == [1, 2])
+        #expect(intake.nextArrival == at(3) && intake.waiting.map(\.tag) == [3])
         #expect(intake.takeNext().tag == 3 && intake.nextArrival == nil)
     }
 }

@@ -8,50 +8,50 @@ import Drain
 struct DrainLogicTests {
     @Test("exits only after two empty samples with no consumers in a row")
     func twoEmptySamples() {
-        var barrier = DrainBarrier(startedAt: 0, waitForWork: 0)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 1) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .exit)
+        var barrier = DrainBarrier(startedAt: at(0), waitForWork: .seconds(0))
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .exit)
     }
 
     @Test("another processor holding items keeps this one waiting, and resets the count")
     func othersHoldWork() {
-        var barrier = DrainBarrier(startedAt: 0, waitForWork: 0)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 1) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 1), now: 1.5) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2.5) == .exit)
+        var barrier = DrainBarrier(startedAt: at(0), waitForWork: .seconds(0))
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 1), now: at(1.5)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(2)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(2.5)) == .exit)
     }
 
     @Test("items that come back (a holder died) make it consume again")
     func itemsReturn() {
-        var barrier = DrainBarrier(startedAt: 0, waitForWork: 0)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 1), now: 1) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 3, consumers: 0), now: 1.5) == .consume)
+        var barrier = DrainBarrier(startedAt: at(0), waitForWork: .seconds(0))
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 1), now: at(1)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 3, consumers: 0), now: at(1.5)) == .consume)
     }
 
     @Test("--wait-for-work waits for a first item, but not after work was seen")
     func waitForWork() {
-        var barrier = DrainBarrier(startedAt: 0, waitForWork: 10)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 1) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 10.5) == .exit)
-        var seen = DrainBarrier(startedAt: 0, waitForWork: 10)
+        var barrier = DrainBarrier(startedAt: at(0), waitForWork: .seconds(10))
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(2)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(10.5)) == .exit)
+        var seen = DrainBarrier(startedAt: at(0), waitForWork: .seconds(10))
         seen.workSeen()
-        #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: 1) == .wait)
-        #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .exit)
+        #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
+        #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .exit)
     }
 
     @Test("--wait-for-work does not hold back a processor that saw others working")
     func othersWorkedMeanwhile() {
-        var barrier = DrainBarrier(startedAt: 0, waitForWork: 60)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 3), now: 1) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 2), now: 1.5) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
-        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: 2.5) == .exit)
-        var startup = DrainBarrier(startedAt: 0, waitForWork: 60)
-        #expect(startup.observe(QueueCounts(ready: 0, consumers: 3), now: 1) == .wait)
-        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: 1.5) == .wait)
-        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: 2) == .wait)
+        var barrier = DrainBarrier(startedAt: at(0), waitForWork: .seconds(60))
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 3), now: at(1)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 2), now: at(1.5)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(2)) == .wait)
+        #expect(barrier.observe(QueueCounts(ready: 0, consumers: 0), now: at(2.5)) == .exit)
+        var startup = DrainBarrier(startedAt: at(0), waitForWork: .seconds(60))
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 3), now: at(1)) == .wait)
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .wait)
+        #expect(startup.observe(QueueCounts(ready: 0, consumers: 0), now: at(2)) == .wait)
         #expect(startup.sawWork == false)
     }
 

@@ -32,7 +32,7 @@ struct PublishingWatchTests {
     @Test("a quiet connection is read for its heartbeats at most once a second")
     func serviceOncePerSecond() {
         var watch = PublishingWatch()
-        let due = [100, 100.5, 101].map { watch.serviceDue(now: $0) }
+        let due = [100, 100.5, 101].map { watch.serviceDue(now: at($0)) }
         #expect(due == [true, false, true])
     }
 }

@@ -22,14 +22,14 @@ struct StopRequestTests {
     @Test("the grace starts once, at the first look after the signal")
     func deadlines() {
         var stop = StopRequest()
-        let early = stop.begin(now: 1, grace: 20)
+        let early = stop.begin(now: at(1), grace: .seconds(20))
         #expect(!early, "no stop asked for")
         stop.note(SIGTERM)
-        let first = stop.begin(now: 1, grace: 20)
-        let second = stop.begin(now: 5, grace: 20)
+        let first = stop.begin(now: at(1), grace: .seconds(20))
+        let second = stop.begin(now: at(5), grace: .seconds(20))
         #expect(first)
         #expect(!second, "a second begin moves nothing")
-        #expect(stop.graceDeadline == 21)
+        #expect(stop.graceDeadline == at(21))
         #expect(stop.exitCode == ExitCode.terminated)
     }
 
@@ -37,10 +37,10 @@ struct StopRequestTests {
     func returnWait() {
         var stop = StopRequest()
         stop.note(SIGTERM)
-        _ = stop.begin(now: 0, grace: 10)
-        #expect(stop.mayWaitForReturns(now: 9, publishingBlocked: true))
-        #expect(!stop.mayWaitForReturns(now: 10, publishingBlocked: true))
-        #expect(stop.mayWaitForReturns(now: 14.9, publishingBlocked: false))
-        #expect(!stop.mayWaitForReturns(now: 15, publishingBlocked: false))
+        _ = stop.begin(now: at(0), grace: .seconds(10))
+        #expect(stop.mayWaitForReturns(now: at(9), publishingBlocked: true))
+        #expect(!stop.mayWaitForReturns(now: at(10), publishingBlocked: true))
+        #expect(stop.mayWaitForReturns(now: at(14.9), publishingBlocked: false))
+        #expect(!stop.mayWaitForReturns(now: at(15), publishingBlocked: false))
     }
 }

@@ -13,7 +13,7 @@ import ProcessRunner
 struct WorkSlotsTests {
     let log = Log(quiet: true)
 
-    func item(_ tag: UInt64, _ script: String, timeoutAt: Double? = nil) throws -> RunningItem {
+    func item(_ tag: UInt64, _ script: String, timeoutAt: Instant? = nil) throws -> RunningItem {
         let delivery = Delivery(tag: tag, body: Array("item \(tag)".utf8), redelivered: false, headers: [:])
         var item = RunningItem(delivery: delivery, generation: 0, attempt: 1)
         item.child = try ChildProcess(
@@ -26,7 +26,7 @@ struct WorkSlotsTests {
     /// Collects until `count` items ended or 10 s passed.
     func collect(_ slots: inout WorkSlots, count: Int, stopping: Bool = false) throws -> [(RunningItem, WorkSlots.Ending)] {
         var ended: [(RunningItem, WorkSlots.Ending)] = []
-        let deadline = MonotonicClock.now() + 10
+        let deadline = MonotonicClock.now() + .seconds(10)
         while ended.count < count && MonotonicClock.now() < deadline {
             let now = MonotonicClock.now()
             ended += slots.collect(now: now, reap: true, readWorkers: true, stopping: stopping, log: log).ended
@@ -42,7 +42,7 @@ struct WorkSlotsTests {
         var slots = WorkSlots(concurrency: 2)
         slots.add(try item(1, "cat >/dev/null; exit 3"))
         slots.add(try item(2, "cat >/dev/null"))
-        #expect(!slots.canStart(now: 0), "two slots, two items")
+        #expect(!slots.canStart(now: at(0)), "two slots, two items")
         let ended = try collect(&slots, count: 2)
         let exits = Dictionary(uniqueKeysWithValues: ended.map { ($0.0.delivery.tag, $0.1) })
         guard case .command(let first)? = exits[1], case .command(let second)? = exits[2] else {
@@ -52,13 +52,13 @@ struct WorkSlotsTests {
         #expect(first == .exited(3))
         #expect(second == .exited(0))
         #expect(slots.isEmpty)
-        #expect(slots.canStart(now: 0))
+        #expect(slots.canStart(now: at(0)))
     }
 
     @Test("an item past its timeout has its process group killed and is marked so")
     func timeout() throws {
         var slots = WorkSlots(concurrency: 1)
-        slots.add(try item(1, "sleep 30", timeoutAt: MonotonicClock.now() + 0.1))
+        slots.add(try item(1, "sleep 30", timeoutAt: MonotonicClock.now() + .milliseconds(100)))
         #expect(slots.nextTimeout != nil)
         let ended = try collect(&slots, count: 1)
         #expect(ended.first?.0.killedFor == .timeout)
@@ -76,12 +76,12 @@ struct WorkSlotsTests {
         slots.add(try item(2, "trap '' TERM; sleep 30"))
         usleep(100_000)  // the shell must have set its trap before the SIGTERM comes
         let asked = MonotonicClock.now()
-        slots.askToStop(grace: 0.3, now: asked)
+        slots.askToStop(grace: .milliseconds(300), now: asked)
         let ended = try collect(&slots, count: 2, stopping: true)
         let byTag = Dictionary(uniqueKeysWithValues: ended.map { ($0.0.delivery.tag, $0) })
         #expect(byTag[1]?.0.killedFor == nil, "ended by the SIGTERM it was passed")
         #expect(byTag[2]?.0.killedFor == .stop, "killed after the grace")
-        #expect(MonotonicClock.now() - asked >= 0.3)
+        #expect(MonotonicClock.now() - asked >= .milliseconds(300))
         #expect(slots.isEmpty)
     }
 
@@ -92,8 +92,8 @@ struct WorkSlotsTests {
         slots.add(try item(2, "sleep 30"))
         usleep(100_000)
         let started = MonotonicClock.now()
-        slots.endAll(until: started + 0.2, log: log)
+        slots.endAll(until: started + .milliseconds(200), log: log)
         #expect(slots.isEmpty)
-        #expect(MonotonicClock.now() - started < 3)
+        #expect(MonotonicClock.now() - started < .seconds(3))
     }
 }

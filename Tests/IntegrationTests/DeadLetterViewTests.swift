@@ -25,7 +25,7 @@ struct DeadLetterViewTests {
         try connection.setPrefetch(1000)
         _ = try connection.consume(queue: queue)
         var bodies: [String] = []
-        while bodies.count < ready, let event = try connection.nextEvent(timeout: 5) {
+        while bodies.count < ready, let event = try connection.nextEvent(timeout: .seconds(5)) {
             if case .delivery(let delivery) = event { bodies.append(String(decoding: delivery.body, as: UTF8.self)) }
         }
         return bodies

@@ -24,7 +24,7 @@ struct EventBytesTests {
         var total = 0
         var notes = 0
         var received = 0
-        while let event = try listener.nextEvent(timeout: 1) {
+        while let event = try listener.nextEvent(timeout: .seconds(1)) {
             guard case .delivery(let delivery) = event, let e = ProgressEvent.decode(delivery.body) else { continue }
             received += 1
             total += delivery.body.count

@@ -102,7 +102,7 @@ private func purge(_ count: Int, from queue: String) throws {
     try connection.setPrefetch(1)
     _ = try connection.consume(queue: queue)
     var taken = 0
-    while taken < count, let event = try connection.nextEvent(timeout: 10) {
+    while taken < count, let event = try connection.nextEvent(timeout: .seconds(10)) {
         guard case .delivery(let delivery) = event else { continue }
         try connection.ack(delivery.tag)
         taken += 1
@@ -136,7 +136,7 @@ struct ReceiptTests {
         print("receipt chaos \(type) run \(run): counted \(receipt.reconciliation.counted), repeats \(receipt.reconciliation.repeats), difference \(receipt.reconciliation.difference.map(String.init) ?? "null"), exact \(receipt.reconciliation.exact), balanced \(receipt.reconciliation.balanced.map(String.init) ?? "null")")
         #expect(receipt.v == 2 && receipt.finished && receipt.ended_by == "drained", "\(text)")
         #expect(receipt.loaded == 300, "\(text)")
-        // The one case the notes cannot cover (README, "What it cannot see"): the restart lost
+        // The one case the notes cannot cover (docs/receipt.md, "What it cannot see"): the restart lost
         // acknowledgements the broker had taken from a processor killed before it reconnected.
         // The receipt must then say it is not exact, never claim an unbalanced exact count.
         let unheard = receipt.reconciliation.doubts.contains { $0.contains("were not heard after it") }
@@ -212,7 +212,7 @@ struct ReceiptTests {
         let ghost = try s.connect(type: type)
         try ghost.setPrefetch(1)
         _ = try ghost.consume(queue: queue)
-        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: 5)) else {
+        guard case .delivery(let taken) = try #require(try ghost.nextEvent(timeout: .seconds(5))) else {
             Issue.record("no delivery")
             return
         }

@@ -58,11 +58,11 @@ private let hostileCases: [HostileCase] = [
 struct HostileEventTests {
     /// A model that saw a sane pod "good" (10 processed, 1 in hand) and then `bytes`.
     func model(after bytes: [UInt8]...) -> MonitorModel {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
-        model.sample(QueueCounts(ready: 100, consumers: 2), at: 0)
-        model.receive(message(), at: 0.5, wallTime: wall)
-        for b in bytes { model.receive(b, at: 0.6, wallTime: wall) }
-        model.sample(QueueCounts(ready: 100, consumers: 2), at: 1)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
+        model.sample(QueueCounts(ready: 100, consumers: 2), at: at(0))
+        model.receive(message(), at: at(0.5), wallTime: wall)
+        for b in bytes { model.receive(b, at: at(0.6), wallTime: wall) }
+        model.sample(QueueCounts(ready: 100, consumers: 2), at: at(1))
         return model
     }
 
@@ -79,7 +79,7 @@ struct HostileEventTests {
 
     @Test("each hostile message is dropped and counted; the sane pod's numbers stand", arguments: hostileCases)
     func hostileMessageIsDropped(_ hostile: HostileCase) {
-        let s = model(after: hostile.bytes).snapshot(at: 1, wallTime: wall)
+        let s = model(after: hostile.bytes).snapshot(at: at(1), wallTime: wall)
         #expect(s.badEvents == 1)
         #expect(s.pods.map(\.pod) == ["good"])
         #expect(s.processed == 10 && s.inFlight == 1 && s.failed == 0)
@@ -96,7 +96,7 @@ struct HostileEventTests {
     func countsAddUpAndOtherVersionsAreIgnored() {
         let bad = message(["pod": "\"h\"", "instance": "\"h1\"", "rate": "1e300"])
         let s = model(after: bad, bad, message(["v": "2", "pod": "\"new\""]), message(["queue": "\"elsewhere\"", "pod": "\"other\""]))
-            .snapshot(at: 1, wallTime: wall)
+            .snapshot(at: at(1), wallTime: wall)
         #expect(s.badEvents == 2)
         #expect(s.pods.map(\.pod) == ["good"])
         #expect(s.jsonLine(time: wall).contains("\"bad_events\":2,"))
@@ -104,7 +104,7 @@ struct HostileEventTests {
 
     @Test("a sane model has no bad events and no note")
     func noBadEventsNoNote() {
-        let s = model().snapshot(at: 1, wallTime: wall)
+        let s = model().snapshot(at: at(1), wallTime: wall)
         #expect(s.badEvents == 0)
         #expect(frame(s)[6].allSatisfy { $0 == " " })
         #expect(s.jsonLine(time: wall).contains("\"bad_events\":0,"))
@@ -114,7 +114,7 @@ struct HostileEventTests {
     func longStringsAreCut() {
         let long = String(repeating: "é", count: 1000)
         let s = model(after: message(["pod": "\"\(long)\"", "instance": "\"h1\"", "current": "\"a\\u001b[31mb\\u202ec\\td\""]))
-            .snapshot(at: 1, wallTime: wall)
+            .snapshot(at: at(1), wallTime: wall)
         #expect(s.badEvents == 1)
         let pod = s.pods.first { $0.instance == "h1" }
         #expect(pod?.pod == String(repeating: "é", count: 128))
@@ -122,7 +122,7 @@ struct HostileEventTests {
         #expect(s.processed == 20)
         _ = frame(s)
         // Control characters alone are not bad: items may hold tabs.
-        let tabs = model(after: message(["pod": "\"t\"", "instance": "\"t1\"", "current": "\"a\\tb\""])).snapshot(at: 1, wallTime: wall)
+        let tabs = model(after: message(["pod": "\"t\"", "instance": "\"t1\"", "current": "\"a\\tb\""])).snapshot(at: at(1), wallTime: wall)
         #expect(tabs.badEvents == 0 && tabs.pods.map(\.current) == ["item-7", "a?b"])
     }
 
@@ -132,7 +132,7 @@ struct HostileEventTests {
         let b = { (seq: Int) in message(["pod": "\"b\"", "instance": "\"dup\"", "processed": "4", "seq": "\(seq)"]) }
         // One pod name and one instance id, but another start: a second run claiming the same id.
         let c = message(["pod": "\"a\"", "instance": "\"dup\"", "processed": "5", "started_at": "\(wall - 5)"])
-        let s = model(after: a(1), b(1), a(2), b(2), c).snapshot(at: 1, wallTime: wall)
+        let s = model(after: a(1), b(1), a(2), b(2), c).snapshot(at: at(1), wallTime: wall)
         #expect(s.pods.map(\.pod) == ["a", "a", "b", "good"])
         #expect(s.processed == 10 + 3 + 4 + 5)
         #expect(s.badEvents == 2, "b, then the second run of a; their later events are not counted again")
@@ -141,16 +141,16 @@ struct HostileEventTests {
 
     @Test("typed events go through the same checks")
     func typedEventsAreScreenedToo() {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
         var e = ProgressEvent(queue: "jobs", pod: "p", instance: "i", state: .working, processed: 1, startedAt: wall - 1, sentAt: wall, rate: .nan)
-        model.receive(e, at: 0)
+        model.receive(e, at: at(0))
         e.rate = .infinity
-        model.receive(e, at: 0)
+        model.receive(e, at: at(0))
         e.rate = 1
         e.inHand = -1
-        model.receive(e, at: 0)
+        model.receive(e, at: at(0))
         #expect(model.badEvents == 3)
-        #expect(model.snapshot(at: 0).pods.isEmpty)
+        #expect(model.snapshot(at: at(0)).pods.isEmpty)
         let huge = ProgressEvent.screen(Array(repeating: UInt8(ascii: " "), count: ProgressEvent.Limits.bytes + 1))
         #expect(huge == .rejected("16385 bytes, more than 16384"))
     }

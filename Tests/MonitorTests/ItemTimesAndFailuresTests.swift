@@ -19,8 +19,8 @@ struct ItemTimesAndFailuresTests {
 
     /// Two pods: one done with 40 items of about 0.1 s, one working for `running` s on an item.
     func model(running: Double) -> MonitorModel {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
-        model.sample(QueueCounts(ready: 10, consumers: 2), at: 0)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
+        model.sample(QueueCounts(ready: 10, consumers: 2), at: at(0))
         var a = event("pod-a", .working, processed: 40, inHand: 1, seq: 1)
         a.durations = durations(Array(repeating: 0.1, count: 40))
         a.current = "fast-41"
@@ -29,14 +29,14 @@ struct ItemTimesAndFailuresTests {
         b.durations = durations([0.1, 0.1, 0.1])
         b.current = "slow-item"
         b.runningFor = running
-        model.receive(a, at: 0)
-        model.receive(b, at: 0)
+        model.receive(a, at: at(0))
+        model.receive(b, at: at(0))
         return model
     }
 
     @Test("the Job's p50 and p95 come from every pod's histogram; an item past 3x p95 is a straggler, and runs on between events")
     func stragglers() throws {
-        var s = model(running: 0.2).snapshot(at: 0.5, wallTime: 1001)
+        var s = model(running: 0.2).snapshot(at: at(0.5), wallTime: 1001)
         let job = try #require(s.itemDurations)
         #expect(job.count == 43)
         #expect(abs((job.percentile(0.95) ?? 0) - 0.1) < 0.01)
@@ -44,63 +44,63 @@ struct ItemTimesAndFailuresTests {
         let slow = try #require(s.pods.first { $0.pod == "pod-b" })
         #expect(slow.runningFor == 0.7, "0.2 s at the event and 0.5 s since")
         #expect(s.stragglers == 0)
-        s = model(running: 1.2).snapshot(at: 0.5, wallTime: 1001)
+        s = model(running: 1.2).snapshot(at: at(0.5), wallTime: 1001)
         #expect(s.stragglers == 1 && s.pods.first { $0.pod == "pod-b" }?.isStraggling(after: s.stragglerAfter) == true)
         // Few items finished: no baseline, only the broker's consumer timeout counts.
-        var few = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var few = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
         var e = event("pod-c", .working, processed: 2, inHand: 1, seq: 1)
         e.durations = durations([0.01, 0.01])
         e.runningFor = 60
-        few.receive(e, at: 0)
-        let f = few.snapshot(at: 0, wallTime: 1001)
+        few.receive(e, at: at(0))
+        let f = few.snapshot(at: at(0), wallTime: 1001)
         #expect(f.stragglerAfter == 1440 && f.stragglers == 0)
         e.runningFor = 1500
         e.sentAt = 2600
         e.seq = 2
-        few.receive(e, at: 0)
-        #expect(few.snapshot(at: 0, wallTime: 1001).stragglers == 1)
+        few.receive(e, at: at(0))
+        #expect(few.snapshot(at: at(0), wallTime: 1001).stragglers == 1)
     }
 
     @Test("with a consumer_timeout reported by the pods, the straggler limit is 80% of the largest, not of RabbitMQ's default")
     func stragglersNearTheReportedTimeout() {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
         var a = event("pod-a", .working, processed: 2, inHand: 1, seq: 1)
         a.runningFor = 3.5
-        model.receive(a, at: 0)
-        var s = model.snapshot(at: 0, wallTime: 1001)
+        model.receive(a, at: at(0))
+        var s = model.snapshot(at: at(0), wallTime: 1001)
         #expect(s.consumerTimeout == nil && s.stragglerAfter == 1440 && s.stragglers == 0, "unknown: RabbitMQ's default assumed")
         a.consumerTimeoutMS = 4000
         a.seq = 2
-        model.receive(a, at: 0)
+        model.receive(a, at: at(0))
         var b = event("pod-b", .idle, processed: 1, inHand: 0, seq: 1)
         b.consumerTimeoutMS = 5000
-        model.receive(b, at: 0)
-        s = model.snapshot(at: 0, wallTime: 1001)
+        model.receive(b, at: at(0))
+        s = model.snapshot(at: at(0), wallTime: 1001)
         #expect(s.consumerTimeout == 5 && s.stragglerAfter == 4 && s.stragglers == 0)
         a.runningFor = 4.2
         a.seq = 3
-        model.receive(a, at: 0)
-        #expect(model.snapshot(at: 0, wallTime: 1001).stragglers == 1)
+        model.receive(a, at: at(0))
+        #expect(model.snapshot(at: at(0), wallTime: 1001).stragglers == 1)
     }
 
     @Test("hostile skipped counts add up to at most 10^12 failure events, never past Int.max (which trapped)")
     func skippedCountsAreBounded() {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
         var flood = failure(1)
         flood.skipped = ProgressEvent.Limits.count
-        for _ in 0..<3 { model.receive(flood.encoded(), at: 0, wallTime: 1200) }
-        #expect(model.snapshot(at: 0, wallTime: 1200).failureEvents == ProgressEvent.Limits.count)
+        for _ in 0..<3 { model.receive(flood.encoded(), at: at(0), wallTime: 1200) }
+        #expect(model.snapshot(at: at(0), wallTime: 1200).failureEvents == ProgressEvent.Limits.count)
     }
 
     @Test("failure events are kept newest first, at most 100, other queues' ignored, skipped ones counted")
     func failuresKept() {
-        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
-        for n in 0..<150 { model.receive(failure(n).encoded(), at: 0, wallTime: 1200) }
-        model.receive(failure(999, queue: "other").encoded(), at: 0, wallTime: 1200)
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
+        for n in 0..<150 { model.receive(failure(n).encoded(), at: at(0), wallTime: 1200) }
+        model.receive(failure(999, queue: "other").encoded(), at: at(0), wallTime: 1200)
         var skipping = failure(150, outcome: .deadLetter)
         skipping.skipped = 7
-        model.receive(skipping.encoded(), at: 0, wallTime: 1200)
-        let s = model.snapshot(at: 0, wallTime: 1200)
+        model.receive(skipping.encoded(), at: at(0), wallTime: 1200)
+        let s = model.snapshot(at: at(0), wallTime: 1200)
         #expect(s.failures.count == MonitorModel.failuresKept)
         #expect(s.failures.first?.event.item == "item-150" && s.failures.first?.ago == 50)
         #expect(s.failures.last?.event.item == "item-51")
@@ -124,10 +124,10 @@ struct ItemTimesAndFailuresTests {
         for n in 0..<6 {
             var f = failure(n, outcome: n == 5 ? .deadLetter : .retry)
             if n == 4 { f.item = "naïve ☃ résumé " + String(repeating: "long ", count: 20) }
-            model.receive(f.encoded(), at: 0)
+            model.receive(f.encoded(), at: at(0))
         }
-        for p in 2..<pods { model.receive(event("pod-\(p)", .idle, processed: 1, seq: 1), at: 0) }
-        return model.snapshot(at: 0.5, wallTime: 1010)
+        for p in 2..<pods { model.receive(event("pod-\(p)", .idle, processed: 1, seq: 1), at: at(0)) }
+        return model.snapshot(at: at(0.5), wallTime: 1010)
     }
 
     @Test("80x24: running times in their column, the straggler marked, p50/p95 above the pods, failures below them")

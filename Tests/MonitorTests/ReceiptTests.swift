@@ -30,13 +30,13 @@ private func counts(
 /// A model that saw one load of `loaded` items, then `events` at monotonic time 0, and a last
 /// sample of `ready` items at `time`.
 private func model(loaded: Int?, _ events: [ProgressEvent], ready: Int = 0, time: Double = 1) -> MonitorModel {
-    var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+    var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
     if let loaded {
         model.receive(LoadEvent(queue: "jobs", load: "l1", confirmed: loaded, final: true, startedAt: 990, sentAt: 995))
     }
-    model.sample(QueueCounts(ready: loaded ?? 0, consumers: 0), at: 0)
-    for event in events { model.receive(event, at: 0) }
-    model.sample(QueueCounts(ready: ready, consumers: 0), at: time)
+    model.sample(QueueCounts(ready: loaded ?? 0, consumers: 0), at: at(0))
+    for event in events { model.receive(event, at: at(0)) }
+    model.sample(QueueCounts(ready: ready, consumers: 0), at: at(time))
     return model
 }
 
@@ -73,7 +73,7 @@ struct ReceiptTests {
             counts("a", .finished, processed: 180, deadLettered: 10, retried: 12, failed: 22, seq: 0, exitCode: 0),
             counts("b", .finished, processed: 110, retried: 3, failed: 3, seq: 0, exitCode: 0),
         ])
-        let r = Receipt(snapshot: m.snapshot(at: 1, wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: 10)
+        let r = Receipt(snapshot: m.snapshot(at: at(1), wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: 10)
         #expect(r.finished)
         #expect(r.loaded.value == 300)
         #expect((r.processed, r.deadLettered, r.retried, r.failedAttempts, r.queued) == (290, 10, 15, 25, 0))
@@ -94,7 +94,7 @@ struct ReceiptTests {
     @Test("processed above loaded, with no repeat noted, is a surplus: items queued without a load event")
     func surplus() {
         let m = model(loaded: 100, [counts("a", .finished, processed: 103, seq: 0, exitCode: 0)])
-        let r = Receipt(snapshot: m.snapshot(at: 1, wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: nil)
+        let r = Receipt(snapshot: m.snapshot(at: at(1), wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: nil)
         #expect(r.reconciliation.difference.value == 3)
         #expect(r.reconciliation.exact)
         #expect(!r.reconciliation.balanced)
@@ -108,8 +108,8 @@ struct ReceiptTests {
             counts("a", .finished, processed: 50, seq: 3, exitCode: 0),
             counts("b", .working, processed: 30, inHand: 4, seq: 2),
         ], ready: 5, time: 10)
-        m.sample(QueueCounts(ready: 5, consumers: 0), at: 10)
-        let r = Receipt(snapshot: m.snapshot(at: 10, wallTime: 1010), endedAt: 1010, endedBy: "SIGTERM", deadLetterQueueDepth: 0)
+        m.sample(QueueCounts(ready: 5, consumers: 0), at: at(10))
+        let r = Receipt(snapshot: m.snapshot(at: at(10), wallTime: 1010), endedAt: 1010, endedBy: "SIGTERM", deadLetterQueueDepth: 0)
         #expect(!r.finished)
         #expect(r.queued == 5, "the lost pod's items in hand are back in the queue, not in flight")
         #expect(r.reconciliation.accounted == 85)
@@ -123,7 +123,7 @@ struct ReceiptTests {
     @Test("without a load event nothing is reconciled: loaded and difference are null, not balanced")
     func withoutLoads() {
         let m = model(loaded: nil, [counts("a", .finished, processed: 7, seq: 1, exitCode: 0)])
-        let r = Receipt(snapshot: m.snapshot(at: 1, wallTime: 1010), endedAt: 1010, endedBy: "quit", deadLetterQueueDepth: nil)
+        let r = Receipt(snapshot: m.snapshot(at: at(1), wallTime: 1010), endedAt: 1010, endedBy: "quit", deadLetterQueueDepth: nil)
         #expect(r.loaded.value == nil && r.reconciliation.difference.value == nil)
         #expect(!r.reconciliation.balanced)
         #expect(r.reconciliation.explanation.contains("no load event"))
@@ -137,8 +137,8 @@ struct ReceiptTests {
         let path = "\(directory)/receipt.json"
         let file = try ReceiptFile(checking: path)
         let m = model(loaded: nil, [counts("a", .finished, processed: 1, seq: 1, exitCode: 0)])
-        try file.write(Receipt(snapshot: m.snapshot(at: 1, wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: nil))
-        try file.write(Receipt(snapshot: m.snapshot(at: 1, wallTime: 1011), endedAt: 1011, endedBy: "drained", deadLetterQueueDepth: nil))
+        try file.write(Receipt(snapshot: m.snapshot(at: at(1), wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: nil))
+        try file.write(Receipt(snapshot: m.snapshot(at: at(1), wallTime: 1011), endedAt: 1011, endedBy: "drained", deadLetterQueueDepth: nil))
         let bytes = try #require(FileBytes.read(path: path))
         unlink(path)
         let text = String(decoding: bytes, as: UTF8.self)
@@ -180,7 +180,7 @@ struct ReceiptTests {
     @Test("--json frames carry retried and each pod's retried, first and last seen")
     func jsonFrames() {
         let m = model(loaded: 10, [counts("a", .finished, processed: 10, retried: 2, seq: 4, exitCode: 0)])
-        let line = m.snapshot(at: 1, wallTime: 1010).jsonLine(time: 1010)
+        let line = m.snapshot(at: at(1), wallTime: 1010).jsonLine(time: 1010)
         #expect(line.contains(#""retried":2"#))
         #expect(line.contains(#""first_seen_at":1004"#))
         #expect(line.contains(#""last_seen_at":1004"#))

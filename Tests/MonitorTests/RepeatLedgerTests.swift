@@ -7,14 +7,14 @@ import Monitor
 /// Scripted progress events with repeat notes, fed to a model that saw one load: each test is a
 /// story of kills, redeliveries and purges, and the receipt it must give.
 private struct Story {
-    var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: 1)
+    var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
     var seqs: [String: Int] = [:]
     /// News totals per pod: (redelivered, copies).
     var news: [String: (Int, Int)] = [:]
 
     init(loaded: Int) {
         model.receive(LoadEvent(queue: "jobs", load: "l1", confirmed: loaded, final: true, startedAt: 990, sentAt: 995))
-        model.sample(QueueCounts(ready: loaded, consumers: 0), at: 0)
+        model.sample(QueueCounts(ready: loaded, consumers: 0), at: at(0))
     }
 
     /// The next event of `pod` (seq counts up from 0, every event received unless `skip`).
@@ -42,14 +42,14 @@ private struct Story {
             e.redelivered = redelivered.isEmpty ? nil : redelivered.map(ItemKey.hex)
             e.copies = copies.isEmpty ? nil : copies.map(ItemKey.hex)
         }
-        model.receive(e, at: 0)
+        model.receive(e, at: at(0))
     }
 
     /// The receipt after the queue was sampled with `ready` items, long after the last event
     /// (pods that did not finish are lost).
     mutating func receipt(ready: Int = 0) -> Receipt.Reconciliation {
-        model.sample(QueueCounts(ready: ready, consumers: 0), at: 10)
-        return Receipt(snapshot: model.snapshot(at: 10, wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: 0)
+        model.sample(QueueCounts(ready: ready, consumers: 0), at: at(10))
+        return Receipt(snapshot: model.snapshot(at: at(10), wallTime: 1010), endedAt: 1010, endedBy: "drained", deadLetterQueueDepth: 0)
             .reconciliation
     }
 }
@@ -160,7 +160,7 @@ struct RepeatLedgerTests {
         s.event("a", copying: [5])
         s.event("b", redelivered: [5])
         s.event("b", .finished, processed: 1)
-        var unsure = s.model.snapshot(at: 0).repeatNotes
+        var unsure = s.model.snapshot(at: at(0)).repeatNotes
         #expect(unsure.unresolved == 1 && !unsure.doubts(finished: false).isEmpty)
         s.event("c", copies: [5])
         s.event("c", .finished, processed: 1)
@@ -182,7 +182,7 @@ struct RepeatLedgerTests {
         u.event("a", copying: [5])
         u.event("b", redelivered: [5])
         u.event("b", .finished, processed: 1)
-        unsure = u.model.snapshot(at: 0).repeatNotes
+        unsure = u.model.snapshot(at: at(0)).repeatNotes
         r = u.receipt()
         #expect(r.repeats == 0 && r.exact && r.balanced, "\(r.explanation)")
     }
@@ -195,7 +195,7 @@ struct RepeatLedgerTests {
         s.event("a", .finished, processed: 2)
         var r = s.receipt()
         #expect(r.difference.value == 0 && r.exact && r.balanced, "\(r.explanation)")
-        #expect(s.model.snapshot(at: 10).repeatNotes.missedEvents == 1)
+        #expect(s.model.snapshot(at: at(10)).repeatNotes.missedEvents == 1)
         var n = Story(loaded: 1)
         n.event("a", .starting)
         n.event("b", .starting)
@@ -225,13 +225,13 @@ struct RepeatLedgerTests {
         e.unsettled = []
         e.redelivered = [ItemKey.hex(1)]
         e.redeliveredSeen = 1
-        s.model.receive(e, at: 0)  // seq 1 and 2 were lost, the news is still in seq 3
+        s.model.receive(e, at: at(0))  // seq 1 and 2 were lost, the news is still in seq 3
         e.seq = 4
-        s.model.receive(e, at: 0)  // and again in seq 4
+        s.model.receive(e, at: at(0))  // and again in seq 4
         e.seq = 5
         e.state = .finished
         e.processed = 1
-        s.model.receive(e, at: 0)
+        s.model.receive(e, at: at(0))
         s.seqs["b"] = 5
         let r = s.receipt()
         #expect(r.repeats == 1 && r.balanced, "\(r.explanation)")
@@ -260,8 +260,8 @@ struct RepeatLedgerTests {
         s.event("a", .starting)
         s.event("b", .starting)
         s.event("a", processed: 1)  // its ack synced, then lost in a broker restart; a killed before it reconnected
-        s.model.connectionLost(at: 0.5)
-        s.model.listening(since: 1)
+        s.model.link.connectionLost(at: at(0.5))
+        s.model.link.listening(since: at(1))
         s.event("b", redelivered: [1])
         s.event("b", .finished, processed: 1)
         var r = s.receipt()

@@ -12,33 +12,33 @@ func startShell(_ script: String) throws -> ChildProcess {
         input: [], streaming: true, executable: "/bin/sh")
 }
 
-/// The first line the child writes, waited for up to `timeout` seconds (a script says "ready"
+/// The first line the child writes, waited for up to `timeout` (a script says "ready"
 /// once its traps are set, so a signal sent afterwards meets them).
-func firstLine(of child: ChildProcess, timeout: Double = 5) -> String? {
+func firstLine(of child: ChildProcess, timeout: Duration = .seconds(5)) -> String? {
     var buffer: [UInt8] = []
     let until = MonotonicClock.now() + timeout
     while MonotonicClock.now() < until {
         let open = child.readOutput(into: &buffer)
         if let newline = buffer.firstIndex(of: 0x0A) { return String(decoding: buffer[..<newline], as: UTF8.self) }
         if !open { return nil }
-        Sleep.seconds(0.005)
+        Sleep.for(.milliseconds(5))
     }
     return nil
 }
 
-/// Reaps the child, waiting up to `timeout` seconds; nil if it is still running.
-func waitForExit(_ child: ChildProcess, timeout: Double = 5) -> ChildExit? {
+/// Reaps the child, waiting up to `timeout`; nil if it is still running.
+func waitForExit(_ child: ChildProcess, timeout: Duration = .seconds(5)) -> ChildExit? {
     let until = MonotonicClock.now() + timeout
     while MonotonicClock.now() < until {
         if let exit = child.poll() { return exit }
-        Sleep.seconds(0.005)
+        Sleep.for(.milliseconds(5))
     }
     return nil
 }
 
 /// True once `pid` is gone or a zombie (an orphan waits there for init, which may be slow to reap
-/// in a container), checked for up to `timeout` seconds.
-func processEnded(_ pid: pid_t, timeout: Double = 2) -> Bool {
+/// in a container), checked for up to `timeout`.
+func processEnded(_ pid: pid_t, timeout: Duration = .seconds(2)) -> Bool {
     let until = MonotonicClock.now() + timeout
     while true {
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
@@ -48,7 +48,7 @@ func processEnded(_ pid: pid_t, timeout: Double = 2) -> Bool {
             return true
         }
         if MonotonicClock.now() >= until { return false }
-        Sleep.seconds(0.01)
+        Sleep.for(.milliseconds(10))
     }
 }
 

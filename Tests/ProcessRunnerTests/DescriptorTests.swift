@@ -103,8 +103,8 @@ struct DescriptorTests {
         #expect(child.stdinFD == -1)
         #expect(recorder.isClosed(ends[1]))
         var output: [UInt8] = []
-        let until = MonotonicClock.now() + 5
-        while child.readOutput(into: &output) && MonotonicClock.now() < until { Sleep.seconds(0.005) }
+        let until = MonotonicClock.now() + .seconds(5)
+        while child.readOutput(into: &output) && MonotonicClock.now() < until { Sleep.for(.milliseconds(5)) }
         #expect(String(decoding: output, as: UTF8.self) == "hello\n")
         #expect(child.stdoutFD == -1)
         #expect(recorder.isClosed(ends[2]))

@@ -14,12 +14,12 @@ struct StopSequenceTests {
         let child = try startShell("trap '' TERM; echo ready; while :; do sleep 0.05; done")
         #expect(firstLine(of: child) == "ready")
         let started = MonotonicClock.now()
-        let left = StopSequence.run([StopSequence(.command(grace: 0.3), for: child)])
+        let left = StopSequence.run([StopSequence(.command(grace: .milliseconds(300)), for: child)])
         let elapsed = MonotonicClock.now() - started
         #expect(left.isEmpty)
         #expect(child.exit == .signalled(SIGKILL))
-        #expect(elapsed >= 0.3)
-        #expect(elapsed < 0.3 + StopPlan.killWait)
+        #expect(elapsed >= .milliseconds(300))
+        #expect(elapsed < .milliseconds(300) + StopPlan.killWait)
     }
 
     @Test("a child that exits on SIGTERM is not sent SIGKILL, and nothing waits out the grace")
@@ -27,24 +27,24 @@ struct StopSequenceTests {
         let child = try startShell("echo ready; exec sleep 30")
         #expect(firstLine(of: child) == "ready")
         let started = MonotonicClock.now()
-        var sequence = child.beginStop(.command(grace: 10), now: started)
+        var sequence = child.beginStop(.command(grace: .seconds(10)), now: started)
         var sent: [StopPlan.Step] = [.signal(SIGTERM)]
         // Stepped the way the processor's loop steps it: never blocking, reaping in between.
-        while child.poll() == nil && MonotonicClock.now() - started < 5 {
+        while child.poll() == nil && MonotonicClock.now() - started < .seconds(5) {
             sent += sequence.advance(now: MonotonicClock.now())
-            Sleep.seconds(0.005)
+            Sleep.for(.milliseconds(5))
         }
         #expect(child.exit == .signalled(SIGTERM))
         #expect(sent == [.signal(SIGTERM)])
-        #expect(MonotonicClock.now() - started < 5)
-        #expect(sequence.advance(now: started + 100).isEmpty)
+        #expect(MonotonicClock.now() - started < .seconds(5))
+        #expect(sequence.advance(now: started + .seconds(100)).isEmpty)
     }
 
     @Test("the whole process group is stopped: a grandchild that ignores SIGTERM is killed too")
     func groupIsStoppedWhole() throws {
         let child = try startShell("trap '' TERM; sleep 30 & echo $!; wait")
         let grandchild = try #require(firstLine(of: child).flatMap { pid_t($0) })
-        let left = StopSequence.run([StopSequence(.command(grace: 0.2), for: child)])
+        let left = StopSequence.run([StopSequence(.command(grace: .milliseconds(200)), for: child)])
         #expect(left.isEmpty)
         #expect(child.exit == .signalled(SIGKILL))
         #expect(processEnded(grandchild))
@@ -54,7 +54,7 @@ struct StopSequenceTests {
     func workerEndsOnEndOfFile() throws {
         let worker = try startShell("echo ready; cat > /dev/null; exit 7")
         #expect(firstLine(of: worker) == "ready")
-        let left = StopSequence.run([StopSequence(.worker(grace: 10), for: worker)])
+        let left = StopSequence.run([StopSequence(.worker(grace: .seconds(10)), for: worker)])
         #expect(left.isEmpty)
         #expect(worker.exit == .exited(7))
     }
@@ -64,9 +64,9 @@ struct StopSequenceTests {
         let child = try startShell("trap '' TERM; echo ready; while :; do sleep 0.05; done")
         #expect(firstLine(of: child) == "ready")
         let started = MonotonicClock.now()
-        let left = StopSequence.run([StopSequence(StopPlan([.signal(SIGTERM), .wait(0.2)]), for: child)])
+        let left = StopSequence.run([StopSequence(StopPlan([.signal(SIGTERM), .wait(.milliseconds(200))]), for: child)])
         #expect(left.map(\.pid) == [child.pid])
-        #expect(MonotonicClock.now() - started < 2)
+        #expect(MonotonicClock.now() - started < .seconds(2))
         #expect(child.exit == nil)
         child.signalGroup(SIGKILL)
         #expect(waitForExit(child) == .signalled(SIGKILL))
@@ -76,14 +76,14 @@ struct StopSequenceTests {
     func advanceDoesNotBlock() throws {
         let child = try startShell("trap '' TERM; echo ready; while :; do sleep 0.05; done")
         #expect(firstLine(of: child) == "ready")
-        var sequence = child.beginStop(StopPlan([.signal(SIGTERM), .wait(30), .signal(SIGKILL), .wait(2)]), now: 1000)
-        #expect(sequence.deadline == 1030)
-        #expect(sequence.advance(now: 1029.9).isEmpty)
+        var sequence = child.beginStop(StopPlan([.signal(SIGTERM), .wait(.seconds(30)), .signal(SIGKILL), .wait(.seconds(2))]), now: at(1000))
+        #expect(sequence.deadline == at(1030))
+        #expect(sequence.advance(now: at(1029.9)).isEmpty)
         #expect(!sequence.isFinished)
-        #expect(sequence.advance(now: 1030) == [.wait(30), .signal(SIGKILL)])
-        #expect(sequence.deadline == 1032)
+        #expect(sequence.advance(now: at(1030)) == [.wait(.seconds(30)), .signal(SIGKILL)])
+        #expect(sequence.deadline == at(1032))
         #expect(waitForExit(child) == .signalled(SIGKILL))
-        #expect(sequence.advance(now: 1040).isEmpty)  // reaped: the plan has nothing more to do
+        #expect(sequence.advance(now: at(1040)).isEmpty)  // reaped: the plan has nothing more to do
         #expect(sequence.processEnded)
     }
 
@@ -100,7 +100,7 @@ struct StopSequenceTests {
     func reapedChildGetsNoSignal() throws {
         let child = try startShell("exit 3")
         #expect(waitForExit(child) == .exited(3))
-        var sequence = StopSequence(.command(grace: 0), for: child)
+        var sequence = StopSequence(.command(grace: .zero), for: child)
         #expect(sequence.advance(now: MonotonicClock.now()).isEmpty)
         #expect(StopSequence.run([sequence]).isEmpty)
     }

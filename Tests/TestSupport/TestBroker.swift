@@ -65,7 +65,7 @@ package enum TestBroker {
         try connection.setPrefetch(1000)
         _ = try connection.consume(queue: queue)
         var result: [Delivery] = []
-        while result.count < counts.ready, let event = try connection.nextEvent(timeout: 5) {
+        while result.count < counts.ready, let event = try connection.nextEvent(timeout: .seconds(5)) {
             if case .delivery(let delivery) = event {
                 result.append(delivery)
                 try connection.ack(delivery.tag)

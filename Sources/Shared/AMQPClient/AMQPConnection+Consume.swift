@@ -66,17 +66,17 @@ extension AMQPConnection {
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, "basic.ack") }
     }
 
-    /// Waits up to `timeout` seconds (0: only what is already here) for the next event on the
+    /// Waits up to `timeout` (zero: only what is already here) for the next event on the
     /// work channel, servicing heartbeats meanwhile. Returns nil when nothing arrived. Every
     /// frame goes through the connection's one router (`route`), which assembles deliveries
     /// and handles whatever else arrives (confirms, closes, connection.blocked).
-    package func nextEvent(timeout: Double) throws(WorkQueueError) -> ConsumerEvent? {
+    package func nextEvent(timeout: Duration) throws(WorkQueueError) -> ConsumerEvent? {
         let state = try live("basic.consume")
         if !stashed.isEmpty { return stashed.removeFirst() }
         amqp_maybe_release_buffers(state)
         let deadline = MonotonicClock.now() + timeout
         while stashed.isEmpty {
-            let left = max(0, deadline - MonotonicClock.now())
+            let left = max(.zero, deadline - MonotonicClock.now())
             guard try receiveFrame(waiting: left, "basic.consume", during: "basic.consume") else { return nil }
         }
         return stashed.removeFirst()

@@ -9,10 +9,10 @@ extension AMQPConnection {
     /// Reads one frame, waiting up to `seconds` (0: only what is already here), and routes it.
     /// Returns false when none came in time. `what` names the read in errors; `during` names
     /// what the connection was doing, for a connection.close read here.
-    func receiveFrame(waiting seconds: Double, _ what: String, during: String) throws(WorkQueueError) -> Bool {
+    func receiveFrame(waiting: Duration, _ what: String, during: String) throws(WorkQueueError) -> Bool {
         let state = try live(what)
         var frame = amqp_frame_t()
-        var timeout = timeval(seconds: seconds)
+        var timeout = timeval(waiting)
         let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
         if status == AMQP_STATUS_TIMEOUT.rawValue { return false }
         if status != AMQP_STATUS_OK.rawValue { throw fail(status: status, what) }

@@ -56,39 +56,40 @@ extension AMQPConnection {
     /// message or a closed channel is an error saying how many publishes were confirmed.
     /// Deliveries of the work channel that arrive meanwhile are kept for `nextEvent`. While the
     /// broker blocks the connection (a resource alarm) it waits, without a limit unless
-    /// `blockedLimit` seconds are given (then a lost connection), and tells `whileBlocked` the
-    /// reason about once a second; otherwise no confirm for `confirmTimeout` seconds is a lost
+    /// `blockedLimit` is given (then a lost connection), and tells `whileBlocked` the
+    /// reason about once a second; otherwise no confirm for `confirmTimeout` is a lost
     /// connection.
     package func waitForConfirms(
-        untilOutstanding outstanding: UInt64 = 0, blockedLimit: Double? = nil, whileBlocked: ((String) -> Void)? = nil
+        untilOutstanding outstanding: UInt64 = 0, blockedLimit: Duration? = nil, whileBlocked: ((String) -> Void)? = nil
     ) throws(WorkQueueError) {
         let state = try live("wait for confirms")
-        var silent = 0.0
-        var blocked = 0.0
+        let tick: Duration = .seconds(1)
+        var silent: Duration = .zero
+        var blocked: Duration = .zero
         while (confirms[Self.publishChannel]?.outstanding ?? 0) > outstanding {
-            if try receiveFrame(waiting: 1, "wait for publisher confirms", during: "basic.publish") {
-                silent = 0
+            if try receiveFrame(waiting: tick, "wait for publisher confirms", during: "basic.publish") {
+                silent = .zero
                 continue
             }
             if let reason = blockedReason {
-                silent = 0
-                blocked += 1
+                silent = .zero
+                blocked += tick
                 if let blockedLimit, blocked >= blockedLimit {
                     // The copies may still be stored once the alarm ends: a duplicate at worst.
                     let error = WorkQueueError(.connectionLost,
-                        "basic.publish: the broker at \(endpoint) blocks publishing (\(reason)) for \(Int(blockedLimit)) s; what was published may still be stored once it resumes")
+                        "basic.publish: the broker at \(endpoint) blocks publishing (\(reason)) for \(Int(blockedLimit.inSeconds)) s; what was published may still be stored once it resumes")
                     abandon()
                     throw error
                 }
                 whileBlocked?(reason)
                 continue
             }
-            silent += 1
+            silent += tick
             if silent < Self.confirmTimeout { continue }
             // A silent broker: given up like a lost connection, so the caller reconnects and
             // publishes the unconfirmed again.
             let error = WorkQueueError(.connectionLost,
-                "basic.publish: no confirm from the broker at \(endpoint) within \(Int(Self.confirmTimeout)) s; \(confirmTracker.confirmedCount) were confirmed")
+                "basic.publish: no confirm from the broker at \(endpoint) within \(Int(Self.confirmTimeout.inSeconds)) s; \(confirmTracker.confirmedCount) were confirmed")
             abandon()
             throw error
         }
@@ -104,7 +105,7 @@ extension AMQPConnection {
         var look = heartbeats
         while look || hasBufferedInput || socketReadable() {
             look = false
-            guard try receiveFrame(waiting: 0, "read publisher confirms", during: "basic.publish") else { break }
+            guard try receiveFrame(waiting: .zero, "read publisher confirms", during: "basic.publish") else { break }
         }
         if !hasBufferedInput { amqp_maybe_release_buffers(state) }
     }
@@ -115,5 +116,5 @@ extension AMQPConnection {
     }
 
     /// Seconds to wait for a publisher confirm before giving up.
-    package static let confirmTimeout = 60.0
+    package static let confirmTimeout: Duration = .seconds(60)
 }

@@ -83,7 +83,7 @@ package final class AMQPConnection {
 
     /// Seconds an RPC (declare, consume, qos, ...) may wait for its answer before the
     /// connection is given up as lost: a broker that keeps TCP open but never answers.
-    package static let rpcTimeout = 30.0
+    package static let rpcTimeout: Duration = .seconds(30)
 
     /// The negotiated heartbeat in seconds (0: off).
     package var heartbeat: Int {
@@ -115,13 +115,13 @@ package final class AMQPConnection {
         self.state = state
         do {
             try connectSocket(state)
-            var handshake = timeval(seconds: settings.connectTimeout)
+            var handshake = timeval(settings.connectTimeout)
             _ = amqp_set_handshake_timeout(state, &handshake)
             let reply = wq_amqp_login_plain(
                 state, settings.vhost, 131_072, Int32(settings.heartbeat), settings.user, settings.password.value,
                 settings.clientName)
             try checkLogin(reply)
-            var rpc = timeval(seconds: Self.rpcTimeout)
+            var rpc = timeval(Self.rpcTimeout)
             _ = amqp_set_rpc_timeout(state, &rpc)
             try openChannel(Self.workChannel)
             try openChannel(Self.publishChannel)
@@ -148,7 +148,7 @@ package final class AMQPConnection {
             socket = amqp_tcp_socket_new(state)
         }
         guard let socket else { throw WorkQueueError.failure("connect: cannot create a socket") }
-        var timeout = timeval(seconds: settings.connectTimeout)
+        var timeout = timeval(settings.connectTimeout)
         let status = amqp_socket_open_noblock(socket, address.host, Int32(address.port), &timeout)
         try AMQPStatus.check(status, "connect", endpoint: endpoint, connecting: true)
         // Work commands must not inherit the broker socket: a command outliving a killed
@@ -244,8 +244,8 @@ package final class AMQPConnection {
 }
 
 extension timeval {
-    init(seconds: Double) {
-        let whole = seconds.rounded(.down)
-        self.init(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
+    init(_ duration: Duration) {
+        let parts = max(duration, .zero).components
+        self.init(tv_sec: Int(parts.seconds), tv_usec: Int(parts.attoseconds / 1_000_000_000_000))
     }
 }

@@ -93,7 +93,7 @@ enum AMQPStatus {
             return .init(.connectionLost, "\(what): the broker at \(endpoint) is shutting down: \(reason)")
         case 406 where isConsumerTimeout(reason):
             // Said in the message itself (no flag names it): the processor's reconnect line,
-            // which shows no remedies, must name consumer_timeout (README).
+            // which shows no remedies, must name consumer_timeout (docs/processor.md, "long items").
             var error = WorkQueueError.failure(
                 "\(what): \(scope) closed by broker: \(reason) (an item stayed unacknowledged longer than the broker's consumer_timeout; raise it on the broker or shorten the work)")
             error.cause = .consumerTimeout(ConsumerTimeout(closeText: reason))

@@ -13,12 +13,17 @@ package struct EventExchange: Sendable {
 
     /// Declares the exchange on `connection`; returns why events are off, the first time they are.
     package mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
+        prepare { (name, passive) throws(WorkQueueError) in try connection.declareFanoutExchange(name, passive: passive) }
+    }
+
+    /// As `prepare(on:)`, declaring with `declare(name, passive)`.
+    package mutating func prepare(declaring declare: (String, Bool) throws(WorkQueueError) -> Void) -> WorkQueueError? {
         do {
-            try connection.declareFanoutExchange(name)
+            try declare(name, false)
             return nil
         } catch {
             guard error.kind != .connectionLost else { return nil }
-            if (try? connection.declareFanoutExchange(name, passive: true)) != nil { return nil }
+            if (try? declare(name, true)) != nil { return nil }
             defer { warned = true }
             return warned ? nil : error
         }

@@ -15,13 +15,13 @@ package enum OptionValue {
     }
 
     /// Seconds (a decimal number within `range`), or nil when the option was not given.
-    package static func seconds(_ text: String?, _ option: String, in range: ClosedRange<Double>) throws -> Double? {
+    package static func seconds(_ text: String?, _ option: String, in range: ClosedRange<Double>) throws -> Duration? {
         guard let text else { return nil }
         guard let number = Double(text), number.isFinite, range.contains(number) else {
             throw WorkQueueError.usage(
                 "\(option) must be a number of seconds from \(Int(range.lowerBound)) to \(Int(range.upperBound)), got '\(text)'")
         }
-        return number
+        return .seconds(number)
     }
 
     /// The text itself, which must not be empty, or nil when the option was not given.

@@ -18,7 +18,7 @@ package struct ConnectionSettings: Sendable, Equatable {
     package var useTLS = false
     package var caCertPath: String?
     package var verifyPeer = true
-    package var connectTimeout: Double = 10
+    package var connectTimeout: Duration = .seconds(10)
     package var heartbeat = 30
     /// The connection's name in the broker's tools (`rabbitmqctl list_connections name`).
     package var clientName = "work-queue"

@@ -9,34 +9,34 @@ package struct ConsumerTimeout: Sendable, Equatable {
         self.milliseconds = milliseconds
     }
 
-    package var seconds: Double { Double(milliseconds) / 1000 }
+    package var duration: Duration { .milliseconds(milliseconds) }
 
     /// The most a processor keeps before the broker's deadline, and the least (but never more
     /// than half the timeout): the broker checks on its channel tick, and the work must be
     /// stopped and its failure copy confirmed before the broker closes the channel.
-    package static let marginCap = 60.0
-    package static let marginFloor = 1.0
+    package static let marginCap: Duration = .seconds(60)
+    package static let marginFloor: Duration = .seconds(1)
 
-    /// Seconds before the broker's deadline at which the processor stops an item itself:
+    /// How long before the broker's deadline at which the processor stops an item itself:
     /// a tenth of the timeout, at least 1 s, at most 60 s, never more than half of it.
-    package var margin: Double {
-        min(seconds / 2, min(Self.marginCap, max(Self.marginFloor, seconds / 10)))
+    package var margin: Duration {
+        min(duration / 2, min(Self.marginCap, max(Self.marginFloor, duration / 10)))
     }
 
     /// When the processor stops the work on a delivery that arrived at `arrivedAt` (the broker's
     /// clock starts at delivery, also for items that wait for a slot).
-    package func deadline(arrivedAt: Double) -> Double {
-        arrivedAt + seconds - margin
+    package func deadline(arrivedAt: Instant) -> Instant {
+        arrivedAt + duration - margin
     }
 
     /// When a delivery still waiting for a slot goes back to the queue instead: a margin before
     /// its `deadline`, so that work started on it has at least that long.
-    package func returnBy(arrivedAt: Double) -> Double {
+    package func returnBy(arrivedAt: Instant) -> Instant {
         arrivedAt + waitLimit
     }
 
-    /// Seconds a delivery may wait for a slot: two margins short of the timeout.
-    package var waitLimit: Double { seconds - 2 * margin }
+    /// How long a delivery may wait for a slot: two margins short of the timeout.
+    package var waitLimit: Duration { duration - margin * 2 }
 
     /// The value RabbitMQ names in its close text ("... Timeout value used: 5000 ms. ..."), nil
     /// when the text is not a consumer timeout or names no value (other versions).

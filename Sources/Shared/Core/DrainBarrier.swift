@@ -19,31 +19,31 @@ package struct DrainBarrier: Sendable, Equatable {
     }
 
     package let requiredEmptyPolls: Int
-    /// Seconds from the first empty sample of a quorum queue to the exit. RabbitMQ answers a
+    /// Time from the first empty sample of a quorum queue to the exit. RabbitMQ answers a
     /// passive declare with 0 ready, 0 consumers when the queue's leader does not answer
     /// (`rabbit_quorum_queue:stat/2` falls back to `{ok, 0, 0}`): 0.3-0.6 s after the leader's
     /// node died, measured on 3.10.8; a real drain stays empty.
-    package static let quorumEmptySpan = 2.0
-    private let waitForWorkUntil: Double
+    package static let quorumEmptySpan: Duration = .seconds(2)
+    private let waitForWorkUntil: Instant
     private var emptyPolls = 0
     private var busySamples = 0
     package private(set) var sawWork = false
     private let provesLostConsumers: Bool
-    private let emptySpan: Double
-    private var firstEmpty = 0.0
+    private let emptySpan: Duration
+    private var firstEmpty: Instant?
     private var proof = LostConsumerProof()
     /// Set with the `.exit` that took the counted consumers as lost: how many there were.
     package private(set) var lostConsumers: Int?
 
-    package init(requiredEmptyPolls: Int = 2, startedAt: Double, waitForWork: Double, quorum: Bool = false) {
+    package init(requiredEmptyPolls: Int = 2, startedAt: Instant, waitForWork: Duration, quorum: Bool = false) {
         self.requiredEmptyPolls = requiredEmptyPolls
         self.waitForWorkUntil = startedAt + waitForWork
         self.provesLostConsumers = quorum
-        self.emptySpan = quorum ? Self.quorumEmptySpan : 0
+        self.emptySpan = quorum ? Self.quorumEmptySpan : .zero
     }
 
-    /// Seconds of unchanged counts that prove consumers lost, for the broker connected to.
-    package var lostConsumerWindow: Double { proof.window }
+    /// How long unchanged counts prove consumers lost, for the broker connected to.
+    package var lostConsumerWindow: Duration { proof.window }
 
     /// The broker connected to announced `version`: the proof window depends on it.
     package mutating func brokerVersion(_ version: String?) {
@@ -53,7 +53,7 @@ package struct DrainBarrier: Sendable, Equatable {
     /// Whether a sample whose work queue shows `queue` should also count `QUEUE.stopping`'s
     /// consumers: always when the work queue shows neither ready items nor consumers (stopping
     /// peers), and about once a second while it shows only consumers, to see them pulse.
-    package func wantsStoppingSample(after queue: QueueCounts, now: Double) -> Bool {
+    package func wantsStoppingSample(after queue: QueueCounts, now: Instant) -> Bool {
         guard queue.ready == 0 else { return false }
         return queue.consumers == 0 || (provesLostConsumers && proof.wantsStoppingSample(now: now))
     }
@@ -65,7 +65,7 @@ package struct DrainBarrier: Sendable, Equatable {
 
     /// Takes one sample: `counts` of the work queue, with `QUEUE.stopping`'s consumers added
     /// (`stopping` nil: not sampled this time, or already in `counts`).
-    package mutating func observe(_ counts: QueueCounts, stopping: Int? = nil, now: Double) -> Decision {
+    package mutating func observe(_ counts: QueueCounts, stopping: Int? = nil, now: Instant) -> Decision {
         if counts.ready > 0 {
             emptyPolls = 0
             sawWork = true
@@ -88,7 +88,7 @@ package struct DrainBarrier: Sendable, Equatable {
         busySamples = 0
         if emptyPolls == 0 { firstEmpty = now }
         emptyPolls += 1
-        guard emptyPolls >= requiredEmptyPolls, now - firstEmpty >= emptySpan else { return .wait }
+        guard emptyPolls >= requiredEmptyPolls, let firstEmpty, now - firstEmpty >= emptySpan else { return .wait }
         if !sawWork && now < waitForWorkUntil { return .wait }
         return .exit
     }

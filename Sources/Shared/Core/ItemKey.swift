@@ -2,8 +2,8 @@
 /// digits in progress events. A copy the processor publishes (a retry, a restamp, an item
 /// returned on SIGTERM, a dead letter) carries a fresh random key of its own in `x-copy` and its
 /// parent's key in `x-copy-of`; a message without `x-copy` is keyed by its `message_id`, or,
-/// without one, by its body (two items with the same body then share a key; see the README's
-/// receipt section for what that costs).
+/// without one, by its body (two items with the same body then share a key; see docs/receipt.md
+/// for what that costs).
 package enum ItemKey {
     /// The copy's own key (16 hex digits), set on every copy the processor publishes.
     package static let copyHeader = "x-copy"

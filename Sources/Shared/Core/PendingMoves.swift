@@ -17,7 +17,7 @@ package struct PendingMoves {
         package var count: Count = .none
         /// The publish's confirm tag once published, and when.
         package var confirmTag: UInt64?
-        package var publishedAt: Double?
+        package var publishedAt: Instant?
     }
 
     package private(set) var moves: [Move] = []
@@ -36,7 +36,7 @@ package struct PendingMoves {
 
     /// Publishes the moves not yet published, in order, with `publish`, which returns the
     /// confirm tag, or nil to stop (the broker began to block publishing).
-    package mutating func publishWaiting(now: Double, _ publish: (Move) throws -> UInt64?) rethrows {
+    package mutating func publishWaiting(now: Instant, _ publish: (Move) throws -> UInt64?) rethrows {
         for i in moves.indices where moves[i].confirmTag == nil {
             guard let tag = try publish(moves[i]) else { return }
             moves[i].confirmTag = tag
@@ -45,12 +45,12 @@ package struct PendingMoves {
     }
 
     /// The broker blocks publishing: confirms may rightly take that long, the clocks start again.
-    package mutating func restartClocks(now: Double) {
+    package mutating func restartClocks(now: Instant) {
         for i in moves.indices where moves[i].publishedAt != nil { moves[i].publishedAt = now }
     }
 
     /// When the oldest copy still waiting for its confirm was published.
-    package var oldestUnconfirmed: Double? { moves.compactMap(\.publishedAt).min() }
+    package var oldestUnconfirmed: Instant? { moves.compactMap(\.publishedAt).min() }
 
     /// Removes and returns the moves whose copies the broker confirmed.
     package mutating func takeConfirmed(_ isConfirmed: (UInt64) -> Bool) -> [Move] {

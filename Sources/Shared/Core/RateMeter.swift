@@ -1,14 +1,14 @@
 /// A rate over a sliding window from a cumulative count sampled now and then.
 package struct RateMeter: Sendable {
-    package let window: Double
-    private var samples: [(time: Double, count: Int)] = []
+    package let window: Duration
+    private var samples: [(time: Instant, count: Int)] = []
 
-    package init(window: Double) {
+    package init(window: Duration) {
         self.window = window
     }
 
-    /// Records the cumulative count at `time` (monotonic seconds).
-    package mutating func record(_ count: Int, at time: Double) {
+    /// Records the cumulative count at `time`.
+    package mutating func record(_ count: Int, at time: Instant) {
         if let last = samples.last, time - last.time < window / 20, samples.count > 1 {
             samples[samples.count - 1] = (time, count)  // keep the buffer small under frequent calls
         } else {
@@ -23,12 +23,12 @@ package struct RateMeter: Sendable {
     /// Items per second between the oldest sample in the window and the newest; 0 without two.
     package var rate: Double {
         guard let first = samples.first, let last = samples.last, last.time > first.time else { return 0 }
-        return max(0, Double(last.count - first.count) / (last.time - first.time))
+        return max(0, Double(last.count - first.count) / (last.time - first.time).inSeconds)
     }
 
-    /// Seconds the samples span.
-    package var span: Double {
-        guard let first = samples.first, let last = samples.last else { return 0 }
+    /// The time the samples span.
+    package var span: Duration {
+        guard let first = samples.first, let last = samples.last else { return .zero }
         return last.time - first.time
     }
 }

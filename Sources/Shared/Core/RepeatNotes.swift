@@ -1,5 +1,5 @@
 /// What a processor's progress events say so that wqtop can take repeated counts out of the
-/// receipt (see the README, "The receipt"): the keys (`ItemKey`) of messages it finished whose
+/// receipt (see docs/receipt.md): the keys (`ItemKey`) of messages it finished whose
 /// acknowledgement may not have reached the broker, and the messages that came back to it.
 ///
 /// A message is *finished* when it is counted (processed, or dead-lettered once its copy is
@@ -32,9 +32,9 @@ package struct RepeatNotes: Sendable {
     /// What a lost connection left unsettled or copying.
     private var orphans: [UInt64] = []
     private var orphansCopying: [UInt64] = []
-    /// Recent news, oldest first, with when it came (monotonic seconds), and how much came in all.
-    private var returnedNews: [(key: UInt64, at: Double)] = []
-    private var copiesNews: [(key: UInt64, at: Double)] = []
+    /// Recent news, oldest first, with when it came (monotonic), and how much came in all.
+    private var returnedNews: [(key: UInt64, at: Instant)] = []
+    private var copiesNews: [(key: UInt64, at: Instant)] = []
     private var returnedTotal = 0
     private var copiesTotal = 0
     /// Keys left out because a list outgrew `limit` (then wqtop cannot be exact).
@@ -51,12 +51,12 @@ package struct RepeatNotes: Sendable {
     /// Acknowledgements waiting for a synchronous call before one is made, and seconds the
     /// oldest of fewer waits.
     package static let syncAfter = 8
-    package static let syncDelay = 0.1
+    package static let syncDelay: Duration = .milliseconds(100)
     /// Seconds news is repeated, and the most of each kind an event repeats.
-    package static let newsKept = 60.0
+    package static let newsKept: Duration = .seconds(60)
     package static let newsLimit = 250
-    /// When the oldest acknowledgement not yet synced was written (monotonic seconds).
-    package private(set) var acknowledgedAt: Double?
+    /// When the oldest acknowledgement not yet synced was written (monotonic).
+    package private(set) var acknowledgedAt: Instant?
 
     package init() {}
 
@@ -83,14 +83,14 @@ package struct RepeatNotes: Sendable {
     }
 
     /// The acknowledgements of every successful item were written.
-    package mutating func succeededAcknowledged(now: Double) {
+    package mutating func succeededAcknowledged(now: Instant) {
         if acknowledgedAt == nil && !counted.isEmpty { acknowledgedAt = now }
         acknowledged += counted
         counted.removeAll()
     }
 
     /// The acknowledgements of the confirmed copies' originals were written.
-    package mutating func movedAcknowledged(now: Double) {
+    package mutating func movedAcknowledged(now: Instant) {
         if acknowledgedAt == nil && !moved.isEmpty { acknowledgedAt = now }
         acknowledged += moved
         moved.removeAll()
@@ -111,7 +111,7 @@ package struct RepeatNotes: Sendable {
 
     /// A message was delivered. A returned one is news; a copy names its parent; a returned orphan
     /// of this processor is settled by its news (wqtop matches it against the orphan it saw).
-    package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?, now: Double) {
+    package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?, now: Instant) {
         if returned {
             returnedNews.append((key, now))
             returnedTotal += 1
@@ -155,7 +155,7 @@ package struct RepeatNotes: Sendable {
     /// The lists for the next event, each key at most once (one finished message with a key is
     /// enough for a match), news first; `omitted` counts what never fitted so far plus what
     /// does not fit now.
-    package func forEvent(now: Double) -> EventLists {
+    package func forEvent(now: Instant) -> EventLists {
         var budget = Self.limit
         var left = 0
         func take(_ keys: [UInt64]) -> [UInt64] {
@@ -167,7 +167,7 @@ package struct RepeatNotes: Sendable {
             return kept
         }
         // News is not cut (its totals say what a reader missed): the newest up to the budget.
-        func recent(_ news: [(key: UInt64, at: Double)]) -> [UInt64] {
+        func recent(_ news: [(key: UInt64, at: Instant)]) -> [UInt64] {
             let kept = Array(news.filter { $0.at >= now - Self.newsKept }.map(\.key).suffix(max(0, budget)))
             budget -= kept.count
             return kept

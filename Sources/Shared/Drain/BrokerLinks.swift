@@ -7,28 +7,32 @@ import AMQPClient
 /// that tells deliveries of an older connection apart.
 struct BrokerLinks {
     /// Consumes, acknowledges, samples queues; never publishes.
-    private(set) var consume: AMQPConnection?
+    private(set) var consume: (any WorkBroker)?
     /// Publishes with confirms: retries, dead letters, returns, progress events.
-    private(set) var publish: AMQPConnection?
+    private(set) var publish: (any WorkBroker)?
     /// Bumped on every loss; deliveries from an older connection cannot be acknowledged.
     private(set) var generation = 0
     /// The broker address to try first on the next connect (the one after the last lost).
     private var nextAddress: Int
 
+    /// Opens one connection (`AMQPConnection.open`, or a test's double).
+    private let opener: BrokerOpener
+
     /// Starts at `startAddress` (`ConnectionSettings.startAddress`: spread over a cluster).
-    init(startAddress: Int) {
+    init(startAddress: Int, opener: @escaping BrokerOpener) {
         nextAddress = startAddress
+        self.opener = opener
     }
 
     /// Opens both connections, the publishing one to the same broker and in confirm mode.
     mutating func open(_ base: ConnectionSettings, podName: String) throws {
         var settings = base
         settings.clientName = "processor \(podName) (consume)"
-        let consume = try AMQPConnection(settings: settings, firstAddress: nextAddress)
+        let consume = try opener(settings, nextAddress)
         nextAddress = consume.addressIndex
         self.consume = consume
         settings.clientName = "processor \(podName) (publish)"
-        let publish = try AMQPConnection(settings: settings, firstAddress: consume.addressIndex)
+        let publish = try opener(settings, consume.addressIndex)
         self.publish = publish
         try publish.enableConfirms()
     }

@@ -31,12 +31,12 @@ struct ConsumerTimeoutWatch {
 
     /// When the processor stops the work on an item that arrived at `arrivedAt`, if it knows
     /// the timeout.
-    func deadline(arrivedAt: Double) -> Double? {
+    func deadline(arrivedAt: Instant) -> Instant? {
         timeout?.deadline(arrivedAt: arrivedAt)
     }
 
     /// When an item that arrived at `arrivedAt` and still waits for a slot goes back to the queue.
-    func returnBy(arrivedAt: Double) -> Double? {
+    func returnBy(arrivedAt: Instant) -> Instant? {
         timeout?.returnBy(arrivedAt: arrivedAt)
     }
 

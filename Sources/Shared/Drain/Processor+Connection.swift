@@ -18,9 +18,9 @@ extension Processor {
         if let error = progress.prepare(on: publisher) {
             log.always("progress events are off on this connection: \(log.describe(error))")
         }
-        if links.generation == 0 { reportProgress(now: MonotonicClock.now(), state: .starting, force: true) }
+        if links.generation == 0 { reportProgress(now: clock.now(), state: .starting, force: true) }
         if !stop.isRequested {
-            intake.consuming(tag: try connection.consume(queue: topology.queue), now: MonotonicClock.now())
+            intake.consuming(tag: try connection.consume(queue: topology.queue), now: clock.now())
         }
     }
 
@@ -40,12 +40,12 @@ extension Processor {
         acks.reset()
         // What was counted or copied and not known settled may come back: named from now on.
         notes.connectionLost()
-        var backoff = Backoff(limit: config.reconnectTimeout, now: MonotonicClock.now())
+        var backoff = Backoff(limit: config.reconnectTimeout, now: clock.now())
         var lastError = error
         while true {
-            guard let delay = backoff.nextDelay(now: MonotonicClock.now()) else {
+            guard let delay = backoff.nextDelay(now: clock.now()) else {
                 throw lastError.appending(
-                    "; gave up after \(Int(config.reconnectTimeout)) s; \(stats.processed) items were processed", kind: .failure)
+                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(stats.processed) items were processed", kind: .failure)
             }
             log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {
@@ -68,18 +68,18 @@ extension Processor {
     /// attributed to the timeout), and the work of that channel is stopped at once: its results
     /// could no longer be acknowledged, and the broker redelivers the items.
     private func brokerTimedOut(_ value: ConsumerTimeout?) {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
         for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
         slots.abandonAll(now: now)
     }
 
-    /// Sleeps up to `seconds` while reaping the command; true if a stop signal arrived.
-    private func waitInterruptibly(_ seconds: Double) -> Bool {
-        let until = MonotonicClock.now() + seconds
-        while MonotonicClock.now() < until {
+    /// Sleeps up to `duration` while reaping the command; true if a stop signal arrived.
+    private func waitInterruptibly(_ duration: Duration) -> Bool {
+        let until = clock.now() + duration
+        while clock.now() < until {
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
-            let timeout = Int32(max(1, (until - MonotonicClock.now()) * 1000))
+            let timeout = Int32(max(1, clock.sleepBudget(until: until).roundedUpMilliseconds))
             _ = poll(&fds, 1, timeout)
             for sig in signals.drain() { stop.note(sig) }
             // Work that ends now cannot be acknowledged: `settle` logs and drops it.
@@ -91,8 +91,8 @@ extension Processor {
 
     /// Stops while disconnected: running work gets the grace period, then is killed.
     private func stopWithoutConnection() {
-        _ = stop.begin(now: MonotonicClock.now(), grace: config.grace)
-        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now())
+        _ = stop.begin(now: clock.now(), grace: config.grace)
+        endAllWork(until: stop.graceDeadline ?? clock.now())
     }
 
     /// Forgets both connections without a goodbye (lost, or half made).

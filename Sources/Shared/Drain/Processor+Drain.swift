@@ -10,7 +10,7 @@ extension Processor {
     /// While holding nothing: leaves the queue when it looks empty, then samples it until the
     /// drain barrier says to consume again or that the work is done for everyone.
     /// Returns true when the processor should exit.
-    func drainCheck(now: Double) throws -> Bool {
+    func drainCheck(now: Instant) throws -> Bool {
         guard let connection else { return false }
         switch intake.idleStep(now: now) {
         case .none:
@@ -42,7 +42,7 @@ extension Processor {
         case .exit:
             if let lost = intake.lostConsumers {
                 log.always(
-                    "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
+                    "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow.inSeconds)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
             }
             return true
         }
@@ -59,7 +59,7 @@ extension Processor {
     /// killed (their items went with the queue, no result can be acknowledged).
     func checkQueueExists() throws {
         guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
-        throw queueMissing(stopped: slots.abandonAll(now: MonotonicClock.now()))
+        throw queueMissing(stopped: slots.abandonAll(now: clock.now()))
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
@@ -67,7 +67,7 @@ extension Processor {
     /// It stands as a consumer on `QUEUE.stopping` (registered before its work consumer is
     /// cancelled, left only by exiting), so idle peers wait for what it may return instead of
     /// taking the work for done.
-    func handleStop(now: Double) throws -> Bool? {
+    func handleStop(now: Instant) throws -> Bool? {
         guard stop.isRequested else { return nil }
         if stop.begin(now: now, grace: config.grace) {
             let what = config.stdio != nil ? "the worker" : config.concurrency > 1 ? "the running commands" : "the running command"
@@ -105,7 +105,7 @@ extension Processor {
 
     /// Registers on `QUEUE.stopping`. Without it (no permission, queue deleted) peers may take
     /// the work for done while this processor still holds items: said in one line, not fatal.
-    private func standAsStopping(on connection: AMQPConnection) throws {
+    private func standAsStopping(on connection: any WorkBroker) throws {
         do {
             _ = try connection.standAsConsumer(of: topology.stoppingQueue)
         } catch {

@@ -23,7 +23,7 @@ extension Processor {
     /// after the progress event that counts them (retried, dead-lettered) was written.
     func pumpMoves(read: Bool = true) throws {
         guard let publisher, let connection else { return }
-        let now = MonotonicClock.now()
+        let now = clock.now()
         let service = publishing.serviceDue(now: now)
         guard read || service || !moves.isEmpty else { return }
         try publisher.readAvailable(heartbeats: service)
@@ -55,11 +55,7 @@ extension Processor {
         }
         let confirmed = moves.takeConfirmed { publisher.confirmTracker.isConfirmed($0) }
         for move in confirmed {
-            switch move.count {
-            case .retried: stats.retried += 1
-            case .deadLettered: stats.deadLettered += 1
-            case .none: break
-            }
+            stats.record(.copyConfirmed(move.count))
             if progress.isOn { notes.copied(ItemKey.of(move.delivery), toWorkQueue: move.queue == topology.queue) }
         }
         // Counted before acknowledged: a kill -9 in between runs the item again (counted twice),
@@ -76,21 +72,21 @@ extension Processor {
         // A broker that takes copies but never confirms them (and does not say it blocks):
         // given up like a lost connection; the originals come back with it.
         if publisher.blockedReason == nil, let oldest = moves.oldestUnconfirmed, now - oldest > AMQPConnection.confirmTimeout {
-            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout)) s for an item's copy")
+            throw WorkQueueError(.connectionLost, "no confirm from the broker at \(publisher.endpoint) within \(Int(AMQPConnection.confirmTimeout.inSeconds)) s for an item's copy")
         }
     }
 
-    /// Before leaving on an error: gives copies already on their way up to `seconds` to be
+    /// Before leaving on an error: gives copies already on their way up to `limit` to be
     /// confirmed and their originals acknowledged, so that the queue does not get both back.
-    func settleMoves(within seconds: Double) {
-        let deadline = MonotonicClock.now() + seconds
+    func settleMoves(within limit: Duration) {
+        let deadline = clock.now() + limit
         // Not when the broker blocks publishing, nor after a copy was refused (nothing more is
         // confirmed on that channel then).
-        while !moves.isEmpty && MonotonicClock.now() < deadline && publisher?.blockedReason == nil
+        while !moves.isEmpty && clock.now() < deadline && publisher?.blockedReason == nil
             && publisher?.confirmTracker.failed == false
         {
             do { try pumpMoves() } catch { return }
-            if !moves.isEmpty { Sleep.seconds(0.01) }
+            if !moves.isEmpty { Sleep.for(.milliseconds(10)) }
         }
     }
 }

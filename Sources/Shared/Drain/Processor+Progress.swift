@@ -8,14 +8,14 @@ extension Processor {
         if itemsInHand > 0 { return .working }
         if intake.consumerTag == nil { return .waitingForOthers }
         // Between two items the processor holds nothing for a moment: still working.
-        return MonotonicClock.now() - intake.lastActivity < Intake.idleCheckDelay && stats.processed > 0 ? .working : .idle
+        return clock.now() - intake.lastActivity < Intake.idleCheckDelay && stats.processed > 0 ? .working : .idle
     }
 
     /// Items delivered and not yet settled.
     var itemsInHand: Int { intake.waiting.count + slots.count + moves.count }
 
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
-    func reportProgress(now: Double, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
+    func reportProgress(now: Instant, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
         let state = state ?? (exitCode == nil ? progressState : .finished)
         var lists: RepeatNotes.EventLists?
         let sent = try? progress.update(
@@ -39,7 +39,7 @@ extension Processor {
         let returned = ItemKey.wasReturned(delivery)
         let parent = ItemKey.parent(of: delivery)
         guard returned || parent != nil else { return }
-        notes.delivered(key: returned ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: MonotonicClock.now())
+        notes.delivered(key: returned ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: clock.now())
     }
 
     /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch)
@@ -56,13 +56,13 @@ extension Processor {
     func reportFailure(_ label: String, attempt: Int, outcome: FailureEvent.Outcome, reason: String, exit: ChildExit?) {
         progress.failed(
             item: label, attempt: attempt, maxAttempts: config.maxAttempts, outcome: outcome, reason: reason,
-            exitStatus: exit.map { Int(clamping: $0.statusNumber) }, now: MonotonicClock.now(), on: publisher)
+            exitStatus: exit.map { Int(clamping: $0.statusNumber) }, now: clock.now(), on: publisher)
     }
 
     /// Writes an event with the counts now, before the acknowledgements they count. Skipped,
     /// like every event, while the broker blocks publishing (a resource alarm) or with
     /// --no-progress; a lost publishing connection surfaces at its next call.
     func reportCounts() {
-        reportProgress(now: MonotonicClock.now(), force: true)
+        reportProgress(now: clock.now(), force: true)
     }
 }

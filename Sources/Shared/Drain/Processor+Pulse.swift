@@ -21,7 +21,7 @@ extension Processor {
                 guard error.kind != .connectionLost else { throw error }
                 pulse.disable()
                 log.always(
-                    "cannot pulse on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may take this one for lost with a cluster node after \(Int(intake.lostConsumerWindow)) s without a pulse")
+                    "cannot pulse on \(topology.stoppingQueue) (\(log.describe(error))); idle processors may take this one for lost with a cluster node after \(Int(intake.lostConsumerWindow.inSeconds)) s without a pulse")
             }
         case .stop(let tag):
             pulse.stopped()
@@ -35,8 +35,8 @@ extension Processor {
     }
 
     /// When the pulse next switches, while this processor holds work.
-    func nextPulseSwitch(now: Double) -> Double? {
+    func nextPulseSwitch(now: Instant) -> Instant? {
         guard holdsWork, let wait = pulse.untilNextSwitch(wall: WallClock.now()) else { return nil }
-        return now + wait + 0.001
+        return now + wait + .milliseconds(1)
     }
 }

@@ -9,9 +9,11 @@ import ProcessRunner
 extension Processor {
     /// Acknowledges, retries, dead-letters or returns an item whose work ended.
     func settle(_ item: RunningItem, _ result: WorkResult) throws {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         intake.touched(now: now)
-        if case .returned = result {} else { stats.durations.record(now - item.startedAt) }
+        var returned = false
+        if case .returned = result { returned = true }
+        stats.record(.workEnded(after: now - item.startedAt, returned: returned))
         guard item.generation == links.generation, connection != nil else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
             return
@@ -35,7 +37,7 @@ extension Processor {
     /// A failed attempt: publish the item again with the next attempt number, or move it to the
     /// dead-letter queue.
     private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool) throws {
-        stats.failedAttempts += 1
+        stats.record(.attemptFailed)
         switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
         case .retry(let next):
             try move(item.delivery, to: topology.queue,
@@ -91,7 +93,7 @@ extension Processor {
     /// In the loop: acknowledges finished items now, or holds them a moment while the processor
     /// has work at hand without them (see `AckPacing`); at once while stopping, with
     /// --no-progress and while the broker blocks publishing (no event to save).
-    func paceAcks(now: Double) throws {
+    func paceAcks(now: Instant) throws {
         let unacknowledged = acks.unsettledCount + acks.pending
         let due = ackPacing.flushNow(
             now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
@@ -106,11 +108,11 @@ extension Processor {
     /// too low.
     func flushAcks() throws {
         guard acks.pending > 0, let connection else { return }
-        stats.processed += acks.pending
+        stats.record(.acknowledging(count: acks.pending))
         notes.counting()
         reportCounts()
         for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
-        notes.succeededAcknowledged(now: MonotonicClock.now())
+        notes.succeededAcknowledged(now: clock.now())
         try syncAcks()
     }
 }

@@ -10,7 +10,7 @@ extension Processor {
     /// Starts delivered items while slots (and, with --stdio, running workers) are free. An item
     /// whose attempts its dying processors spent is dead-lettered instead, and one whose death
     /// the broker does not count (a classic queue) is published again with the count first.
-    func startWaiting(now: Double) throws {
+    func startWaiting(now: Instant) throws {
         try returnOverdue(now: now)
         while !stop.isRequested, slots.hasFreeSlot, !intake.waiting.isEmpty {
             let attempt: Int
@@ -48,7 +48,7 @@ extension Processor {
     /// deadline comes before a slot did (prefetch above concurrency; see
     /// `ConsumerTimeout.returnBy`): started now, they would be stopped soon; a fresh copy starts
     /// the broker's clock again.
-    private func returnOverdue(now: Double) throws {
+    private func returnOverdue(now: Instant) throws {
         guard let timeout = timeouts.timeout, !stop.isRequested else { return }
         let overdue = intake.takeArrived(before: now - timeout.waitLimit)
         guard !overdue.isEmpty else { return }
@@ -58,18 +58,18 @@ extension Processor {
     }
 
     /// True when an item could start now (used to not sleep while one could).
-    func canStartNow(now: Double) -> Bool {
+    func canStartNow(now: Instant) -> Bool {
         !stop.isRequested && !intake.waiting.isEmpty && slots.canStart(now: now)
     }
 
     /// The earliest moment a worker in backoff may start again, if items wait for one.
-    func nextWorkerStart(now: Double) -> Double? {
+    func nextWorkerStart(now: Instant) -> Instant? {
         guard !stop.isRequested, !intake.waiting.isEmpty else { return nil }
         return slots.nextWorkerStart
     }
 
     /// Starts a one-shot command for a delivery (demo work finishes at once).
-    private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Double) throws {
+    private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
         let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
         guard let command = config.command else {
@@ -93,7 +93,7 @@ extension Processor {
             var started = item
             started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
             started.setDeadline(
-                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+                itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
         } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
@@ -101,7 +101,7 @@ extension Processor {
     }
 
     /// Hands a delivery to a `--stdio` worker as one line.
-    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Double) throws {
+    private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
         let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
@@ -111,7 +111,7 @@ extension Processor {
             var started = item
             started.worker = worker
             started.setDeadline(
-                itemTimeoutAt: config.itemTimeout.map { MonotonicClock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
+                itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
             worker.send(line)
         }
@@ -121,7 +121,7 @@ extension Processor {
     /// item whose work ended.
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
     func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
         var left = collected.ended[...]
         do {
@@ -155,7 +155,7 @@ extension Processor {
     private func result(of item: RunningItem, exit: ChildExit, worker: Bool = false) -> WorkResult {
         switch item.killedFor {
         case .stop: return .returned
-        case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? 0)) s", exit: exit)
+        case .timeout: return .failed(reason: "timed out after \(Format.seconds(config.itemTimeout ?? .zero)) s", exit: exit)
         case .consumerTimeout: return .failed(reason: timeouts.reason, exit: exit)
         // Its result can no longer be acknowledged (its connection is gone, so it is only logged).
         case .abandoned: return .returned

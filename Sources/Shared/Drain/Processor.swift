@@ -19,9 +19,9 @@ package final class Processor {
     /// The consuming and the publishing connection.
     var links: BrokerLinks
     /// Consumes and acknowledges; never publishes, so a resource alarm never blocks it.
-    var connection: AMQPConnection? { links.consume }
+    var connection: (any WorkBroker)? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
-    var publisher: AMQPConnection? { links.publish }
+    var publisher: (any WorkBroker)? { links.publish }
     /// Copies on their way, their originals still held.
     var moves = PendingMoves()
     /// Whether the broker blocks publishing, and when the publishing connection is due a read.
@@ -36,8 +36,6 @@ package final class Processor {
     var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
-    var lastReap = 0.0
-    var lastReceive = 0.0
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     /// The broker's consumer_timeout, given or learned, and the items it took back.
@@ -46,13 +44,21 @@ package final class Processor {
     var progress: ProgressPublisher
     /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
     var notes = RepeatNotes()
-    let startedAt = MonotonicClock.now()
+    /// The loop's clock: the system's, or a test's.
+    let clock: any LoopClock
+    let startedAt: Instant
 
-    package init(config: ProcessorConfiguration, log: Log) throws {
+    /// `clock` and `opener` are for unit tests (a hand-driven clock, an in-memory broker).
+    package init(
+        config: ProcessorConfiguration, log: Log, clock: any LoopClock = SystemLoopClock(),
+        opener: @escaping BrokerOpener = AMQPConnection.open
+    ) throws {
         self.config = config
         self.log = log
+        self.clock = clock
+        self.startedAt = clock.now()
         self.topology = Topology(config.connection)
-        self.links = BrokerLinks(startAddress: config.connection.startAddress)
+        self.links = BrokerLinks(startAddress: config.connection.startAddress, opener: opener)
         self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
         let baseEnvironment = ProcessEnvironment.current()
@@ -75,6 +81,12 @@ package final class Processor {
         self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
     }
 
+    /// A stop signal (SIGTERM, SIGINT) as if it came through the signal pipe: for unit tests,
+    /// which must not signal their own process.
+    package func requestStop(_ signal: Int32) {
+        stop.note(signal)
+    }
+
     /// Drains the queue; returns the exit code.
     package func run() throws -> Int32 {
         let s = config.connection
@@ -89,25 +101,26 @@ package final class Processor {
         }
         log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
+            var pass = LoopPass(startedAt: startedAt)
             while true {
                 do {
-                    if try step() { break }
+                    if try step(&pass) { break }
                 } catch let error as WorkQueueError where error.kind == .connectionLost {
                     if !(try reconnect(after: error)) { break }
                 }
             }
         } catch let error as WorkQueueError {
-            settleMoves(within: 2)
+            settleMoves(within: .seconds(2))
             // Safe: the batcher never covers an item whose move failed.
             try? flushAcks()
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
-            endAllWork(until: MonotonicClock.now() + min(config.grace, 5))
-            reportProgress(now: MonotonicClock.now(), force: true, exitCode: error.exitCode)
+            endAllWork(until: clock.now() + min(config.grace, .seconds(5)))
+            reportProgress(now: clock.now(), force: true, exitCode: error.exitCode)
             closeConnections()
             throw error
         }
-        endAllWork(until: stop.graceDeadline ?? MonotonicClock.now() + config.grace)
+        endAllWork(until: stop.graceDeadline ?? clock.now() + config.grace)
         do {
             try flushAcks()
             // The final event names nothing unsettled that the broker surely has.
@@ -117,19 +130,33 @@ package final class Processor {
             throw error
         }
         let code = finish()
-        reportProgress(now: MonotonicClock.now(), force: true, exitCode: code)
+        reportProgress(now: clock.now(), force: true, exitCode: code)
         closeConnections()
         return code
     }
 
+    /// What one pass of the loop leaves the next: what `poll(2)` said of the publishing
+    /// connection, and when children were last reaped and the consuming socket last read.
+    private struct LoopPass {
+        /// `poll(2)` found the publishing connection readable (at first: look).
+        var publisherReadable = true
+        var lastReap: Instant
+        var lastReceive: Instant
+
+        init(startedAt: Instant) {
+            lastReap = startedAt
+            lastReceive = startedAt
+        }
+    }
+
     /// One pass of the loop; true when the processor should stop.
-    private func step() throws -> Bool {
-        let now = MonotonicClock.now()
+    private func step(_ pass: inout LoopPass) throws -> Bool {
+        let now = clock.now()
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: publishing.readable)
-        publishing.readable = false
+        try pumpMoves(read: pass.publisherReadable)
+        pass.publisherReadable = false
         try paceAcks(now: now)
         try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
         if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
@@ -141,15 +168,15 @@ package final class Processor {
         reportProgress(now: now)
         let ready = waitForEvents(until: nextDeadline(now: now))
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
-        let reap = ready.signals || now - lastReap >= 1
+        let reap = ready.signals || now - pass.lastReap >= .seconds(1)
         if ready.signals {
             for sig in signals.drain() { stop.note(sig) }
         }
-        if reap { lastReap = now }
+        if reap { pass.lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
-        publishing.readable = ready.publisher
-        if ready.socket || now - lastReceive >= 1 {
-            lastReceive = now
+        pass.publisherReadable = ready.publisher
+        if ready.socket || now - pass.lastReceive >= .seconds(1) {
+            pass.lastReceive = now
             try receive()
         }
         return false
@@ -164,7 +191,7 @@ package final class Processor {
     }
 
     /// Sleeps in `poll(2)` until a descriptor is ready or `deadline` passes.
-    private func waitForEvents(until deadline: Double) -> Readiness {
+    private func waitForEvents(until deadline: Instant) -> Readiness {
         guard let connection else { return Readiness() }
         if connection.hasBufferedInput || publisher?.hasBufferedInput == true {
             // Not polled: the publisher counts as readable only with bytes already read, so a
@@ -186,7 +213,7 @@ package final class Processor {
         fds += slots.commandInputs
         let firstWorkerFD = fds.count
         fds += slots.workerDescriptors
-        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        let timeout = Int32(clock.sleepBudget(until: deadline).roundedUpMilliseconds)
         if poll(&fds, nfds_t(fds.count), timeout) < 0 {
             // Interrupted by a signal (SIGCHLD): its byte is in the pipe now; look again at once.
             guard poll(&fds, nfds_t(fds.count), 0) >= 0 else { return Readiness() }
@@ -197,13 +224,13 @@ package final class Processor {
     }
 
     /// The next moment something must be checked without any descriptor becoming ready.
-    private func nextDeadline(now: Double) -> Double {
+    private func nextDeadline(now: Instant) -> Instant {
         // Items already delivered wait for no descriptor: take the next one at once.
         if canStartNow(now: now) { return now }
-        var deadline = now + 1
+        var deadline = now + .seconds(1)
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
         if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
-            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + 0.05)
+            deadline = min(deadline, now < graceDeadline ? graceDeadline : now + .milliseconds(50))
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
@@ -214,7 +241,7 @@ package final class Processor {
             deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {
-            deadline = min(deadline, now + Double(heartbeat) / 4)
+            deadline = min(deadline, now + .seconds(heartbeat) / 4)
         }
         return deadline
     }
@@ -223,7 +250,7 @@ package final class Processor {
     func receive() throws {
         guard let connection else { return }
         var budget = 256
-        while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+        while budget > 0, let event = try connection.nextEvent(timeout: .zero) {
             budget -= 1
             // More only when already buffered: poll tells about the socket without an EAGAIN read.
             if !connection.hasBufferedInput { budget = 0 }
@@ -233,10 +260,10 @@ package final class Processor {
                 noteDelivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
-                    intake.arrived(now: MonotonicClock.now())
+                    intake.arrived(now: clock.now())
                     try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
                 } else {
-                    intake.delivered(delivery, now: MonotonicClock.now())
+                    intake.delivered(delivery, now: clock.now())
                 }
             case .cancelledByBroker:
                 intake.cancelledByBroker()
@@ -247,7 +274,7 @@ package final class Processor {
     }
 
     private func finish() -> Int32 {
-        let elapsed = MonotonicClock.now() - startedAt
+        let elapsed = clock.now() - startedAt
         if let code = stop.exitCode {
             log.always(
                 "stopped by \(stop.signalName) after \(stats.processed) items (\(stats.deadLettered) failed) in \(Format.seconds(elapsed)) s")

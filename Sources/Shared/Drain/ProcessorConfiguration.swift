@@ -12,13 +12,13 @@ package struct ProcessorConfiguration: Sendable, Equatable {
     /// Set for `--stdio`: one long-lived worker per slot, fed items in this format.
     package var stdio: StdioFormat?
     package var maxAttempts = 3
-    package var itemTimeout: Double?
+    package var itemTimeout: Duration?
     /// The broker's consumer_timeout when known up front (`--consumer-timeout`); else learned
     /// from the broker's close.
     package var consumerTimeout: ConsumerTimeout?
-    package var grace: Double = 20
-    package var waitForWork: Double = 0
-    package var reconnectTimeout: Double = 300
+    package var grace: Duration = .seconds(20)
+    package var waitForWork: Duration = .zero
+    package var reconnectTimeout: Duration = .seconds(300)
     package var failOnDeadLetters = false
     package var quiet = false
     /// The fanout exchange for progress events (QUEUE.progress); nil with --no-progress.

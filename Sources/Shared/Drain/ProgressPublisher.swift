@@ -8,18 +8,18 @@ package struct ProgressPublisher {
     /// The fanout exchange; nil when progress events are switched off.
     private var target: EventExchange?
     private var event: ProgressEvent
-    private var meter = RateMeter(window: 10)
-    private var lastSent = -Double.infinity
+    private var meter = RateMeter(window: .seconds(10))
+    private var lastSent: Instant?
     /// The most items held at once since the last event.
     private var peakInHand = 0
 
-    /// Seconds between events while nothing changes, and the least between two events.
-    static let period = 1.0
-    static let minimumGap = 0.2
+    /// Time between events while nothing changes, and the least between two events.
+    static let period: Duration = .seconds(1)
+    static let minimumGap: Duration = .milliseconds(200)
 
     /// Failure events that may be sent now, refilled at `FailureEvent.perSecond`, and those skipped.
     private var failureTokens = FailureEvent.perSecond
-    private var lastRefill = 0.0
+    private var lastRefill: Instant?
     private var skippedFailures = 0
 
     package init(exchange: String?, queue: String, pod: String) {
@@ -31,8 +31,8 @@ package struct ProgressPublisher {
 
     /// Declares the exchange on a new connection; returns why events are off, the first time
     /// they are (see `EventExchange`).
-    package mutating func prepare(on connection: AMQPConnection) -> WorkQueueError? {
-        target?.prepare(on: connection)
+    package mutating func prepare(on connection: any WorkBroker) -> WorkQueueError? {
+        target?.prepare { (name, passive) throws(WorkQueueError) in try connection.declareFanoutExchange(name, passive: passive) }
     }
 
     /// Whether events go out at all (not with --no-progress, nor when the exchange could not be declared).
@@ -42,17 +42,18 @@ package struct ProgressPublisher {
     /// it was written. Only a lost connection is thrown.
     @discardableResult
     package mutating func update(
-        state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Double,
-        on connection: AMQPConnection?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
+        state: ProcessorState, stats: ProcessorStats, inHand: Int, now: Instant,
+        on connection: (any WorkBroker)?, force: Bool = false, exitCode: Int32? = nil, consumerTimeout: ConsumerTimeout? = nil,
         notes: () -> RepeatNotes.EventLists? = { nil },
-        current: () -> (label: String, runningFor: Double?)?
+        current: () -> (label: String, runningFor: Duration?)?
     ) throws -> Bool {
         guard let exchange = target?.name else { return false }  // --no-progress: nothing to keep either
         meter.record(stats.processed, at: now)
         peakInHand = max(peakInHand, inHand)
         guard let connection else { return false }
         let changed = state != event.state
-        let due = now - lastSent >= Self.period || changed && now - lastSent >= Self.minimumGap
+        let since = lastSent.map { now - $0 }
+        let due = since.map { $0 >= Self.period || changed && $0 >= Self.minimumGap } ?? true
         guard force || due else { return false }
         event.state = state
         event.exitCode = exitCode
@@ -65,7 +66,7 @@ package struct ProgressPublisher {
         event.inHand = state == .working ? peakInHand : inHand
         let item = current()
         event.current = item?.label
-        event.runningFor = item?.runningFor.map { ($0 * 1000).rounded() / 1000 }
+        event.runningFor = item?.runningFor.map { ($0.inSeconds * 1000).rounded() / 1000 }
         event.durations = stats.durations.count > 0 ? stats.durations.summary : nil
         event.consumerTimeoutMS = consumerTimeout?.milliseconds
         event.rate = (meter.rate * 10).rounded() / 10
@@ -92,7 +93,7 @@ package struct ProgressPublisher {
     /// ones beyond are counted in the next event's `skipped`). Never waits and never fails the work.
     package mutating func failed(
         item: String, attempt: Int, maxAttempts: Int, outcome: FailureEvent.Outcome, reason: String, exitStatus: Int?,
-        now: Double, on connection: AMQPConnection?
+        now: Instant, on connection: (any WorkBroker)?
     ) {
         guard let exchange = target?.name, let connection else { return }
         // Not sent while the broker blocks publishing (publishTransient would skip it): counted.
@@ -100,7 +101,8 @@ package struct ProgressPublisher {
             skippedFailures += 1
             return
         }
-        failureTokens = min(FailureEvent.perSecond, failureTokens + (now - lastRefill) * FailureEvent.perSecond)
+        let refill = lastRefill.map { (now - $0).inSeconds * FailureEvent.perSecond } ?? FailureEvent.perSecond
+        failureTokens = min(FailureEvent.perSecond, failureTokens + refill)
         lastRefill = now
         guard failureTokens >= 1 else {
             skippedFailures += 1

@@ -1,15 +1,15 @@
+import Core
+
 /// What the processor knows of its publishing connection between reads: whether the broker
 /// blocks it (a resource alarm; said once when it starts and once when it ends) and when the
 /// connection was last read for its heartbeats.
 struct PublishingWatch {
     /// Why the broker blocks publishing, nil while it accepts.
     private(set) var blockedFor: String?
-    private var lastService = -Double.infinity
-    /// `poll(2)` found the connection readable in the loop's last pass (at first: look).
-    var readable = true
+    private var lastService: Instant?
 
-    /// Seconds between reads of an otherwise quiet publishing connection.
-    static let serviceInterval = 1.0
+    /// Time between reads of an otherwise quiet publishing connection.
+    static let serviceInterval: Duration = .seconds(1)
 
     /// A change worth a log line.
     enum Change: Equatable {
@@ -18,8 +18,8 @@ struct PublishingWatch {
     }
 
     /// True when the connection is due a read for its heartbeats; the read counts from now.
-    mutating func serviceDue(now: Double) -> Bool {
-        guard now - lastService >= Self.serviceInterval else { return false }
+    mutating func serviceDue(now: Instant) -> Bool {
+        if let lastService, now - lastService < Self.serviceInterval { return false }
         lastService = now
         return true
     }

@@ -30,9 +30,9 @@ struct Pulse {
         return .none
     }
 
-    /// Seconds from `wall` to the next moment `step` may change its mind while holding.
-    func untilNextSwitch(wall: Double) -> Double? {
-        enabled ? LivenessPulse.untilNextSwitch(from: wall) : nil
+    /// The time from `wall` to the next moment `step` may change its mind while holding.
+    func untilNextSwitch(wall: Double) -> Duration? {
+        enabled ? .seconds(LivenessPulse.untilNextSwitch(from: wall)) : nil
     }
 
     mutating func started(tag: String) { self.tag = tag }

@@ -14,13 +14,13 @@ struct RunningItem {
     var startedAt = MonotonicClock.now()
     /// When it was delivered (the broker's consumer_timeout runs from then, also while it waited
     /// for a slot); its start when not given.
-    var deliveredAt: Double? = nil
-    var arrivedAt: Double { deliveredAt ?? startedAt }
+    var deliveredAt: Instant? = nil
+    var arrivedAt: Instant { deliveredAt ?? startedAt }
     var child: ChildProcess? = nil
     var worker: StdioWorker? = nil
     /// When the processor kills the work (`--item-timeout` or the broker's consumer_timeout,
     /// whichever comes first), and which of the two that is.
-    var timeoutAt: Double? = nil
+    var timeoutAt: Instant? = nil
     var timeoutFor: KillReason = .timeout
     /// Why the processor killed the command or worker, if it did.
     var killedFor: KillReason?
@@ -41,7 +41,7 @@ struct RunningItem {
 
     /// Sets the deadline: the earlier of `itemTimeoutAt` (`--item-timeout`) and
     /// `brokerDeadline` (see `ConsumerTimeout.deadline`); none when neither is set.
-    mutating func setDeadline(itemTimeoutAt: Double?, brokerDeadline: Double?) {
+    mutating func setDeadline(itemTimeoutAt: Instant?, brokerDeadline: Instant?) {
         switch (itemTimeoutAt, brokerDeadline) {
         case (let own?, let broker?) where broker < own: (timeoutAt, timeoutFor) = (broker, .consumerTimeout)
         case (let own?, _): (timeoutAt, timeoutFor) = (own, .timeout)
@@ -58,7 +58,7 @@ struct RunningItem {
 
     /// How to stop the work on the item after SIGTERM/SIGINT: a command gets SIGTERM, a worker
     /// end of file, then both the grace, SIGKILL and `StopPlan.killWait`.
-    func stopPlan(grace: Double) -> StopPlan {
+    func stopPlan(grace: Duration) -> StopPlan {
         child != nil ? .command(grace: grace) : .worker(grace: grace)
     }
 }

@@ -10,10 +10,10 @@ struct StopRequest {
     /// The first stop signal received; later ones change nothing.
     private(set) var signal: Int32?
     /// When the grace period ends; nil until the stop sequence has begun.
-    private(set) var graceDeadline: Double?
+    private(set) var graceDeadline: Instant?
 
     /// Seconds after the grace to wait for the confirms of items returned at its end.
-    static let returnWait = 5.0
+    static let returnWait: Duration = .seconds(5)
 
     var isRequested: Bool { signal != nil }
 
@@ -23,7 +23,7 @@ struct StopRequest {
     }
 
     /// Starts the grace period if a stop was asked for and it has not started; true the first time.
-    mutating func begin(now: Double, grace: Double) -> Bool {
+    mutating func begin(now: Instant, grace: Duration) -> Bool {
         guard signal != nil, graceDeadline == nil else { return false }
         graceDeadline = now + grace
         return true
@@ -31,7 +31,7 @@ struct StopRequest {
 
     /// Whether to go on waiting for the confirms of copies returned to the queue: during the
     /// grace, and `returnWait` after it unless the broker blocks publishing (then nothing comes).
-    func mayWaitForReturns(now: Double, publishingBlocked: Bool) -> Bool {
+    func mayWaitForReturns(now: Instant, publishingBlocked: Bool) -> Bool {
         guard let deadline = graceDeadline else { return true }
         return now < deadline || (!publishingBlocked && now < deadline + Self.returnWait)
     }

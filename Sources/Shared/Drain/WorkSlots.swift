@@ -36,23 +36,23 @@ struct WorkSlots {
 
     /// True when an item could start now: a slot is free and, with `--stdio`, a free worker runs
     /// or may start again.
-    func canStart(now: Double) -> Bool {
+    func canStart(now: Instant) -> Bool {
         guard hasFreeSlot else { return false }
         guard usesWorkers else { return true }
-        return workers.contains { w in !isBusy(w) && (w.isRunning || now >= w.restartAt) }
+        return workers.contains { w in !isBusy(w) && (w.isRunning || w.restartAt.map { now >= $0 } ?? true) }
     }
 
     /// The earliest moment a worker in backoff may start again, when a slot is free for it.
-    var nextWorkerStart: Double? {
+    var nextWorkerStart: Instant? {
         guard usesWorkers, hasFreeSlot else { return nil }
-        return workers.filter { !$0.isRunning }.map(\.restartAt).min()
+        return workers.filter { !$0.isRunning }.compactMap(\.restartAt).min()
     }
 
     /// The earliest item timeout.
-    var nextTimeout: Double? { running.compactMap(\.timeoutAt).min() }
+    var nextTimeout: Instant? { running.compactMap(\.timeoutAt).min() }
 
     /// A worker holding no item, started if due; nil while all are busy or backing off.
-    func freeWorker(now: Double) throws(WorkQueueError) -> StdioWorker? {
+    func freeWorker(now: Instant) throws(WorkQueueError) -> StdioWorker? {
         for worker in workers where !isBusy(worker) {
             if try worker.startIfDue(now: now) { return worker }
         }
@@ -94,7 +94,7 @@ struct WorkSlots {
 
     /// Feeds commands' stdin, reaps ended commands (`reap`, after SIGCHLD) and reads workers'
     /// answers (`readWorkers`).
-    mutating func collect(now: Double, reap: Bool, readWorkers: Bool, stopping: Bool, log: Log) -> Collected {
+    mutating func collect(now: Instant, reap: Bool, readWorkers: Bool, stopping: Bool, log: Log) -> Collected {
         var ended: [(RunningItem, Ending)] = []
         var index = 0
         while index < running.count {
@@ -137,7 +137,7 @@ struct WorkSlots {
 
     /// Kills (SIGKILL to the group) the work on items past their deadline (`--item-timeout` or
     /// the broker's consumer_timeout, see `RunningItem.setDeadline`).
-    mutating func enforceTimeouts(now: Double) {
+    mutating func enforceTimeouts(now: Instant) {
         for i in running.indices {
             guard let timeoutAt = running[i].timeoutAt, running[i].killedFor == nil, now >= timeoutAt else { continue }
             running[i].killedFor = running[i].timeoutFor
@@ -148,8 +148,8 @@ struct WorkSlots {
     /// The items the broker's consumer_timeout took back when it closed the channel: those held
     /// at least about `timeout` (the broker checks on a tick, so never less), or, when the value
     /// is unknown or none was held that long, the one held longest.
-    func timedOut(now: Double, after timeout: ConsumerTimeout?) -> [RunningItem] {
-        let held = running.filter { item in timeout.map { now - item.arrivedAt >= 0.9 * $0.seconds } ?? false }
+    func timedOut(now: Instant, after timeout: ConsumerTimeout?) -> [RunningItem] {
+        let held = running.filter { item in timeout.map { now - item.arrivedAt >= $0.duration * 0.9 } ?? false }
         if !held.isEmpty { return held }
         return running.min { $0.arrivedAt < $1.arrivedAt }.map { [$0] } ?? []
     }
@@ -158,7 +158,7 @@ struct WorkSlots {
     /// acknowledged (its channel closed, its queue deleted); returns how many were running.
     /// They are reaped and settled as usual: an item of a lost connection is only logged.
     @discardableResult
-    mutating func abandonAll(now: Double) -> Int {
+    mutating func abandonAll(now: Instant) -> Int {
         var killed = 0
         for i in running.indices where running[i].killedFor == nil || running[i].killedFor == .stop {
             running[i].killedFor = .abandoned
@@ -171,7 +171,7 @@ struct WorkSlots {
     /// Asks all work to end on its own (SIGTERM to every command's process group, end of file to
     /// every worker, which finishes the item in hand first); each item's stop plan then gives it
     /// `grace` before SIGKILL.
-    mutating func askToStop(grace: Double, now: Double) {
+    mutating func askToStop(grace: Duration, now: Instant) {
         for i in running.indices {
             running[i].stopping = running[i].process?.beginStop(running[i].stopPlan(grace: grace), now: now)
         }
@@ -181,7 +181,7 @@ struct WorkSlots {
 
     /// Steps every item's stop plan. Returns the items given up on (SIGKILL did not end their
     /// work within `StopPlan.killWait`), taken out of their slots.
-    mutating func advanceStops(now: Double) -> [RunningItem] {
+    mutating func advanceStops(now: Instant) -> [RunningItem] {
         for i in running.indices {
             if running[i].stopping?.advance(now: now).contains(.signal(SIGKILL)) == true { running[i].killedFor = .stop }
         }
@@ -194,9 +194,9 @@ struct WorkSlots {
     /// command's process group and end of file to each worker, a wait until `deadline`, SIGKILL to
     /// what is left and at most `StopPlan.killWait` for it to be reaped. Results that arrive now
     /// are dropped: the caller is leaving, so the broker returns those items. Empties the slots.
-    mutating func endAll(until deadline: Double, log: Log) {
+    mutating func endAll(until deadline: Instant, log: Log) {
         defer { running.removeAll() }
-        let grace = max(0, deadline - MonotonicClock.now())
+        let grace = max(.zero, deadline - MonotonicClock.now())
         let commands = running.compactMap(\.child)
         let stops =
             commands.map { StopSequence(.command(grace: grace), for: $0) }

@@ -40,7 +40,7 @@ final class LoadProgress {
     /// At most once a second: rewritten in place on a terminal, else a log line.
     private func show(_ line: String) {
         let now = MonotonicClock.now()
-        guard now - lastShown >= 1 else { return }
+        guard now - lastShown >= .seconds(1) else { return }
         lastShown = now
         if tty {
             Log.writeRaw("\r\u{1B}[K" + line, to: STDERR_FILENO)

@@ -162,10 +162,10 @@ package final class Loader {
         while true {
             guard let delay = backoff.nextDelay(now: MonotonicClock.now()) else {
                 throw lastError.appending(
-                    "; gave up after \(Int(config.reconnectTimeout)) s; \(confirmedTotal) items were confirmed", kind: .failure)
+                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(confirmedTotal) items were confirmed", kind: .failure)
             }
             log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
-            Sleep.seconds(delay)
+            Sleep.for(delay)
             do {
                 try connect(firstTime: false)
                 // Tags start again at 1 on the new channel: unconfirmed[i] is sent as tag i+1.

@@ -8,7 +8,7 @@ package struct LoaderConfiguration: Sendable, Equatable {
     package var fromFailed = false
     /// `--declare-only`: declare the queues and the progress exchange, load nothing.
     package var declareOnly = false
-    package var reconnectTimeout: Double = 300
+    package var reconnectTimeout: Duration = .seconds(300)
     /// Where load events go (`QUEUE.progress` unless told otherwise); nil with `--no-progress`.
     package var progressExchange: String?
 

@@ -8,10 +8,10 @@ import AMQPClient
 final class AlarmProbe {
     private let settings: ConnectionSettings
     private var connection: AMQPConnection?
-    private var lastTry = -Double.infinity
+    private var lastTry: Instant?
 
-    /// Seconds between probes, and between attempts to open the probe's connection.
-    static let period = 5.0
+    /// Time between probes, and between attempts to open the probe's connection.
+    static let period: Duration = .seconds(5)
     static let routingKey = "wqtop.alarm-probe"
 
     init(settings: ConnectionSettings) {
@@ -24,9 +24,9 @@ final class AlarmProbe {
     var alarm: String? { connection?.blockedReason }
 
     /// Reads what the broker said, and probes again when due. Failures only drop the probe.
-    func poll(now: Double) {
+    func poll(now: Instant) {
         if connection == nil {
-            guard now - lastTry >= Self.period else { return }
+            if let lastTry, now - lastTry < Self.period { return }
             lastTry = now
             connection = try? AMQPConnection(settings: settings)
         }
@@ -34,7 +34,7 @@ final class AlarmProbe {
         do {
             // With heartbeats: a probe whose broker went silent is dropped, not trusted.
             try connection.readAvailable(heartbeats: true)
-            if connection.blockedReason == nil && now - lastTry >= Self.period {
+            if connection.blockedReason == nil && lastTry.map({ now - $0 >= Self.period }) ?? true {
                 lastTry = now
                 try connection.publish(routingKey: Self.routingKey, body: UnsafeRawBufferPointer(start: nil, count: 0), persistent: false, mandatory: false)
             }

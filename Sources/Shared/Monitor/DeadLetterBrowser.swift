@@ -29,11 +29,11 @@ package final class DeadLetterBrowser {
     private var contents: DeadLetterContents
     /// When the items were taken (monotonic): the broker gives back deliveries held past its
     /// consumer_timeout (30 min by default), so a move after `stale` seconds browses again first.
-    private var heldSince = 0.0
-    static let stale = 25 * 60.0
+    private var heldSince: Instant?
+    static let stale: Duration = .seconds(25 * 60)
     /// Seconds a move waits for confirms while the broker blocks publishing before it gives up
     /// (the held original goes back; the copy may still be stored later: a duplicate at worst).
-    static let blockedLimit = 10.0
+    static let blockedLimit: Duration = .seconds(10)
     /// Single moves count as one load run of this browser (load events, for the progress bar).
     private var events: LoadEventPublisher
     private var moved = 0
@@ -45,7 +45,7 @@ package final class DeadLetterBrowser {
         var settings = config.connection
         settings.clientName = "wqtop (dead letters)"
         // The screen waits while the view connects: not for long.
-        settings.connectTimeout = min(settings.connectTimeout, 5)
+        settings.connectTimeout = min(settings.connectTimeout, .seconds(5))
         self.settings = settings
         self.topology = Topology(settings)
         self.progressExchange = config.progressExchange
@@ -74,8 +74,8 @@ package final class DeadLetterBrowser {
     /// Whether a connection (holding dead letters) is open: its heartbeats need answers.
     package var isConnected: Bool { connection != nil }
 
-    /// Seconds between two `keepAlive` calls while connected: half the heartbeat, at most 10 s.
-    var keepAlivePeriod: Double { settings.heartbeat > 0 ? min(10, Double(settings.heartbeat) / 2) : 10 }
+    /// The time between two `keepAlive` calls while connected: half the heartbeat, at most 10 s.
+    var keepAlivePeriod: Duration { settings.heartbeat > 0 ? min(.seconds(10), .seconds(settings.heartbeat) / 2) : .seconds(10) }
 
     /// Services heartbeats while items are held; the changed contents when the connection was lost.
     package func keepAlive() -> DeadLetterContents? {
@@ -137,14 +137,14 @@ package final class DeadLetterBrowser {
         guard let connection, expected > 0 else { return }
         try connection.setPrefetch(limit)
         let consumer = try connection.consume(queue: topology.deadLetterQueue)
-        let deadline = MonotonicClock.now() + 5
-        while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: 1) {
+        let deadline = MonotonicClock.now() + .seconds(5)
+        while held.count < expected, MonotonicClock.now() < deadline, let event = try connection.nextEvent(timeout: .seconds(1)) {
             guard case .delivery(let delivery) = event else { break }
             hold(delivery)
         }
         // Taking no more; what the broker sent before the cancel is held too.
         try connection.cancel(consumerTag: consumer)
-        while let event = try connection.nextEvent(timeout: 0) {
+        while let event = try connection.nextEvent(timeout: .zero) {
             if case .delivery(let delivery) = event { hold(delivery) }
         }
     }
@@ -173,7 +173,7 @@ package final class DeadLetterBrowser {
             return
         }
         guard !refusedForAlarm() else { return }
-        guard MonotonicClock.now() - heldSince < Self.stale else {
+        guard let heldSince, MonotonicClock.now() - heldSince < Self.stale else {
             return browse(note: DeadLetterNote("held for long (the broker's consumer_timeout is near): browsed again; nothing moved", isError: true))
         }
         guard held[index].whole else {
@@ -214,9 +214,9 @@ package final class DeadLetterBrowser {
             let connection = try AMQPConnection(settings: settings)
             defer { connection.close() }
             // The broker requeues what was held as it closes that connection: wait (briefly) to see it back.
-            let deadline = MonotonicClock.now() + 3
+            let deadline = MonotonicClock.now() + .seconds(3)
             while try (connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0) < expected, MonotonicClock.now() < deadline {
-                Sleep.seconds(0.05)
+                Sleep.for(.milliseconds(50))
             }
             var eventsOff: String?
             let mover = FailedItemMover(settings: settings, log: log, progressExchange: progressExchange)

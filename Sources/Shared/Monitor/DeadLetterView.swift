@@ -74,41 +74,41 @@ package struct DeadLetterView: Sendable, Equatable {
         selected = max(0, min(selected, new.rows.count - 1))
     }
 
-    /// Applies a key; `page` is the number of rows on screen.
-    package mutating func handle(_ key: ViewState.Key, page: Int) -> ViewState.Next {
-        // A resize (a tmux pane or window changed) is no answer: the question stays.
-        if confirmingMoveAll && key != .resize {
-            confirmingMoveAll = false
-            guard key == .character("y") || key == .character("Y"), let contents else {
-                note = DeadLetterNote("nothing moved")
-                return .redraw
-            }
-            note = DeadLetterNote("moving all \(NumberFormat.count(contents.total)) back to \(contents.workQueue)...")
-            return .deadLetters(.moveAll)
-        }
-        if let moved = key.move(selected, page: max(1, page), last: rows.count - 1) {
-            selected = max(0, min(moved, rows.count - 1))
+    /// Carries out a key's action (see `KeyBinding.table`); `page` is the number of rows on screen.
+    mutating func perform(_ action: KeyAction, page: Int) -> ViewState.Next {
+        switch action {
+        case .move(let movement):
+            selected = max(0, min(movement.apply(selected, page: page, last: rows.count - 1), rows.count - 1))
             return .redraw
-        }
-        switch key {
-        case .character("q"), .character("Q"):
-            return .quit
-        case .character("f"), .character("\u{1B}"):
+        case .closeDeadLetters:
             return .deadLetters(.close)
-        case .character("u"):
+        case .browseAgain:
             note = DeadLetterNote("browsing again...")
             return .deadLetters(.browse)
-        case .character("r"):
+        case .requeueSelected:
             guard rows.indices.contains(selected) else { return .nothing }
             note = DeadLetterNote("moving 1 item back...")
             return .deadLetters(.move(tag: rows[selected].tag))
-        case .character("R"):
+        case .askRequeueAll:
             guard let contents, contents.total > 0 else { return .nothing }
             confirmingMoveAll = true
-        case .resize: break
-        default: return .nothing
+            return .redraw
+        case .confirmRequeueAll:
+            guard let contents else {
+                decline()
+                return .redraw
+            }
+            confirmingMoveAll = false
+            note = DeadLetterNote("moving all \(NumberFormat.count(contents.total)) back to \(contents.workQueue)...")
+            return .deadLetters(.moveAll)
+        case .quit, .toggleHelp, .closeHelp, .cycleSort, .togglePause, .openDeadLetters:
+            return .nothing
         }
-        selected = max(0, min(selected, rows.count - 1))
-        return .redraw
+    }
+
+    /// The question before moving everything was answered no.
+    mutating func decline() {
+        confirmingMoveAll = false
+        note = DeadLetterNote("nothing moved")
     }
 }

@@ -13,7 +13,7 @@ package struct MonitorConfiguration: Sendable, Equatable {
     }
 
     package var connection: ConnectionSettings
-    package var interval: Double = 1
+    package var interval: Duration = .seconds(1)
     package var output: Output = .terminal
     package var exitWhenDrained = false
     /// `--receipt FILE`: where the receipt goes as wqtop ends (see `Receipt`).

@@ -34,16 +34,16 @@ package final class MonitorSession {
     private var connection: AMQPConnection?
     private let signals: SignalPipe
     private var backoff: Backoff?
-    private var nextConnect = 0.0
+    private var nextConnect: Instant
     private var connectedOnce = false
     private lazy var probe = AlarmProbe(settings: config.connection)
     /// The dead-letter view's connection, from the first time it opened.
     private var deadLetters: DeadLetterBrowser?
     /// When the dead-letter connection's heartbeats are next serviced (monotonic): between
     /// samples too, since `--interval` may be longer than the broker waits for a heartbeat.
-    private var nextKeepAlive = 0.0
+    private var nextKeepAlive: Instant
     /// When the first connection was first tried.
-    private var firstTry: Double?
+    private var firstTry: Instant?
     /// The last frame shown, for a summary after the terminal is restored.
     package private(set) var lastSnapshot: MonitorSnapshot?
     /// Messages in QUEUE.failed at the latest sample (those the dead-letter view holds included);
@@ -51,7 +51,7 @@ package final class MonitorSession {
     private var deadLetterDepth: Int?
 
     /// The longest wait between two connection attempts.
-    static let reconnectDelay = 1.0
+    static let reconnectDelay: Duration = .seconds(1)
 
     /// Progress events the monitor's queue keeps when it falls behind (the oldest are dropped).
     static let monitorQueueLength = 10_000
@@ -67,6 +67,9 @@ package final class MonitorSession {
         self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
         self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
+        let now = MonotonicClock.now()
+        self.nextConnect = now
+        self.nextKeepAlive = now
     }
 
     /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
@@ -145,13 +148,13 @@ package final class MonitorSession {
         }
     }
 
-    private func connect(now: Double) throws {
+    private func connect(now: Instant) throws {
         do {
             let connection = try AMQPConnection(settings: config.connection)
-            model.eventsOff = try subscribe(connection)
+            model.link.eventsOff = try subscribe(connection)
             self.connection = connection
-            model.connectionProblem = nil
-            model.listening(since: now)
+            model.link.connectionProblem = nil
+            model.link.listening(since: now)
             backoff = nil
             connectedOnce = true
         } catch {
@@ -186,24 +189,24 @@ package final class MonitorSession {
         }
     }
 
-    private func lost(_ error: WorkQueueError, now: Double) {
-        if connection != nil { model.connectionLost(at: now) }
+    private func lost(_ error: WorkQueueError, now: Instant) {
+        if connection != nil { model.link.connectionLost(at: now) }
         connection?.abandon()
         connection = nil
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.
         probe.close()
-        if backoff == nil { backoff = Backoff(limit: .infinity, now: now) }
+        if backoff == nil { backoff = Backoff(limit: nil, now: now) }
         // At most a second apart: events sent while wqtop is not bound are lost to it (a
         // processor that ran only then is not counted), so it listens again as soon as it can.
         let delay = min(Self.reconnectDelay, backoff?.nextDelay(now: now) ?? Self.reconnectDelay)
         nextConnect = now + delay
-        model.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay)))"
+        model.link.connectionProblem = "\(log.describe(error)) (next try in \(NumberFormat.duration(delay.inSeconds)))"
     }
 
-    private func sample(now: Double) {
+    private func sample(now: Instant) {
         guard let connection else { return }
         probe.poll(now: now)
-        model.brokerAlarm = probe.alarm
+        model.link.brokerAlarm = probe.alarm
         do {
             model.sample(try connection.inspectQueue(config.connection.queue), at: now)
             // What the view holds is not ready, but still in the queue.
@@ -229,7 +232,7 @@ package final class MonitorSession {
         guard let connection else { return }
         do {
             var budget = 5000
-            while budget > 0, let event = try connection.nextEvent(timeout: 0) {
+            while budget > 0, let event = try connection.nextEvent(timeout: .zero) {
                 budget -= 1
                 if case .delivery(let delivery) = event {
                     model.receive(delivery.body, at: MonotonicClock.now(), wallTime: WallClock.now())
@@ -241,12 +244,12 @@ package final class MonitorSession {
     }
 
     /// Waits for the broker, keys or a signal; true when the terminal hung up.
-    private func waitForEvents(until deadline: Double, display: MonitorDisplay) -> Bool {
+    private func waitForEvents(until deadline: Instant, display: MonitorDisplay) -> Bool {
         if connection?.hasBufferedInput == true { return false }
         var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
         if let connection { fds.append(pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)) }
         if let input = display.inputDescriptor { fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0)) }
-        let timeout = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
+        let timeout = Int32((deadline - MonotonicClock.now()).roundedUpMilliseconds)
         guard poll(&fds, nfds_t(fds.count), timeout) > 0, let input = display.inputDescriptor else { return false }
         return fds.contains { $0.fd == input && $0.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
     }

@@ -35,38 +35,52 @@ package struct ViewState: Sendable, Equatable {
         case deadLetters(DeadLetterRequest)
     }
 
-    /// Applies a key; `page` is the number of pod rows on screen.
+    /// Where keys are pressed now: the help overlay, the dead-letter view (or its question), or the pods.
+    package var keyContext: KeyContext {
+        if showHelp { return .help }
+        guard let deadLetters else { return .pods }
+        return deadLetters.confirmingMoveAll ? .confirming : .deadLetters
+    }
+
+    /// Applies a key as the key table (`KeyBinding.table`) says; `page` is the number of rows on screen.
     package mutating func handle(_ key: Key, page: Int) -> Next {
-        let page = max(1, page)
-        if var open = deadLetters, !showHelp, key != .character("?"), key != .character("h") {
-            let next = open.handle(key, page: page)
-            deadLetters = next == .deadLetters(.close) ? nil : open
-            return next
-        }
-        if let moved = key.move(scroll, page: page, last: Int.max / 2) {
-            scroll = max(0, moved)
+        // A resize (a tmux pane or window changed) redraws, and is no answer to the question.
+        if key == .resize { return .redraw }
+        let context = keyContext
+        guard let action = KeyBinding.action(for: key, in: context) else {
+            // Any key but `y` answers the question before moving everything: no.
+            guard context == .confirming else { return .nothing }
+            deadLetters?.decline()
             return .redraw
         }
-        switch key {
-        case .character("q"), .character("Q"):
+        return perform(action, page: max(1, page))
+    }
+
+    private mutating func perform(_ action: KeyAction, page: Int) -> Next {
+        switch action {
+        case .quit:
             return .quit
-        case .character("f"):
+        case .toggleHelp:
+            showHelp.toggle()
+        case .closeHelp:
+            showHelp = false
+        case .cycleSort:
+            let all = Sort.allCases
+            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+        case .togglePause:
+            paused.toggle()
+        case .openDeadLetters:
             deadLetters = DeadLetterView()
             showHelp = false
             return .deadLetters(.browse)
-        case .character("?"), .character("h"):
-            showHelp.toggle()
-        case .character("s"):
-            let all = Sort.allCases
-            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
-        case .character("p"), .character(" "):
-            paused.toggle()
-        case .character("\u{1B}") where showHelp:
-            showHelp = false
-        case .resize: break
-        default: return .nothing
+        case .move(let movement) where deadLetters == nil || showHelp:
+            scroll = max(0, movement.apply(scroll, page: page, last: Int.max / 2))
+        case .move, .closeDeadLetters, .browseAgain, .requeueSelected, .askRequeueAll, .confirmRequeueAll:
+            guard var open = deadLetters else { return .nothing }
+            let next = open.perform(action, page: page)
+            deadLetters = next == .deadLetters(.close) ? nil : open
+            return next
         }
-        scroll = max(0, scroll)
         return .redraw
     }
 
@@ -127,22 +141,6 @@ package struct ViewState: Sendable, Equatable {
         case .starting: return 3
         case .idle, .waitingForOthers: return 4
         case .finished: return pod.exitCode == 0 ? 6 : 5
-        }
-    }
-}
-
-extension ViewState.Key {
-    /// Where a movement key (arrows and j/k, PgUp/PgDn, Home/g, End/G) takes a position (a
-    /// scroll offset, a selection) with `page` rows on screen; nil for other keys.
-    func move(_ position: Int, page: Int, last: Int) -> Int? {
-        switch self {
-        case .up, .character("k"): position - 1
-        case .down, .character("j"): position + 1
-        case .pageUp: position - page
-        case .pageDown: position + page
-        case .home, .character("g"): 0
-        case .end, .character("G"): last
-        default: nil
         }
     }
 }

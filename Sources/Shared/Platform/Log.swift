@@ -32,7 +32,7 @@ package struct Log: Sendable {
     }
 
     /// The line for a first connection that will be tried again (see `retryWhileUnreachable`).
-    package func unreachable(_ error: WorkQueueError, retryingIn delay: Double) {
+    package func unreachable(_ error: WorkQueueError, retryingIn delay: Duration) {
         always("not connected yet (\(describe(error))); trying again in \(Format.seconds(delay)) s")
     }
 

@@ -19,12 +19,12 @@ package final class StdioWorker {
     private var buffer: [UInt8] = []
     private var outputClosed = false
     /// When the next start may happen (backoff after crashes).
-    package private(set) var restartAt = 0.0
+    package private(set) var restartAt: Instant?
     /// Exits in a row without a single answer in between (kills by the processor not counted).
     package private(set) var crashesInRow = 0
     /// True once the worker answered any item (a worker that never did is likely broken).
     package private(set) var everAnswered = false
-    private var delay = 0.0
+    private var delay: Duration = .zero
 
     package init(argv: [[UInt8]], environment: [[UInt8]], executable: String? = nil) {
         self.argv = argv
@@ -35,9 +35,9 @@ package final class StdioWorker {
     package var isRunning: Bool { child != nil }
 
     /// Starts the process if it is not running and its backoff allows; true when running.
-    package func startIfDue(now: Double) throws(WorkQueueError) -> Bool {
+    package func startIfDue(now: Instant) throws(WorkQueueError) -> Bool {
         if child != nil { return true }
-        guard now >= restartAt else { return false }
+        if let restartAt, now < restartAt { return false }
         child = try ChildProcess(argv: argv, environment: environment, input: [], streaming: true, executable: executable)
         buffer.removeAll(keepingCapacity: true)
         outputClosed = false
@@ -51,7 +51,7 @@ package final class StdioWorker {
 
     /// Reads answers and notices an exit. Answers come first; the exit only once stdout is closed
     /// (or the process is gone), so a last answer written just before exiting is never lost.
-    package func poll(now: Double, reap: Bool = true) -> [Event] {
+    package func poll(now: Instant, reap: Bool = true) -> [Event] {
         guard let child else { return [] }
         var events: [Event] = []
         child.feedInput()
@@ -64,7 +64,7 @@ package final class StdioWorker {
             self.child = nil
             crashesInRow += 1
             restartAt = now + delay
-            delay = delay == 0 ? 0.5 : min(delay * 2, 10)
+            delay = delay == .zero ? .milliseconds(500) : min(delay * 2, .seconds(10))
             events.append(.exited(exit))
         }
         return events
@@ -76,7 +76,7 @@ package final class StdioWorker {
             events.append(.reply(StdioReply(line: Array(buffer[..<newline]))))
             buffer.removeSubrange(...newline)
             crashesInRow = 0
-            delay = 0
+            delay = .zero
             everAnswered = true
         }
     }
@@ -85,8 +85,8 @@ package final class StdioWorker {
     /// not count it as the worker dying.
     package func forgiveLastExit() {
         crashesInRow = max(0, crashesInRow - 1)
-        restartAt = 0
-        delay = 0
+        restartAt = nil
+        delay = .zero
     }
 
     /// Closes the worker's stdin so it finishes on its own.

@@ -12,7 +12,7 @@ package struct StopPlan: Sendable, Equatable {
         /// Sends a signal to the child's whole process group.
         case signal(Int32)
         /// Gives the child this many seconds to end before the next step.
-        case wait(Double)
+        case wait(Duration)
     }
 
     package var steps: [Step]
@@ -21,19 +21,19 @@ package struct StopPlan: Sendable, Equatable {
         self.steps = steps
     }
 
-    /// Seconds to wait for a SIGKILLed process to be reaped before giving up on it (a process
+    /// How long to wait for a SIGKILLed process to be reaped before giving up on it (a process
     /// stuck in the kernel, or reaped by someone else, must not hang the exit).
-    package static let killWait = 2.0
+    package static let killWait: Duration = .seconds(2)
 
     /// A one-shot command: SIGTERM to its group, `grace` seconds to finish, SIGKILL, then at
     /// most `killWait` to be reaped.
-    package static func command(grace: Double) -> StopPlan {
+    package static func command(grace: Duration) -> StopPlan {
         StopPlan([.signal(SIGTERM), .wait(grace), .signal(SIGKILL), .wait(killWait)])
     }
 
     /// A `--stdio` worker: end of file (it answers the item in hand and exits), `grace` seconds,
     /// SIGKILL to its group, then at most `killWait` to be reaped.
-    package static func worker(grace: Double) -> StopPlan {
+    package static func worker(grace: Duration) -> StopPlan {
         StopPlan([.closeInput, .wait(grace), .signal(SIGKILL), .wait(killWait)])
     }
 

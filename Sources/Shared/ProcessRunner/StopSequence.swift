@@ -10,7 +10,7 @@ package struct StopSequence {
     /// The next step to carry out.
     private var next = 0
     /// When the wait in progress ends (nil: none started).
-    private var waitEnds: Double?
+    private var waitEnds: Instant?
 
     package init(_ plan: StopPlan, for process: ChildProcess) {
         self.plan = plan
@@ -25,12 +25,12 @@ package struct StopSequence {
     package var isFinished: Bool { next == plan.steps.count }
 
     /// When `advance` has something to do next (the end of the wait in progress).
-    package var deadline: Double? { isFinished ? nil : waitEnds }
+    package var deadline: Instant? { isFinished ? nil : waitEnds }
 
     /// Carries out every step due at `now` and returns them (a caller may note that SIGKILL was
     /// sent). A wait starts when it is reached; nothing is sent to a process already reaped.
     @discardableResult
-    package mutating func advance(now: Double) -> [StopPlan.Step] {
+    package mutating func advance(now: Instant) -> [StopPlan.Step] {
         var done: [StopPlan.Step] = []
         while next < plan.steps.count, !processEnded {
             let step = plan.steps[next]
@@ -39,8 +39,8 @@ package struct StopSequence {
                 process.closeInput()
             case .signal(let sig):
                 process.signalGroup(sig)
-            case .wait(let seconds):
-                let ends = waitEnds ?? now + seconds
+            case .wait(let duration):
+                let ends = waitEnds ?? now + duration
                 guard now >= ends else {
                     waitEnds = ends
                     return done
@@ -57,7 +57,7 @@ package struct StopSequence {
     /// calling `reap` between steps (it must poll the processes, e.g. with `ChildProcess.poll`).
     /// Blocks meanwhile; returns the processes that outlived their plans (left running).
     package static func run(
-        _ sequences: [StopSequence], interval: Double = 0.005, reap: () -> Void
+        _ sequences: [StopSequence], interval: Duration = .milliseconds(5), reap: () -> Void
     ) -> [ChildProcess] {
         var left = sequences
         while true {
@@ -68,12 +68,12 @@ package struct StopSequence {
             if left.isEmpty { return [] }
             if left.allSatisfy(\.isFinished) { return left.map(\.process) }
             let next = left.compactMap(\.deadline).min() ?? now
-            Sleep.seconds(max(0, min(interval, next - MonotonicClock.now())))
+            Sleep.for(min(interval, next - MonotonicClock.now()))
         }
     }
 
     /// `run` with each process polled directly (callers with no other owner to tell).
-    package static func run(_ sequences: [StopSequence], interval: Double = 0.005) -> [ChildProcess] {
+    package static func run(_ sequences: [StopSequence], interval: Duration = .milliseconds(5)) -> [ChildProcess] {
         run(sequences, interval: interval) {
             for sequence in sequences { _ = sequence.process.poll() }
         }
@@ -84,7 +84,7 @@ extension ChildProcess {
     /// Starts `plan` on this child: carries out the steps due now and returns the sequence for
     /// the caller to step on (discard it when the plan has no wait, like `killNow`).
     @discardableResult
-    package func beginStop(_ plan: StopPlan, now: Double = MonotonicClock.now()) -> StopSequence {
+    package func beginStop(_ plan: StopPlan, now: Instant = MonotonicClock.now()) -> StopSequence {
         var sequence = StopSequence(plan, for: self)
         sequence.advance(now: now)
         return sequence

@@ -40,7 +40,7 @@ package struct FailedItemMover {
     /// its own: it consumes on the work channel and publishes with confirms). Returns how many
     /// were moved, nil when none waited; `eventsOff` hears why load events cannot be sent.
     /// `blockedLimit`, when given, bounds each wait for confirms while the broker blocks publishing.
-    package func moveAll(on connection: AMQPConnection, blockedLimit: Double? = nil, eventsOff: (WorkQueueError) -> Void) throws -> Int? {
+    package func moveAll(on connection: AMQPConnection, blockedLimit: Duration? = nil, eventsOff: (WorkQueueError) -> Void) throws -> Int? {
         let topology = Topology(settings)
         let waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
         guard waiting > 0 else { return nil }
@@ -59,7 +59,7 @@ package struct FailedItemMover {
             unacked = 0
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection)
         }
-        while moved < waiting, let event = try connection.nextEvent(timeout: 5) {
+        while moved < waiting, let event = try connection.nextEvent(timeout: .seconds(5)) {
             guard case .delivery(let delivery) = event else { break }
             try Self.publishFreshCopy(of: delivery, to: topology, on: connection)
             moved += 1

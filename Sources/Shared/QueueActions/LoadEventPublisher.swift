@@ -8,10 +8,10 @@ package struct LoadEventPublisher {
     /// The fanout exchange; nil when load events are switched off.
     private var target: EventExchange?
     private var event: LoadEvent
-    private var lastSent = -Double.infinity
+    private var lastSent: Instant?
 
     /// Seconds between two events while loading.
-    static let period = 2.0
+    static let period: Duration = .seconds(2)
 
     package init(exchange: String?, queue: String, total: Int?) {
         self.target = exchange.map(EventExchange.init)
@@ -31,9 +31,10 @@ package struct LoadEventPublisher {
 
     /// Sends the running count when an event is due, or the last event (`final`). Never throws:
     /// a lost connection is the load's to notice on its next publish.
-    package mutating func update(confirmed: Int, now: Double, on connection: AMQPConnection?, final: Bool = false) {
+    package mutating func update(confirmed: Int, now: Instant, on connection: AMQPConnection?, final: Bool = false) {
         guard let exchange = target?.name, let connection else { return }
-        guard final || (now - lastSent >= Self.period && confirmed != event.confirmed) else { return }
+        let due = lastSent.map { now - $0 >= Self.period } ?? true
+        guard final || (due && confirmed != event.confirmed) else { return }
         event.confirmed = confirmed
         event.final = final
         event.sentAt = WallClock.now()

@@ -1,32 +1,24 @@
-import Core
+/// The dead-letter view's screen (key `f`): what the browser holds, the selection and the last
+/// outcome, over the whole screen.
+struct DeadLetterPane: ScreenPane {
+    var snapshot: MonitorSnapshot
+    var dead: DeadLetterView
 
-/// The dead-letter view's screen: a pure function of the view's value, the snapshot and the size.
-extension Renderer {
-    /// Dead letters that fit on screen (for paging): all but four lines above, two of details
-    /// about the selected item and the footer.
-    package var deadLetterRows: Int { max(1, height - 7) }
+    /// Table rows in a screen `height` high: all but four lines above, two of details about the
+    /// selected item and the footer.
+    static func tableRows(height: Int) -> Int { max(1, height - 7) }
 
-    /// Rows a page key moves in the view on screen.
-    package func page(for view: ViewState) -> Int {
-        view.deadLetters == nil ? podRows : deadLetterRows
-    }
-
-    /// Lines for a terminal that is not UTF-8 are ASCII only: item names and "…" included.
-    static func forTerminal(_ lines: [StyledLine], _ view: ViewState) -> [StyledLine] {
-        guard !view.unicode else { return lines }
-        return lines.map { StyledLine($0.spans.map { Span(TextWidth.ascii($0.text), $0.style) }) }
-    }
-
-    /// The full-screen dead-letter view: exactly `height` lines.
-    func deadLetterFrame(_ s: MonitorSnapshot, _ dead: DeadLetterView) -> [StyledLine] {
+    /// Exactly the region's rows: a title, a summary, a note, the table and the selected item.
+    func draw(in region: ScreenRegion) -> [StyledLine] {
+        let s = snapshot, width = region.width, height = region.rows
         let contents = dead.contents
         let queue = contents?.queue ?? "\(s.queue).failed"
         var title = StyledLine()
         let right = contents.map { " \(NumberFormat.count($0.rows.count)) held " } ?? " "
         title.append(TextWidth.pad(" wqtop  dead letters: \(queue) @ \(s.endpoint)", to: max(0, width - TextWidth.of(right))), .title, limit: width)
         title.append(right, .title, limit: width)
-        var lines = [title, deadLetterSummary(contents, queue: queue), deadLetterNote(dead)]
-        let rows = deadLetterRows
+        var lines = [title, summary(contents, queue: queue, width: width), note(width: width)]
+        let rows = Self.tableRows(height: height)
         let first = min(max(0, dead.selected - rows + 1), max(0, dead.rows.count - rows))
         let c = DeadLetterColumns(width: width, rows: dead.rows)
         let range = dead.rows.count > rows ? "\(first + 1)-\(min(dead.rows.count, first + rows)) of \(dead.rows.count) " : ""
@@ -35,16 +27,16 @@ extension Renderer {
         heading.append(range, .heading, limit: width)
         lines.append(heading)
         for (index, row) in dead.rows.enumerated().dropFirst(first).prefix(rows) {
-            lines.append(deadLetterRow(row, c, selected: index == dead.selected, browsedAt: contents?.browsedAt ?? 0))
+            lines.append(tableRow(row, c, selected: index == dead.selected, browsedAt: contents?.browsedAt ?? 0, width: width))
         }
         while lines.count < height - 3 { lines.append(StyledLine()) }
-        lines += deadLetterDetails(dead.rows.indices.contains(dead.selected) ? dead.rows[dead.selected] : nil)
-        lines.append(deadLetterFooter(contents))
+        lines += details(dead.rows.indices.contains(dead.selected) ? dead.rows[dead.selected] : nil, width: width)
+        lines.append(footer(contents, width: width))
         return Array(lines.prefix(height))
     }
 
     /// What is shown of the queue: held, waiting beyond the limit, or why nothing.
-    private func deadLetterSummary(_ contents: DeadLetterContents?, queue: String) -> StyledLine {
+    private func summary(_ contents: DeadLetterContents?, queue: String, width: Int) -> StyledLine {
         var line = StyledLine()
         guard let contents else {
             line.append(" Browsing \(queue)...", .dim, limit: width)
@@ -74,7 +66,7 @@ extension Renderer {
     }
 
     /// The question before moving everything, the last outcome, or a quorum queue's caveat.
-    private func deadLetterNote(_ dead: DeadLetterView) -> StyledLine {
+    private func note(width: Int) -> StyledLine {
         var line = StyledLine()
         if dead.confirmingMoveAll, let contents = dead.contents {
             line.append(" Move all \(NumberFormat.count(contents.total)) back to \(contents.workQueue)? y/n", .warning, limit: width)
@@ -86,7 +78,7 @@ extension Renderer {
         return line
     }
 
-    private func deadLetterRow(_ row: DeadLetterRow, _ c: DeadLetterColumns, selected: Bool, browsedAt: Double) -> StyledLine {
+    private func tableRow(_ row: DeadLetterRow, _ c: DeadLetterColumns, selected: Bool, browsedAt: Double, width: Int) -> StyledLine {
         let exit = row.exitStatus.map(String.init) ?? "-"
         let attempts = row.attempts.map(String.init) ?? "-"
         let when = row.failedAt.map { NumberFormat.duration(browsedAt - $0) + " ago" } ?? "-"
@@ -102,7 +94,7 @@ extension Renderer {
     }
 
     /// The selected item and its reason, as much as a line holds.
-    private func deadLetterDetails(_ row: DeadLetterRow?) -> [StyledLine] {
+    private func details(_ row: DeadLetterRow?, width: Int) -> [StyledLine] {
         var item = StyledLine(), reason = StyledLine()
         if let row {
             item.append(" Item (\(NumberFormat.count(row.bytes)) bytes): ", .dim, limit: width)
@@ -113,7 +105,7 @@ extension Renderer {
         return [item, reason]
     }
 
-    private func deadLetterFooter(_ contents: DeadLetterContents?) -> StyledLine {
+    private func footer(_ contents: DeadLetterContents?, width: Int) -> StyledLine {
         var line = StyledLine()
         for (key, label) in [("f", "close"), ("r", "requeue"), ("R", "requeue all"), ("u", "refresh"), ("?", "help"), ("q", "quit")] {
             line.append(" \(key)", .title, limit: width)

@@ -1,24 +1,27 @@
 /// The failures pane: the latest failed attempts, newest first, in the room the pod table leaves
 /// on a tall terminal.
-extension Renderer {
+struct FailurePane: ScreenPane {
     /// Lines a pane needs at least to be worth showing: a heading and two failures.
-    static let failurePaneMinimum = 3
+    static let minimumRows = 3
 
-    /// The heading and as many failures as fit in `rows`.
-    func failurePane(_ s: MonitorSnapshot, rows: Int) -> [StyledLine] {
+    var snapshot: MonitorSnapshot
+
+    /// The heading and as many failures as fit in the region.
+    func draw(in region: ScreenRegion) -> [StyledLine] {
+        let s = snapshot, width = region.width
         var heading = StyledLine()
-        let shown = min(s.failures.count, rows - 1)
+        let shown = min(s.failures.count, region.rows - 1)
         // The pods' counts of failed attempts are complete; failure events may be skipped (rate limit).
         let total = max(s.failed, s.failures.count)
         let title = " LATEST FAILURES (\(shown) of \(NumberFormat.count(total)), newest first)"
         heading.append(TextWidth.pad(title, to: width), .heading, limit: width)
         let podWidth = min(20, max(8, s.failures.prefix(shown).map { TextWidth.of($0.event.pod) }.max() ?? 8))
         let itemWidth = max(8, min(30, (width - podWidth - 40) / 4))
-        return [heading] + s.failures.prefix(shown).map { failureRow($0, podWidth: podWidth, itemWidth: itemWidth) }
+        return [heading] + s.failures.prefix(shown).map { row($0, podWidth: podWidth, itemWidth: itemWidth, width: width) }
     }
 
     /// ` 12s ago  processor-1   2/3  retry        exit 3  item  reason`
-    private func failureRow(_ row: FailureRow, podWidth: Int, itemWidth: Int) -> StyledLine {
+    private func row(_ row: FailureRow, podWidth: Int, itemWidth: Int, width: Int) -> StyledLine {
         let e = row.event
         var line = StyledLine()
         line.append(TextWidth.pad(NumberFormat.ago(row.ago) + " ago", to: 9, right: true) + "  ", .dim, limit: width)

@@ -1,0 +1,224 @@
+import Core
+import AMQPClient
+import Drain
+
+/// A clock the tests drive: the monotonic clock plus an offset, and the loop's sleeps in
+/// `poll(2)` skip ahead to their deadline instead of waiting. Commands still run in real time:
+/// each skip leaves `poll(2)` a real moment (`realWait`) for a child's exit or output, so that
+/// the skipped time does not outrun what a process does in milliseconds.
+final class TestLoopClock: LoopClock {
+    private(set) var skipped: Duration = .zero
+    let realWait: Duration = .milliseconds(5)
+
+    func now() -> Instant { ContinuousClock.now + skipped }
+
+    func sleepBudget(until deadline: Instant) -> Duration {
+        let now = now()
+        guard deadline > now else { return .zero }
+        skipped += deadline - now
+        return min(realWait, deadline - now)
+    }
+}
+
+/// An in-memory broker for the processor's loop: queues of ready messages, unacknowledged
+/// deliveries per connection, publisher confirms (at once, or held), a resource alarm that
+/// blocks publishing connections, a lost connection (every call then throws), and consumers of
+/// other processors counted in passive declares.
+final class InMemoryBroker {
+    struct Message {
+        var body: [UInt8]
+        var headers: [String: HeaderValue] = [:]
+        var redelivered = false
+    }
+
+    /// Ready messages per queue (declared queues only).
+    var queues: [String: [Message]] = [:]
+    /// Consumers of other processors, per queue (a holder on another pod).
+    var otherConsumers: [String: Int] = [:]
+    /// Why the broker blocks publishing connections (a resource alarm); nil when it does not.
+    var alarm: String?
+    /// Confirms are held (not sent) while true.
+    var holdConfirms = false
+    /// Every connection opened, oldest first.
+    private(set) var connections: [Connection] = []
+    /// Bodies acknowledged, in order.
+    private(set) var acknowledged: [[UInt8]] = []
+    /// Publishes sent into a blocked connection (the real broker would stall the loop): a bug.
+    private(set) var publishedWhileBlocked = 0
+    /// Called at every read of deliveries (`nextEvent`): lets a test act mid-scenario.
+    var onRead: (() -> Void)?
+    /// Called at every passive declare, with the queue's name.
+    var onInspect: ((String) -> Void)?
+
+    /// Copies published and not yet confirmed, over the open connections.
+    var unconfirmedCount: Int { connections.filter(\.isOpen).reduce(0) { $0 + $1.unconfirmedCount } }
+
+    init(queue: String, items: [String]) {
+        queues[queue] = items.map { Message(body: Array($0.utf8)) }
+    }
+
+    /// Opens connections as `AMQPConnection.open` would.
+    func open(_ settings: ConnectionSettings, firstAddress: Int) throws(WorkQueueError) -> any WorkBroker {
+        let connection = Connection(broker: self)
+        connections.append(connection)
+        return connection
+    }
+
+    /// Drops every open connection: their unacknowledged deliveries go back, marked redelivered,
+    /// and their unconfirmed publishes are lost.
+    func loseConnections() {
+        for connection in connections where connection.isOpen { connection.lose() }
+    }
+
+    /// Ready bodies of `queue`, as strings.
+    func ready(_ queue: String) -> [String] {
+        (queues[queue] ?? []).map { String(decoding: $0.body, as: UTF8.self) }
+    }
+
+    func consumers(of queue: String) -> Int {
+        otherConsumers[queue, default: 0] + connections.filter(\.isOpen).reduce(0) { $0 + $1.consumerCount(of: queue) }
+    }
+
+    final class Connection: WorkBroker {
+        unowned let broker: InMemoryBroker
+        private(set) var isOpen = true
+        private var consumers: [String: (queue: String, channel: UInt16)] = [:]
+        private var nextConsumer = 0
+        private var prefetch = 0
+        private var nextTag: UInt64 = 0
+        private var unacked: [(tag: UInt64, queue: String, message: Message)] = []
+        private var confirms: ConfirmTracker?
+        /// Published, not yet confirmed: the tag and where the message goes once stored.
+        private var unconfirmed: [(tag: UInt64, queue: String, message: Message)] = []
+
+        init(broker: InMemoryBroker) { self.broker = broker }
+
+        var unconfirmedCount: Int { unconfirmed.count }
+
+        func consumerCount(of queue: String) -> Int { consumers.values.filter { $0.queue == queue }.count }
+
+        func lose() {
+            isOpen = false
+            for delivery in unacked.reversed() {
+                var message = delivery.message
+                message.redelivered = true
+                broker.queues[delivery.queue, default: []].insert(message, at: 0)
+            }
+            unacked = []
+            consumers = [:]
+            unconfirmed = []
+        }
+
+        private func live() throws(WorkQueueError) {
+            guard isOpen else { throw WorkQueueError(.connectionLost, "in-memory broker: connection lost") }
+        }
+
+        private var workQueue: String? { consumers.values.first { $0.channel == AMQPConnection.workChannel }?.queue }
+
+        private var canDeliver: Bool {
+            guard isOpen, let queue = workQueue else { return false }
+            return (prefetch == 0 || unacked.count < prefetch) && !(broker.queues[queue] ?? []).isEmpty
+        }
+
+        var endpoint: String { "in-memory" }
+        var whereConnected: String { "in-memory" }
+        var addressIndex: Int { 0 }
+        var nextAddressIndex: Int { 0 }
+        var heartbeat: Int { 0 }
+        var serverVersion: String? { "3.13.0" }
+        var socketDescriptor: Int32 { -1 }
+        var hasBufferedInput: Bool { canDeliver || (confirms != nil && !broker.holdConfirms && !unconfirmed.isEmpty) }
+        var blockedReason: String? { confirms != nil && isOpen ? broker.alarm : nil }
+        var confirmTracker: ConfirmTracker { confirms ?? ConfirmTracker() }
+
+        func declareQueue(_ name: String, arguments: [(String, String)]) throws(WorkQueueError) -> QueueCounts {
+            try live()
+            if broker.queues[name] == nil { broker.queues[name] = [] }
+            return try inspectQueue(name)!
+        }
+
+        func inspectQueue(_ name: String) throws(WorkQueueError) -> QueueCounts? {
+            broker.onInspect?(name)
+            try live()
+            guard let ready = broker.queues[name] else { return nil }
+            return QueueCounts(ready: ready.count, consumers: broker.consumers(of: name))
+        }
+
+        func setPrefetch(_ count: Int) throws(WorkQueueError) {
+            try live()
+            prefetch = count
+        }
+
+        func consume(queue: String, acknowledge: Bool, exclusive: Bool) throws(WorkQueueError) -> String {
+            try standAsConsumer(of: queue, channel: AMQPConnection.workChannel)
+        }
+
+        func standAsConsumer(of queue: String, channel: UInt16) throws(WorkQueueError) -> String {
+            try live()
+            nextConsumer += 1
+            let tag = "ctag-\(nextConsumer)"
+            consumers[tag] = (queue, channel)
+            return tag
+        }
+
+        func cancel(consumerTag: String, channel: UInt16) throws(WorkQueueError) {
+            try live()
+            consumers[consumerTag] = nil
+        }
+
+        func ack(_ tag: UInt64, multiple: Bool) throws(WorkQueueError) {
+            try live()
+            let done = unacked.filter { multiple ? $0.tag <= tag : $0.tag == tag }
+            precondition(!done.isEmpty, "ack of unknown delivery tag \(tag)")
+            broker.acknowledged += done.map(\.message.body)
+            unacked.removeAll { multiple ? $0.tag <= tag : $0.tag == tag }
+        }
+
+        func nextEvent(timeout: Duration) throws(WorkQueueError) -> ConsumerEvent? {
+            broker.onRead?()
+            try live()
+            guard canDeliver, let queue = workQueue else { return nil }
+            let message = broker.queues[queue]!.removeFirst()
+            nextTag += 1
+            unacked.append((nextTag, queue, message))
+            return .delivery(Delivery(tag: nextTag, body: message.body, redelivered: message.redelivered, headers: message.headers))
+        }
+
+        func enableConfirms() throws(WorkQueueError) {
+            try live()
+            confirms = ConfirmTracker()
+        }
+
+        func readAvailable(heartbeats: Bool) throws(WorkQueueError) {
+            try live()
+            guard !broker.holdConfirms else { return }
+            for publish in unconfirmed {
+                broker.queues[publish.queue, default: []].append(publish.message)
+                confirms?.acknowledge(tag: publish.tag, multiple: false)
+            }
+            unconfirmed = []
+        }
+
+        func publish(
+            exchange: String, routingKey: String, body: UnsafeRawBufferPointer, persistent: Bool, mandatory: Bool,
+            properties: MessageProperties, headers: [(String, HeaderValue)], dropping: Set<String>
+        ) throws(WorkQueueError) {
+            try live()
+            if broker.alarm != nil { broker.publishedWhileBlocked += 1 }
+            var message = Message(body: Array(body))
+            for (name, value) in headers where !dropping.contains(name) { message.headers[name] = value }
+            let tag = confirms?.recordPublish() ?? 0
+            unconfirmed.append((tag, routingKey, message))
+        }
+
+        func declareFanoutExchange(_ name: String, passive: Bool) throws(WorkQueueError) { try live() }
+
+        func publishTransient(exchange: String, body: [UInt8]) throws(WorkQueueError) -> Bool {
+            try live()
+            return broker.alarm == nil
+        }
+
+        func close() { if isOpen { lose() } }
+        func abandon() { if isOpen { lose() } }
+    }
+}

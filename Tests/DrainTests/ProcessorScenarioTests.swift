@@ -1,0 +1,164 @@
+import Testing
+import Glibc
+import Core
+import Platform
+import ProcessRunner
+import Drain
+
+/// Whole scenarios through the processor's loop against `InMemoryBroker` and `TestLoopClock`:
+/// the loop's decisions without a broker. Commands are real (`/bin/sh -c`). Serialized: each
+/// processor installs the process's signal handlers (its `SignalPipe`).
+@Suite(.serialized)
+struct ProcessorScenarioTests {
+    let queue = "scenario"
+
+    func processor(
+        _ broker: InMemoryBroker, _ clock: TestLoopClock, command: String, configure: (inout ProcessorConfiguration) -> Void = { _ in }
+    ) throws -> Processor {
+        var settings = ConnectionSettings()
+        settings.queue = queue
+        var config = ProcessorConfiguration(connection: settings, podName: "test-pod")
+        config.command = WorkCommand(arguments: ["/bin/sh", "-c", command])
+        config.quiet = true
+        configure(&config)
+        return try Processor(config: config, log: Log(quiet: true), clock: clock, opener: broker.open)
+    }
+
+    func strings(_ bodies: [[UInt8]]) -> [String] { bodies.map { String(decoding: $0, as: UTF8.self) } }
+
+    @Test func sigtermMidItemWithGraceRunningOutKillsTheCommandAndReturnsTheItem() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a"])
+        let clock = TestLoopClock()
+        let ready = "/tmp/wq-scenario-\(getpid())-ready"
+        unlink(ready)
+        defer { unlink(ready) }
+        // Ignores SIGTERM (said by a file once the trap is set): only the SIGKILL after the grace period ends it.
+        let processor = try processor(broker, clock, command: "trap '' TERM; : > \(ready); exec sleep 60") { $0.grace = .seconds(30) }
+        var signalled = false
+        broker.onRead = { [unowned processor] in
+            if !signalled && access(ready, F_OK) == 0 {
+                signalled = true
+                processor.requestStop(SIGTERM)
+            }
+        }
+        let started = ContinuousClock.now
+        let code = try processor.run()
+        #expect(signalled)
+        #expect(code == 143)
+        // The grace period ran out on the test clock, not in real time.
+        #expect(clock.skipped >= .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(20))
+        // A copy back in the queue without an attempt spent, the original acknowledged once it was stored.
+        #expect(broker.ready(queue) == ["a"])
+        #expect(broker.queues[queue]?.first?.headers[FailurePolicy.attemptsHeader] == .int(1))
+        #expect(strings(broker.acknowledged) == ["a"])
+        #expect(broker.ready(queue + ".failed").isEmpty)
+        #expect(processor.stats.processed == 0)
+    }
+
+    @Test func lostConnectionWithCopiesPendingAcknowledgesNoOriginalOfAnUnconfirmedCopy() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a"])
+        broker.holdConfirms = true
+        let clock = TestLoopClock()
+        let processor = try processor(broker, clock, command: "exit 1") { $0.maxAttempts = 2 }
+        var acknowledgedAtLoss: [[UInt8]]?
+        broker.onRead = {
+            // The failed item's retry copy is published and unconfirmed: the connection goes.
+            if acknowledgedAtLoss == nil && broker.unconfirmedCount > 0 {
+                acknowledgedAtLoss = broker.acknowledged
+                broker.loseConnections()
+                broker.holdConfirms = false
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(acknowledgedAtLoss == [])
+        #expect(broker.connections.count == 4)
+        // Redelivered after the loss, the death counted, failed again: dead-lettered once, nothing lost or doubled.
+        #expect(broker.ready(queue).isEmpty)
+        #expect(broker.ready(queue + ".failed") == ["a"])
+        #expect(processor.stats.deadLettered == 1)
+    }
+
+    @Test func lostConnectionMidItemLeavesItsResultUnacknowledgedAndTheItemRunsAgain() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a"])
+        let clock = TestLoopClock()
+        let processor = try processor(broker, clock, command: "sleep 0.2")
+        var lost = false
+        broker.onRead = {
+            if !lost && broker.ready(self.queue).isEmpty {
+                lost = true
+                broker.loseConnections()
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(lost)
+        // The first run's result was not acknowledged on the new connection (the double traps an
+        // unknown tag); the redelivery was published again with the death counted, then done.
+        #expect(strings(broker.acknowledged) == ["a", "a"])
+        #expect(broker.ready(queue).isEmpty)
+        #expect(processor.stats.processed == 1)
+    }
+
+    @Test func alarmMidBatchKeepsTheWorkGoingAndHoldsCopiesUntilItEnds() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a", "b", "c", "d"])
+        let clock = TestLoopClock()
+        let processor = try processor(broker, clock, command: "test \"$WORK_ITEM\" != b") {
+            $0.prefetch = 4
+            $0.maxAttempts = 1
+        }
+        var acknowledgedDuringAlarm: [String] = []
+        var deadLettersDuringAlarm: [String] = []
+        var alarmEnded = false
+        broker.onRead = {
+            let done = self.strings(broker.acknowledged)
+            if !alarmEnded && broker.alarm == nil && broker.ready(self.queue).count == 3 {
+                // Mid-batch: a is delivered, b, c and d are on their way; the broker raises a memory alarm.
+                broker.alarm = "memory"
+            } else if broker.alarm != nil && done.contains("c") && done.contains("d") {
+                acknowledgedDuringAlarm = done
+                deadLettersDuringAlarm = broker.ready(self.queue + ".failed")
+                broker.alarm = nil
+                alarmEnded = true
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(alarmEnded)
+        // c and d were done while the broker blocked publishing; b's dead letter waited, its original held.
+        #expect(acknowledgedDuringAlarm.contains("c") && acknowledgedDuringAlarm.contains("d"))
+        #expect(!acknowledgedDuringAlarm.contains("b"))
+        #expect(deadLettersDuringAlarm.isEmpty)
+        #expect(broker.publishedWhileBlocked == 0)
+        #expect(broker.ready(queue + ".failed") == ["b"])
+        #expect(Set(strings(broker.acknowledged)) == ["a", "b", "c", "d"])
+        #expect(processor.stats.processed == 3)
+        #expect(processor.stats.deadLettered == 1)
+    }
+
+    @Test func barrierWaitsWhileAnotherConsumerHoldsWorkAndTakesWhatItReturns() throws {
+        let broker = InMemoryBroker(queue: queue, items: [])
+        // Another processor consumes the queue and holds an item.
+        broker.otherConsumers[queue] = 1
+        let clock = TestLoopClock()
+        let processor = try processor(broker, clock, command: "exit 0")
+        var samples = 0
+        broker.onInspect = { name in
+            guard name == queue, broker.otherConsumers[queue] == 1 else { return }
+            samples += 1
+            if samples == 20 {
+                // The holder leaves; its item comes back to the queue.
+                broker.otherConsumers[queue] = 0
+                broker.queues[queue, default: []].append(InMemoryBroker.Message(body: Array("x".utf8), redelivered: true))
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(samples == 20)
+        #expect(clock.skipped >= .seconds(5))
+        // The returned item was taken and done (a redelivered item without attempts counts its dead holder).
+        #expect(broker.ready(queue).isEmpty)
+        #expect(processor.stats.processed == 1)
+    }
+}
