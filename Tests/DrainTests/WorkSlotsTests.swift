@@ -23,6 +23,28 @@ struct WorkSlotsTests {
         return item
     }
 
+    /// Waits up to 5 s until the command of `item` ignores SIGTERM (its shell ran `trap '' TERM`,
+    /// as the SigIgn mask in /proc/PID/status shows), so that a SIGTERM sent next finds the trap set.
+    func waitForTrap(_ item: RunningItem) throws {
+        let pid = try #require(item.child?.pid)
+        let deadline = MonotonicClock.now() + .seconds(5)
+        while !Self.ignoresTERM(pid) {
+            guard MonotonicClock.now() < deadline else {
+                Issue.record("the shell \(pid) did not set its SIGTERM trap within 5 s")
+                return
+            }
+            usleep(2_000)
+        }
+    }
+
+    private static func ignoresTERM(_ pid: pid_t) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }),
+            let mask = UInt64(String(line.dropFirst("SigIgn:".count).filter { !$0.isWhitespace }), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+    }
+
     /// Collects until `count` items ended or 10 s passed.
     func collect(_ slots: inout WorkSlots, count: Int, stopping: Bool = false) throws -> [(RunningItem, WorkSlots.Ending)] {
         var ended: [(RunningItem, WorkSlots.Ending)] = []
@@ -72,9 +94,10 @@ struct WorkSlotsTests {
     @Test("asked to stop, a command that ends on SIGTERM ends by it; one that ignores it is killed after the grace")
     func stop() throws {
         var slots = WorkSlots(concurrency: 2)
+        let stubborn = try item(2, "trap '' TERM; sleep 30")
         slots.add(try item(1, "sleep 30"))
-        slots.add(try item(2, "trap '' TERM; sleep 30"))
-        usleep(100_000)  // the shell must have set its trap before the SIGTERM comes
+        slots.add(stubborn)
+        try waitForTrap(stubborn)
         let asked = MonotonicClock.now()
         slots.askToStop(grace: .milliseconds(300), now: asked)
         let ended = try collect(&slots, count: 2, stopping: true)
@@ -88,9 +111,10 @@ struct WorkSlotsTests {
     @Test("ending all work on the way out kills what is left within the deadline and empties the slots")
     func endAll() throws {
         var slots = WorkSlots(concurrency: 2)
-        slots.add(try item(1, "trap '' TERM; sleep 30"))
+        let stubborn = try item(1, "trap '' TERM; sleep 30")
+        slots.add(stubborn)
         slots.add(try item(2, "sleep 30"))
-        usleep(100_000)
+        try waitForTrap(stubborn)
         let started = MonotonicClock.now()
         slots.endAll(until: started + .milliseconds(200), log: log)
         #expect(slots.isEmpty)
