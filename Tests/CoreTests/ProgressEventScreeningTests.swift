@@ -64,4 +64,21 @@ struct ProgressEventScreeningTests {
         #expect(clean.pod.utf8.count == ProgressEvent.Limits.string)
         #expect(clean.current == "x?[2J?y")
     }
+
+    @Test("notes that are not 16 hex digits, or too many keys, drop the event as bad")
+    func hostileNotes() {
+        var e = ProgressEvent(queue: "jobs", pod: "p", instance: "i", state: .working, startedAt: 1000, sentAt: 1001)
+        e.unsettled = ["0123456789ABCDEF"]
+        #expect(e.screened() == .rejected("a key in the repeat notes is not 16 hex digits"))
+        e.unsettled = Array(repeating: "0123456789abcdef", count: 1001)
+        #expect(e.screened() == .rejected("1001 keys in the repeat notes, more than 1000"))
+        e.unsettled = ["0123456789abcdef"]
+        e.omitted = -1
+        #expect(e.screened() == .rejected("omitted -1 out of 0...1000000000000"))
+        e.omitted = nil
+        e.redelivered = ["0123456789abcdef"]
+        #expect(e.screened() == .rejected("more keys in redelivered or copies than their totals say"))
+        e.redeliveredSeen = 1
+        guard case .accepted = e.screened() else { return #expect(Bool(false)) }
+    }
 }
