@@ -148,7 +148,8 @@ package final class Scenario {
 
     /// Waits until `$OUT/name` exists.
     package func waitForFile(_ name: String, timeout: Double = 20) throws {
-        try wait(for: "$OUT/\(name) to exist", timeout: timeout, seen: { "no such file" }) {
+        let listing = { "$OUT holds: " + ((try? FileManager.default.contentsOfDirectory(atPath: self.dir.path).sorted()) ?? []).joined(separator: ", ") }
+        try wait(for: "$OUT/\(name) to exist", timeout: timeout, seen: listing) {
             FileManager.default.fileExists(atPath: path(name))
         }
     }
