@@ -18,6 +18,11 @@ final class TestLoopClock: LoopClock {
         skipped += deadline - now
         return min(realWait, deadline - now)
     }
+
+    /// Skips `duration` at once.
+    func sleep(for duration: Duration) {
+        skipped += duration
+    }
 }
 
 /// An in-memory broker for the processor's loop: queues of ready messages, unacknowledged

@@ -24,7 +24,7 @@ extension Processor {
             case .deadLetter(let attempts, let died):
                 let delivery = intake.takeNext()
                 slots.taking(delivery.body)
-                try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
+                try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts, startedAt: clock.now()),
                     reason: deathReason(of: delivery, died: died), exit: nil, attempts: attempts)
                 continue
             }
@@ -71,7 +71,8 @@ extension Processor {
     /// Starts a one-shot command for a delivery (demo work finishes at once).
     private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        let item = RunningItem(
+            delivery: delivery, generation: links.generation, attempt: attempt, startedAt: clock.now(), deliveredAt: arrivedAt)
         guard let command = config.command else {
             if !log.quiet {
                 let text = String(decoding: delivery.body, as: UTF8.self)
@@ -103,7 +104,8 @@ extension Processor {
     /// Hands a delivery to a `--stdio` worker as one line.
     private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        let item = RunningItem(
+            delivery: delivery, generation: links.generation, attempt: attempt, startedAt: clock.now(), deliveredAt: arrivedAt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
             try settle(item, .failed(reason: error.reason, exit: nil, final: true))
