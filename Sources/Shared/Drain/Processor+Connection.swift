@@ -33,19 +33,14 @@ extension Processor {
         links.lost()
         intake.reconnected()
         pulse.stopped()
-        // The originals of copies on their way are back in the queue with the old connection.
-        moves.removeAll()
-        publishing.reset()
-        // Finished but unacknowledged items go back to the queue with the connection: not done.
-        acks.reset()
-        // What was counted or copied and not known settled may come back: named from now on.
-        notes.connectionLost()
+        // Copies on their way and finished items not acknowledged are back in the queue.
+        settlement.connectionLost()
         var backoff = Backoff(limit: config.reconnectTimeout, now: clock.now())
         var lastError = error
         while true {
             guard let delay = backoff.nextDelay(now: clock.now()) else {
                 throw lastError.appending(
-                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(stats.processed) items were processed", kind: .failure)
+                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(settlement.stats.processed) items were processed", kind: .failure)
             }
             log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {

@@ -13,18 +13,14 @@ extension Processor {
         intake.touched(now: now)
         var returned = false
         if case .returned = result { returned = true }
-        stats.record(.workEnded(after: now - item.startedAt, returned: returned))
+        settlement.workEnded(after: now - item.startedAt, returned: returned)
         guard item.generation == links.generation, connection != nil else {
             log.always("item \(item.label) ended after the connection it came on was lost; the broker has already requeued it")
             return
         }
         switch result {
         case .succeeded:
-            // Acknowledged in batches (flushAcks, paced by AckPacing); counted as processed in the
-            // event written just before the acknowledgement.
-            acks.succeeded(item.delivery.tag)
-            if progress.isOn { notes.succeeded(ItemKey.of(item.delivery)) }
-            if acks.pending >= AckPacing.batch { try flushAcks() }
+            try settlement.succeeded(item.delivery, links)
         case .returned:
             try returnToQueue([(item.delivery, item.attempt)])
             let how = item.killedFor == .stop ? "was killed after the \(Format.seconds(config.grace)) s grace period" : "ended on the stop signal"
@@ -37,7 +33,7 @@ extension Processor {
     /// A failed attempt: publish the item again with the next attempt number, or move it to the
     /// dead-letter queue.
     private func fail(_ item: RunningItem, reason: String, exit: ChildExit?, final: Bool) throws {
-        stats.record(.attemptFailed)
+        settlement.attemptFailed()
         switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
         case .retry(let next):
             try move(item.delivery, to: topology.queue,
@@ -58,7 +54,7 @@ extension Processor {
             (FailurePolicy.failedAtHeader, .int(Int64(WallClock.now()))),
         ]
         if let exit { headers.append(("x-exit-status", .int(exit.statusNumber))) }
-        try move([(item.delivery, headers)], to: topology.deadLetterQueue, count: .deadLettered)
+        try settlement.move([(item.delivery, headers)], to: topology.deadLetterQueue, count: .deadLettered, links)
         let tries = attempts.map { " after \($0) attempts" } ?? ""
         log.always("item \(item.label) failed (\(reason))\(tries); moved to \(topology.deadLetterQueue)")
         reportFailure(item.label, attempt: item.attempt, outcome: .deadLetter, reason: reason, exit: exit)
@@ -81,38 +77,13 @@ extension Processor {
     /// originals are acknowledged. A `basic.reject` would mark them redelivered.
     func returnToQueue(_ items: [(delivery: Delivery, attempt: Int)]) throws {
         guard !items.isEmpty else { return }
-        try move(items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue)
+        try settlement.move(
+            items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue, links)
     }
 
     private func move(
         _ delivery: Delivery, to queue: String, headers: [(String, HeaderValue)], count: PendingMoves.Count = .none
     ) throws {
-        try move([(delivery, headers)], to: queue, count: count)
-    }
-
-    /// In the loop: acknowledges finished items now, or holds them a moment while the processor
-    /// has work at hand without them (see `AckPacing`); at once while stopping, with
-    /// --no-progress and while the broker blocks publishing (no event to save).
-    func paceAcks(now: Instant) throws {
-        let unacknowledged = acks.unsettledCount + acks.pending
-        let due = ackPacing.flushNow(
-            now: now, pending: acks.pending, unacknowledged: unacknowledged, waiting: intake.waiting.count,
-            prefetch: config.prefetch)
-        // No event can go out while the broker blocks publishing: nothing to save by holding them.
-        if due || stop.isRequested || config.progressExchange == nil || publisher?.blockedReason != nil { try flushAcks() }
-    }
-
-    /// Acknowledges finished items as the batcher says (never past an unsettled one), after the
-    /// progress event that counts them was written on the publishing connection: a kill -9 in
-    /// between makes the count one too high for an item the broker then delivers again, never
-    /// too low.
-    func flushAcks() throws {
-        guard acks.pending > 0, let connection else { return }
-        stats.record(.acknowledging(count: acks.pending))
-        notes.counting()
-        reportCounts()
-        for ack in acks.flush() { try connection.ack(ack.tag, multiple: ack.multiple) }
-        notes.succeededAcknowledged(now: clock.now())
-        try syncAcks()
+        try settlement.move([(delivery, headers)], to: queue, count: count, links)
     }
 }

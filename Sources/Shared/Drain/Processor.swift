@@ -22,31 +22,25 @@ package final class Processor {
     var connection: (any WorkBroker)? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
     var publisher: (any WorkBroker)? { links.publish }
-    /// Copies on their way, their originals still held.
-    var moves = PendingMoves()
-    /// Whether the broker blocks publishing, and when the publishing connection is due a read.
-    var publishing = PublishingWatch()
     /// The consumer, the delivered items waiting for a slot, and the drain barrier.
     var intake: Intake
     /// The consumer on `QUEUE.stopping` that shows peers this processor alive while it holds work.
     var pulse: Pulse
-    /// Every unsettled delivery of this connection and the finished ones to acknowledge.
-    var acks = AckBatcher()
-    /// Holds acknowledgements a moment while other items run (each flush costs an event).
-    var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     /// The broker's consumer_timeout, given or learned, and the items it took back.
     var timeouts: ConsumerTimeoutWatch
-    package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
-    /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
-    var notes = RepeatNotes()
+    /// Acknowledgements, copies on their way and their confirms, the repeat notes, the counts.
+    let settlement: Settlement
     /// The loop's clock: the system's, or a test's.
     let clock: any LoopClock
     let startedAt: Instant
+
+    /// The cumulative counts (kept by `settlement`).
+    package var stats: ProcessorStats { settlement.stats }
 
     /// `clock` and `opener` are for unit tests (a hand-driven clock, an in-memory broker).
     package init(
@@ -79,6 +73,9 @@ package final class Processor {
             }
         }
         self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
+        self.settlement = Settlement(
+            log: log, clock: clock, prefetch: config.prefetch, workQueue: topology.queue, namesItems: progress.isOn)
+        settlement.reportCounts = { [unowned self] in self.reportCounts() }
     }
 
     /// A stop signal (SIGTERM, SIGINT) as if it came through the signal pipe: for unit tests,
@@ -110,9 +107,9 @@ package final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
-            settleMoves(within: .seconds(2))
+            settlement.settleCopies(within: .seconds(2), links)
             // Safe: the batcher never covers an item whose move failed.
-            try? flushAcks()
+            try? settlement.flush(links)
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
             endAllWork(until: clock.now() + min(config.grace, .seconds(5)))
@@ -122,9 +119,9 @@ package final class Processor {
         }
         endAllWork(until: stop.graceDeadline ?? clock.now() + config.grace)
         do {
-            try flushAcks()
+            try settlement.flush(links)
             // The final event names nothing unsettled that the broker surely has.
-            try syncAcks(force: true)
+            try settlement.sync(links, force: true)
         } catch let error as WorkQueueError {
             closeConnections()
             throw error
@@ -155,11 +152,12 @@ package final class Processor {
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: pass.publisherReadable)
+        try settlement.pump(links, read: pass.publisherReadable)
         pass.publisherReadable = false
-        try paceAcks(now: now)
-        try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
-        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        // Acknowledgements are not held while stopping, nor with --no-progress (no event to save).
+        try settlement.pace(links, waiting: intake.waiting.count, mayHold: !stop.isRequested && progress.isOn)
+        try settlement.syncWhenDue(links)
+        if holdsNothing {
             if try drainCheck(now: now) { return true }
         } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
             try checkQueueExists()
@@ -229,15 +227,15 @@ package final class Processor {
         if canStartNow(now: now) { return now }
         var deadline = now + .seconds(1)
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
-        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
+        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || settlement.holdsCopies {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + .milliseconds(50))
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
-        if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
+        if let acksDue = settlement.acksDue { deadline = min(deadline, acksDue) }
         if let pulseDue = nextPulseSwitch(now: now) { deadline = min(deadline, pulseDue) }
         if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
-        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        if holdsNothing {
             deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {
@@ -256,8 +254,7 @@ package final class Processor {
             if !connection.hasBufferedInput { budget = 0 }
             switch event {
             case .delivery(let delivery):
-                acks.delivered(delivery.tag)
-                noteDelivered(delivery)
+                settlement.delivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
                     intake.arrived(now: clock.now())
@@ -271,6 +268,11 @@ package final class Processor {
                 log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
             }
         }
+    }
+
+    /// Not stopping, and nothing in hand: no item waiting or running, no copy on its way.
+    private var holdsNothing: Bool {
+        slots.isEmpty && intake.waiting.isEmpty && !settlement.holdsCopies && !stop.isRequested
     }
 
     private func finish() -> Int32 {
