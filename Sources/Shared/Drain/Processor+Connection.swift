@@ -58,17 +58,6 @@ extension Processor {
         }
     }
 
-    /// The broker closed the work channel for its consumer_timeout: the value is learned and said
-    /// once, the items it took back are remembered (a redelivery of one that comes here is
-    /// attributed to the timeout), and the work of that channel is stopped at once: its results
-    /// could no longer be acknowledged, and the broker redelivers the items.
-    private func brokerTimedOut(_ value: ConsumerTimeout?) {
-        let now = clock.now()
-        if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
-        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
-        slots.abandonAll(now: now)
-    }
-
     /// Sleeps up to `duration` while reaping the command; true if a stop signal arrived.
     private func waitInterruptibly(_ duration: Duration) -> Bool {
         let until = clock.now() + duration
@@ -82,12 +71,6 @@ extension Processor {
             if stop.isRequested { return true }
         }
         return false
-    }
-
-    /// Stops while disconnected: running work gets the grace period, then is killed.
-    private func stopWithoutConnection() {
-        _ = stop.begin(now: clock.now(), grace: config.grace)
-        endAllWork(until: stop.graceDeadline ?? clock.now())
     }
 
     /// Forgets both connections without a goodbye (lost, or half made).

@@ -81,7 +81,7 @@ extension Processor {
                 if let tag = intake.consumerTag { try? connection.cancel(consumerTag: tag) }
             }
             intake.stoppedConsuming()
-            try returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) })
+            try settlement.returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) }, links)
         }
         try settlement.flush(links)
         // A process that SIGKILL does not end (stuck in the kernel) is given up on once its plan

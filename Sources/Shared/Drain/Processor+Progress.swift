@@ -1,7 +1,7 @@
 import Core
 import Platform
 import ProcessRunner
-extension Processor {
+extension Processor: SettlementReports {
     /// What the progress events call this processor's state now.
     var progressState: ProcessorState {
         if stop.isRequested { return .stopping }

@@ -6,4 +6,10 @@ extension Processor {
     func endAllWork(until deadline: Instant) {
         slots.endAll(until: deadline, clock: clock, log: log)
     }
+
+    /// Stops while disconnected: running work gets the grace period, then is killed.
+    func stopWithoutConnection() {
+        _ = stop.begin(now: clock.now(), grace: config.grace)
+        endAllWork(until: stop.graceDeadline ?? clock.now())
+    }
 }

@@ -12,9 +12,7 @@ package final class Processor {
     package let config: ProcessorConfiguration
     let log: Log
     let topology: Topology
-    let policy: FailurePolicy
     let signals: SignalPipe
-    let baseEnvironment: [[UInt8]]
 
     /// The consuming and the publishing connection.
     var links: BrokerLinks
@@ -53,12 +51,7 @@ package final class Processor {
         self.startedAt = clock.now()
         self.topology = Topology(config.connection)
         self.links = BrokerLinks(startAddress: config.connection.startAddress, opener: opener)
-        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
-        let baseEnvironment = ProcessEnvironment.current()
-            .filter { $0.key != "WORK_ITEM" }
-            .map { Array("\($0.key)=\($0.value)".utf8) }
-        self.baseEnvironment = baseEnvironment
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
         let quorum = config.connection.queueType == .quorum
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
@@ -66,16 +59,18 @@ package final class Processor {
         self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        let environment = ProcessEnvironment.current()
+            .filter { $0.key != "WORK_ITEM" }
+            .map { Array("\($0.key)=\($0.value)".utf8) }
         var workers: [StdioWorker] = []
         if config.stdio != nil, let command = config.command {
             workers = (0..<config.concurrency).map { _ in
-                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: environment, executable: command.executable)
             }
         }
-        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
-        self.settlement = Settlement(
-            log: log, clock: clock, prefetch: config.prefetch, workQueue: topology.queue, namesItems: progress.isOn)
-        settlement.reportCounts = { [unowned self] in self.reportCounts() }
+        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers, environment: environment)
+        self.settlement = Settlement(config: config, log: log, clock: clock)
+        settlement.reports = self
     }
 
     /// A stop signal (SIGTERM, SIGINT) as if it came through the signal pipe: for unit tests,
@@ -258,7 +253,7 @@ package final class Processor {
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
                     intake.arrived(now: clock.now())
-                    try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
+                    try settlement.returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))], links)
                 } else {
                     intake.delivered(delivery, now: clock.now())
                 }

@@ -22,25 +22,31 @@ final class Settlement {
     /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
     private var notes = RepeatNotes()
 
-    private let log: Log
-    private let clock: any LoopClock
-    /// The consuming channel's prefetch: the pacing's window, and the `basic.qos` that syncs.
-    private let prefetch: Int
-    /// The work queue: copies to it (retries, returns) are named in the notes.
-    private let workQueue: String
+    /// The prefetch (the pacing's window, and the `basic.qos` that syncs), the attempts, the
+    /// grace and the pod's name for the log lines and a dead letter's headers.
+    let config: ProcessorConfiguration
+    /// The work queue (retries, returns) and the dead-letter queue.
+    let topology: Topology
+    let policy: FailurePolicy
+    let log: Log
+    let clock: any LoopClock
     /// Progress events are on (no --no-progress): the notes are kept for them.
     private let namesItems: Bool
-    /// Writes a progress event with the counts now, before the acknowledgements they count (the
-    /// loop's `reportCounts`; set by the loop once it exists).
-    var reportCounts: () -> Void = {}
+    /// Where the events it needs go (the loop; a recorder in tests).
+    weak var reports: (any SettlementReports)?
 
-    init(log: Log, clock: any LoopClock, prefetch: Int, workQueue: String, namesItems: Bool) {
+    init(config: ProcessorConfiguration, log: Log, clock: any LoopClock) {
+        self.config = config
+        self.topology = Topology(config.connection)
+        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.log = log
         self.clock = clock
-        self.prefetch = prefetch
-        self.workQueue = workQueue
-        self.namesItems = namesItems
+        self.namesItems = config.progressExchange != nil
     }
+
+    private var prefetch: Int { config.prefetch }
+    private var workQueue: String { topology.queue }
+    private func reportCounts() { reports?.reportCounts() }
 
     /// Copies on their way (their originals are in hand until confirmed).
     var copiesInFlight: Int { moves.count }

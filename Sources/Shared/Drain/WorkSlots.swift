@@ -15,6 +15,8 @@ struct WorkSlots {
     private(set) var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot; empty without `--stdio`.
     let workers: [StdioWorker]
+    /// The environment commands (and the workers) run with: the processor's, without `WORK_ITEM`.
+    let environment: [[UInt8]]
     /// Set once workers are shut down on purpose (their exits are not news).
     private(set) var stoppingWorkers = false
     /// The last item started, shown as current between two items.
@@ -24,9 +26,10 @@ struct WorkSlots {
     /// broken worker); once workers answered, a crash is a failed attempt of the item in hand.
     static let workerCrashLimit = 5
 
-    init(concurrency: Int, workers: [StdioWorker] = []) {
+    init(concurrency: Int, workers: [StdioWorker] = [], environment: [[UInt8]] = []) {
         self.concurrency = concurrency
         self.workers = workers
+        self.environment = environment
     }
 
     var isEmpty: Bool { running.isEmpty }
