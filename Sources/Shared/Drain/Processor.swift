@@ -11,8 +11,9 @@ import ProcessRunner
 package final class Processor {
     package let config: ProcessorConfiguration
     let log: Log
-    let topology: Topology
     let signals: SignalPipe
+    /// The queues' names (from `config`; a value, not state).
+    var topology: Topology { Topology(config.connection) }
 
     /// The consuming and the publishing connection.
     var links: BrokerLinks
@@ -49,7 +50,6 @@ package final class Processor {
         self.log = log
         self.clock = clock
         self.startedAt = clock.now()
-        self.topology = Topology(config.connection)
         self.links = BrokerLinks(startAddress: config.connection.startAddress, opener: opener)
         self.signals = try SignalPipe()
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
@@ -200,7 +200,7 @@ package final class Processor {
         var fds = [
             pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
-            // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
+            // Confirms of copies and connection.blocked / unblocked; read by `Settlement.pump`.
             pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         fds += slots.commandInputs
