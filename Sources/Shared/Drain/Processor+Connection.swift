@@ -15,9 +15,7 @@ extension Processor {
         try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         intake.brokerVersion(connection.serverVersion)
         try connection.setPrefetch(config.prefetch)
-        if let error = progress.prepare(on: publisher) {
-            log.always("progress events are off on this connection: \(log.describe(error))")
-        }
+        prepareEvents(on: publisher)
         if links.generation == 0 { reportProgress(now: clock.now(), state: .starting, force: true) }
         if !stop.isRequested {
             intake.consuming(tag: try connection.consume(queue: topology.queue), now: clock.now())

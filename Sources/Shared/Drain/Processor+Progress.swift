@@ -14,6 +14,13 @@ extension Processor: SettlementReports {
     /// Items delivered and not yet settled.
     var itemsInHand: Int { intake.waiting.count + slots.count + settlement.copiesInFlight }
 
+    /// Declares the events' exchange on a new publishing connection; said once when it cannot be.
+    func prepareEvents(on publisher: any WorkBroker) {
+        if let error = progress.prepare(on: publisher) {
+            log.always("progress events are off on this connection: \(log.describe(error))")
+        }
+    }
+
     /// Sends a progress event when one is due. A lost connection surfaces at the next AMQP call.
     func reportProgress(now: Instant, state: ProcessorState? = nil, force: Bool = false, exitCode: Int32? = nil) {
         let state = state ?? (exitCode == nil ? progressState : .finished)

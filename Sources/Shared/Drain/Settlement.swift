@@ -25,27 +25,24 @@ final class Settlement {
     /// The prefetch (the pacing's window, and the `basic.qos` that syncs), the attempts, the
     /// grace and the pod's name for the log lines and a dead letter's headers.
     let config: ProcessorConfiguration
-    /// The work queue (retries, returns) and the dead-letter queue.
-    let topology: Topology
-    let policy: FailurePolicy
     let log: Log
     let clock: any LoopClock
-    /// Progress events are on (no --no-progress): the notes are kept for them.
-    private let namesItems: Bool
     /// Where the events it needs go (the loop; a recorder in tests).
     weak var reports: (any SettlementReports)?
 
     init(config: ProcessorConfiguration, log: Log, clock: any LoopClock) {
         self.config = config
-        self.topology = Topology(config.connection)
-        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.log = log
         self.clock = clock
-        self.namesItems = config.progressExchange != nil
     }
 
+    /// The work queue (retries, returns) and the dead-letter queue.
+    var topology: Topology { Topology(config.connection) }
+    var policy: FailurePolicy { FailurePolicy(maxAttempts: config.maxAttempts) }
     private var prefetch: Int { config.prefetch }
-    private var workQueue: String { topology.queue }
+    private var workQueue: String { config.connection.queue }
+    /// Progress events are on (no --no-progress): the notes are kept for them.
+    private var namesItems: Bool { config.progressExchange != nil }
     private func reportCounts() { reports?.reportCounts() }
 
     /// Copies on their way (their originals are in hand until confirmed).
