@@ -18,6 +18,11 @@ final class TestLoopClock: LoopClock {
         skipped += deadline - now
         return min(realWait, deadline - now)
     }
+
+    /// Skips `duration` at once.
+    func sleep(for duration: Duration) {
+        skipped += duration
+    }
 }
 
 /// An in-memory broker for the processor's loop: queues of ready messages, unacknowledged
@@ -39,10 +44,14 @@ final class InMemoryBroker {
     var alarm: String?
     /// Confirms are held (not sent) while true.
     var holdConfirms = false
+    /// New connections are refused (the broker is unreachable) while true.
+    var refuseConnections = false
     /// Every connection opened, oldest first.
     private(set) var connections: [Connection] = []
     /// Bodies acknowledged, in order.
     private(set) var acknowledged: [[UInt8]] = []
+    /// Every basic.ack written, in order.
+    private(set) var ackFrames: [(tag: UInt64, multiple: Bool)] = []
     /// Publishes sent into a blocked connection (the real broker would stall the loop): a bug.
     private(set) var publishedWhileBlocked = 0
     /// Called at every read of deliveries (`nextEvent`): lets a test act mid-scenario.
@@ -59,6 +68,7 @@ final class InMemoryBroker {
 
     /// Opens connections as `AMQPConnection.open` would.
     func open(_ settings: ConnectionSettings, firstAddress: Int) throws(WorkQueueError) -> any WorkBroker {
+        guard !refuseConnections else { throw WorkQueueError(.unavailable, "in-memory broker: connection refused") }
         let connection = Connection(broker: self)
         connections.append(connection)
         return connection
@@ -171,6 +181,7 @@ final class InMemoryBroker {
             let done = unacked.filter { multiple ? $0.tag <= tag : $0.tag == tag }
             precondition(!done.isEmpty, "ack of unknown delivery tag \(tag)")
             broker.acknowledged += done.map(\.message.body)
+            broker.ackFrames.append((tag, multiple))
             unacked.removeAll { multiple ? $0.tag <= tag : $0.tag == tag }
         }
 
@@ -206,7 +217,9 @@ final class InMemoryBroker {
             try live()
             if broker.alarm != nil { broker.publishedWhileBlocked += 1 }
             var message = Message(body: Array(body))
-            for (name, value) in headers where !dropping.contains(name) { message.headers[name] = value }
+            // `dropping` names the original's headers a copy leaves out; the double does not carry
+            // the original's headers over, and the given ones are always written (as AMQPTable does).
+            for (name, value) in headers { message.headers[name] = value }
             let tag = confirms?.recordPublish() ?? 0
             unconfirmed.append((tag, routingKey, message))
         }

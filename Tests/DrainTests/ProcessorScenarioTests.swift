@@ -137,6 +137,34 @@ struct ProcessorScenarioTests {
         #expect(processor.stats.deadLettered == 1)
     }
 
+    @Test func brokerGoneForGoodMidItemGivesUpOnTheLoopClockAndEndsTheCommandWithinTheGrace() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a"])
+        let clock = TestLoopClock()
+        let ready = "/tmp/wq-scenario-\(getpid())-gone"
+        unlink(ready)
+        defer { unlink(ready) }
+        // Ignores SIGTERM: only the SIGKILL after the grace (on the way out) ends it.
+        let processor = try processor(broker, clock, command: "trap '' TERM; : > \(ready); exec sleep 60") {
+            $0.grace = .seconds(1)
+            $0.reconnectTimeout = .seconds(120)
+        }
+        broker.onRead = {
+            if !broker.refuseConnections && access(ready, F_OK) == 0 {
+                broker.loseConnections()
+                broker.refuseConnections = true
+            }
+        }
+        let started = ContinuousClock.now
+        #expect(throws: WorkQueueError.self) { try processor.run() }
+        // The reconnect timeout ran out on the test clock; the grace on the way out is measured
+        // on that clock too, so the command was killed after about a second of real time.
+        #expect(broker.refuseConnections)
+        #expect(clock.skipped >= .seconds(120))
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(broker.acknowledged.isEmpty)
+        #expect(broker.ready(queue) == ["a"])
+    }
+
     @Test func barrierWaitsWhileAnotherConsumerHoldsWorkAndTakesWhatItReturns() throws {
         let broker = InMemoryBroker(queue: queue, items: [])
         // Another processor consumes the queue and holds an item.

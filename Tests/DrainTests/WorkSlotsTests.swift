@@ -15,7 +15,7 @@ struct WorkSlotsTests {
 
     func item(_ tag: UInt64, _ script: String, timeoutAt: Instant? = nil) throws -> RunningItem {
         let delivery = Delivery(tag: tag, body: Array("item \(tag)".utf8), redelivered: false, headers: [:])
-        var item = RunningItem(delivery: delivery, generation: 0, attempt: 1)
+        var item = RunningItem(delivery: delivery, generation: 0, attempt: 1, startedAt: MonotonicClock.now())
         item.child = try ChildProcess(
             argv: ["/bin/sh", "-c", script].map { Array($0.utf8) }, environment: [], input: delivery.body,
             executable: "/bin/sh")
@@ -116,8 +116,21 @@ struct WorkSlotsTests {
         slots.add(try item(2, "sleep 30"))
         try waitForTrap(stubborn)
         let started = MonotonicClock.now()
-        slots.endAll(until: started + .milliseconds(200), log: log)
+        slots.endAll(until: started + .milliseconds(200), clock: SystemLoopClock(), log: log)
         #expect(slots.isEmpty)
         #expect(MonotonicClock.now() - started < .seconds(3))
+    }
+
+    @Test("ending all work measures the grace on the loop's clock, however far it ran ahead of real time")
+    func endAllOnTheLoopClock() throws {
+        var slots = WorkSlots(concurrency: 1)
+        slots.add(try item(1, "trap '' TERM; sleep 30"))
+        usleep(100_000)
+        let clock = TestLoopClock()
+        clock.sleep(for: .seconds(60))
+        let started = MonotonicClock.now()
+        slots.endAll(until: clock.now() + .milliseconds(200), clock: clock, log: log)
+        #expect(slots.isEmpty)
+        #expect(MonotonicClock.now() - started < .seconds(5))
     }
 }

@@ -7,6 +7,8 @@ package protocol LoopClock: AnyObject {
     func now() -> Instant
     /// How long the loop may sleep in `poll(2)` to reach `deadline` (zero when it has passed).
     func sleepBudget(until deadline: Instant) -> Duration
+    /// Waits `duration` outside `poll(2)` (a short pause between two looks at the broker).
+    func sleep(for duration: Duration)
 }
 
 /// The monotonic clock (`MonotonicClock`): the loop sleeps until its deadline.
@@ -18,4 +20,6 @@ package final class SystemLoopClock: LoopClock {
     package func sleepBudget(until deadline: Instant) -> Duration {
         max(.zero, deadline - MonotonicClock.now())
     }
+
+    package func sleep(for duration: Duration) { Sleep.for(duration) }
 }

@@ -15,9 +15,7 @@ extension Processor {
         try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         intake.brokerVersion(connection.serverVersion)
         try connection.setPrefetch(config.prefetch)
-        if let error = progress.prepare(on: publisher) {
-            log.always("progress events are off on this connection: \(log.describe(error))")
-        }
+        prepareEvents(on: publisher)
         if links.generation == 0 { reportProgress(now: clock.now(), state: .starting, force: true) }
         if !stop.isRequested {
             intake.consuming(tag: try connection.consume(queue: topology.queue), now: clock.now())
@@ -33,19 +31,14 @@ extension Processor {
         links.lost()
         intake.reconnected()
         pulse.stopped()
-        // The originals of copies on their way are back in the queue with the old connection.
-        moves.removeAll()
-        publishing.reset()
-        // Finished but unacknowledged items go back to the queue with the connection: not done.
-        acks.reset()
-        // What was counted or copied and not known settled may come back: named from now on.
-        notes.connectionLost()
+        // Copies on their way and finished items not acknowledged are back in the queue.
+        settlement.connectionLost()
         var backoff = Backoff(limit: config.reconnectTimeout, now: clock.now())
         var lastError = error
         while true {
             guard let delay = backoff.nextDelay(now: clock.now()) else {
                 throw lastError.appending(
-                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(stats.processed) items were processed", kind: .failure)
+                    "; gave up after \(Int(config.reconnectTimeout.inSeconds)) s; \(settlement.stats.processed) items were processed", kind: .failure)
             }
             log.always("connection lost (\(log.describe(lastError))); reconnecting in \(Format.seconds(delay)) s (attempt \(backoff.attempt))")
             if waitInterruptibly(delay) {
@@ -63,17 +56,6 @@ extension Processor {
         }
     }
 
-    /// The broker closed the work channel for its consumer_timeout: the value is learned and said
-    /// once, the items it took back are remembered (a redelivery of one that comes here is
-    /// attributed to the timeout), and the work of that channel is stopped at once: its results
-    /// could no longer be acknowledged, and the broker redelivers the items.
-    private func brokerTimedOut(_ value: ConsumerTimeout?) {
-        let now = clock.now()
-        if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
-        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
-        slots.abandonAll(now: now)
-    }
-
     /// Sleeps up to `duration` while reaping the command; true if a stop signal arrived.
     private func waitInterruptibly(_ duration: Duration) -> Bool {
         let until = clock.now() + duration
@@ -87,12 +69,6 @@ extension Processor {
             if stop.isRequested { return true }
         }
         return false
-    }
-
-    /// Stops while disconnected: running work gets the grace period, then is killed.
-    private func stopWithoutConnection() {
-        _ = stop.begin(now: clock.now(), grace: config.grace)
-        endAllWork(until: stop.graceDeadline ?? clock.now())
     }
 
     /// Forgets both connections without a goodbye (lost, or half made).

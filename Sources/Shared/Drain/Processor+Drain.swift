@@ -51,7 +51,7 @@ extension Processor {
 
     private func queueMissing(stopped: Int = 0) -> WorkQueueError {
         let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
-        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(stats.processed) items were processed")
+        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(settlement.stats.processed) items were processed")
     }
 
     /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the
@@ -81,9 +81,9 @@ extension Processor {
                 if let tag = intake.consumerTag { try? connection.cancel(consumerTag: tag) }
             }
             intake.stoppedConsuming()
-            try returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) })
+            try settlement.returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) }, links)
         }
-        try flushAcks()
+        try settlement.flush(links)
         // A process that SIGKILL does not end (stuck in the kernel) is given up on once its plan
         // is spent; its item goes back to the queue as if it had ended.
         for item in slots.advanceStops(now: now) {
@@ -93,13 +93,13 @@ extension Processor {
         guard slots.isEmpty else { return nil }
         // Deliveries sent before the cancel took effect may still be buffered: back with them.
         for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
-        try pumpMoves()
-        guard !moves.isEmpty else { return true }
+        try settlement.pump(links)
+        guard settlement.holdsCopies else { return true }
         // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
         // when the broker blocks publishing); then leave, and the broker returns the originals
         // when the connection closes.
-        if stop.mayWaitForReturns(now: now, publishingBlocked: publishing.blockedFor != nil) { return nil }
-        log.always("\(moves.count) items could not be returned within the grace period (\(publishing.blockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
+        if stop.mayWaitForReturns(now: now, publishingBlocked: settlement.publishingBlockedFor != nil) { return nil }
+        log.always("\(settlement.copiesInFlight) items could not be returned within the grace period (\(settlement.publishingBlockedFor.map { "the broker blocks publishing: \($0)" } ?? "no confirm")); the broker returns them as this processor exits")
         return true
     }
 

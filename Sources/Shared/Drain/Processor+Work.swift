@@ -14,18 +14,19 @@ extension Processor {
         try returnOverdue(now: now)
         while !stop.isRequested, slots.hasFreeSlot, !intake.waiting.isEmpty {
             let attempt: Int
-            switch policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
+            switch settlement.policy.admit(headers: intake.waiting[0].headers, redelivered: intake.waiting[0].redelivered) {
             case .run(let number):
                 attempt = number
             case .restamp(let number, let died):
                 let delivery = intake.takeNext()
-                try restamp(delivery, attempt: number, died: died, reason: deathReason(of: delivery, died: died))
+                try settlement.restamp(
+                    delivery, attempt: number, reason: deathReason(of: delivery, died: died), timedOut: timeouts.timedOutHere(delivery), links)
                 continue
             case .deadLetter(let attempts, let died):
                 let delivery = intake.takeNext()
                 slots.taking(delivery.body)
-                try deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts),
-                    reason: deathReason(of: delivery, died: died), exit: nil, attempts: attempts)
+                try settlement.deadLetter(RunningItem(delivery: delivery, generation: links.generation, attempt: attempts, startedAt: clock.now()),
+                    reason: deathReason(of: delivery, died: died), exit: nil, attempts: attempts, links)
                 continue
             }
             let arrived = intake.nextArrival ?? now
@@ -52,7 +53,7 @@ extension Processor {
         guard let timeout = timeouts.timeout, !stop.isRequested else { return }
         let overdue = intake.takeArrived(before: now - timeout.waitLimit)
         guard !overdue.isEmpty else { return }
-        try returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) })
+        try settlement.returnToQueue(overdue.map { ($0, FailurePolicy.attempt(of: $0)) }, links)
         let items = overdue.count == 1 ? "1 item" : "\(overdue.count) items"
         log.always("\(items) waited for a free slot until near the broker's consumer_timeout (\(timeout.milliseconds) ms); returned to the queue (no attempt spent); lower --prefetch")
     }
@@ -71,7 +72,8 @@ extension Processor {
     /// Starts a one-shot command for a delivery (demo work finishes at once).
     private func start(_ delivery: Delivery, attempt: Int, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        let item = RunningItem(
+            delivery: delivery, generation: links.generation, attempt: attempt, startedAt: clock.now(), deliveredAt: arrivedAt)
         guard let command = config.command else {
             if !log.quiet {
                 let text = String(decoding: delivery.body, as: UTF8.self)
@@ -85,7 +87,7 @@ extension Processor {
             try settle(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
             return
         }
-        var environment = baseEnvironment
+        var environment = slots.environment
         if delivery.body.count <= WorkCommand.environmentItemLimit, !delivery.body.contains(0) {
             environment.append(Array("WORK_ITEM=".utf8) + delivery.body)
         }
@@ -103,7 +105,8 @@ extension Processor {
     /// Hands a delivery to a `--stdio` worker as one line.
     private func start(_ delivery: Delivery, attempt: Int, on worker: StdioWorker, arrivedAt: Instant) throws {
         slots.taking(delivery.body)
-        let item = RunningItem(delivery: delivery, generation: links.generation, attempt: attempt, deliveredAt: arrivedAt)
+        let item = RunningItem(
+            delivery: delivery, generation: links.generation, attempt: attempt, startedAt: clock.now(), deliveredAt: arrivedAt)
         switch (config.stdio ?? .lines).line(for: delivery.body) {
         case .failure(let error):
             try settle(item, .failed(reason: error.reason, exit: nil, final: true))
@@ -115,6 +118,12 @@ extension Processor {
             slots.add(started)
             worker.send(line)
         }
+    }
+
+    /// Settles an item whose work ended (see `Settlement.settle`); the drain barrier counts it as activity.
+    func settle(_ item: RunningItem, _ result: WorkResult) throws {
+        intake.touched(now: clock.now())
+        try settlement.settle(item, result, links)
     }
 
     /// Feeds commands' stdin, reads workers' answers, enforces item timeouts and settles every
@@ -170,5 +179,16 @@ extension Processor {
         case nil where stop.isRequested && exit.endedBy([SIGTERM, SIGINT]): return .returned
         case nil: return .failed(reason: "command failed with \(exit.description)", exit: exit)
         }
+    }
+
+    /// The broker closed the work channel for its consumer_timeout: the value is learned and said
+    /// once, the items it took back are remembered (a redelivery of one that comes here is
+    /// attributed to the timeout), and the work of that channel is stopped at once: its results
+    /// could no longer be acknowledged, and the broker redelivers the items.
+    func brokerTimedOut(_ value: ConsumerTimeout?) {
+        let now = clock.now()
+        if timeouts.brokerClosed(with: value) { log.always(timeouts.explanation) }
+        for item in slots.timedOut(now: now, after: timeouts.timeout) { timeouts.sawTimeOut(item.delivery) }
+        slots.abandonAll(now: now)
     }
 }

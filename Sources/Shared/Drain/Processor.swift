@@ -11,10 +11,9 @@ import ProcessRunner
 package final class Processor {
     package let config: ProcessorConfiguration
     let log: Log
-    let topology: Topology
-    let policy: FailurePolicy
     let signals: SignalPipe
-    let baseEnvironment: [[UInt8]]
+    /// The queues' names (from `config`; a value, not state).
+    var topology: Topology { Topology(config.connection) }
 
     /// The consuming and the publishing connection.
     var links: BrokerLinks
@@ -22,31 +21,25 @@ package final class Processor {
     var connection: (any WorkBroker)? { links.consume }
     /// Publishes copies (retries, dead letters, returns) with confirms, and progress events.
     var publisher: (any WorkBroker)? { links.publish }
-    /// Copies on their way, their originals still held.
-    var moves = PendingMoves()
-    /// Whether the broker blocks publishing, and when the publishing connection is due a read.
-    var publishing = PublishingWatch()
     /// The consumer, the delivered items waiting for a slot, and the drain barrier.
     var intake: Intake
     /// The consumer on `QUEUE.stopping` that shows peers this processor alive while it holds work.
     var pulse: Pulse
-    /// Every unsettled delivery of this connection and the finished ones to acknowledge.
-    var acks = AckBatcher()
-    /// Holds acknowledgements a moment while other items run (each flush costs an event).
-    var ackPacing = AckPacing()
     /// Items being worked on (at most `config.concurrency`) and the `--stdio` workers.
     var slots: WorkSlots
     /// SIGTERM/SIGINT and the deadlines of the stop that follows.
     var stop = StopRequest()
     /// The broker's consumer_timeout, given or learned, and the items it took back.
     var timeouts: ConsumerTimeoutWatch
-    package internal(set) var stats = ProcessorStats()
     var progress: ProgressPublisher
-    /// What the progress events name so that wqtop can take repeated counts out (see `RepeatNotes`).
-    var notes = RepeatNotes()
+    /// Acknowledgements, copies on their way and their confirms, the repeat notes, the counts.
+    let settlement: Settlement
     /// The loop's clock: the system's, or a test's.
     let clock: any LoopClock
     let startedAt: Instant
+
+    /// The cumulative counts (kept by `settlement`).
+    package var stats: ProcessorStats { settlement.stats }
 
     /// `clock` and `opener` are for unit tests (a hand-driven clock, an in-memory broker).
     package init(
@@ -57,14 +50,8 @@ package final class Processor {
         self.log = log
         self.clock = clock
         self.startedAt = clock.now()
-        self.topology = Topology(config.connection)
         self.links = BrokerLinks(startAddress: config.connection.startAddress, opener: opener)
-        self.policy = FailurePolicy(maxAttempts: config.maxAttempts)
         self.signals = try SignalPipe()
-        let baseEnvironment = ProcessEnvironment.current()
-            .filter { $0.key != "WORK_ITEM" }
-            .map { Array("\($0.key)=\($0.value)".utf8) }
-        self.baseEnvironment = baseEnvironment
         // Quorum queues keep counting the consumers of a lost node; classic queues drop them.
         let quorum = config.connection.queueType == .quorum
         self.intake = Intake(startedAt: startedAt, waitForWork: config.waitForWork, quorum: quorum)
@@ -72,13 +59,18 @@ package final class Processor {
         self.timeouts = ConsumerTimeoutWatch(given: config.consumerTimeout)
         self.progress = ProgressPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, pod: config.podName)
+        let environment = ProcessEnvironment.current()
+            .filter { $0.key != "WORK_ITEM" }
+            .map { Array("\($0.key)=\($0.value)".utf8) }
         var workers: [StdioWorker] = []
         if config.stdio != nil, let command = config.command {
             workers = (0..<config.concurrency).map { _ in
-                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: baseEnvironment, executable: command.executable)
+                StdioWorker(argv: command.arguments.map { Array($0.utf8) }, environment: environment, executable: command.executable)
             }
         }
-        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers)
+        self.slots = WorkSlots(concurrency: config.concurrency, workers: workers, environment: environment)
+        self.settlement = Settlement(config: config, log: log, clock: clock)
+        settlement.reports = self
     }
 
     /// A stop signal (SIGTERM, SIGINT) as if it came through the signal pipe: for unit tests,
@@ -110,9 +102,9 @@ package final class Processor {
                 }
             }
         } catch let error as WorkQueueError {
-            settleMoves(within: .seconds(2))
+            settlement.settleCopies(within: .seconds(2), links)
             // Safe: the batcher never covers an item whose move failed.
-            try? flushAcks()
+            try? settlement.flush(links)
             // Commands and workers must not outlive the processor: their items come back from
             // the broker when the connection closes and would run twice at once.
             endAllWork(until: clock.now() + min(config.grace, .seconds(5)))
@@ -122,9 +114,9 @@ package final class Processor {
         }
         endAllWork(until: stop.graceDeadline ?? clock.now() + config.grace)
         do {
-            try flushAcks()
+            try settlement.flush(links)
             // The final event names nothing unsettled that the broker surely has.
-            try syncAcks(force: true)
+            try settlement.sync(links, force: true)
         } catch let error as WorkQueueError {
             closeConnections()
             throw error
@@ -155,11 +147,12 @@ package final class Processor {
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try pumpMoves(read: pass.publisherReadable)
+        try settlement.pump(links, read: pass.publisherReadable)
         pass.publisherReadable = false
-        try paceAcks(now: now)
-        try syncAcks(force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
-        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        // Acknowledgements are not held while stopping, nor with --no-progress (no event to save).
+        try settlement.pace(links, waiting: intake.waiting.count, mayHold: !stop.isRequested && progress.isOn)
+        try settlement.syncWhenDue(links)
+        if holdsNothing {
             if try drainCheck(now: now) { return true }
         } else if !slots.isEmpty, intake.busyCheckDue(now: now) {
             try checkQueueExists()
@@ -207,7 +200,7 @@ package final class Processor {
         var fds = [
             pollfd(fd: watchSocket ? connection.socketDescriptor : -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
-            // Confirms of copies and connection.blocked / unblocked; read by pumpMoves.
+            // Confirms of copies and connection.blocked / unblocked; read by `Settlement.pump`.
             pollfd(fd: publisher?.socketDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         fds += slots.commandInputs
@@ -229,15 +222,15 @@ package final class Processor {
         if canStartNow(now: now) { return now }
         var deadline = now + .seconds(1)
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
-        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || !moves.isEmpty {
+        if let graceDeadline = stop.graceDeadline, !slots.isEmpty || settlement.holdsCopies {
             deadline = min(deadline, now < graceDeadline ? graceDeadline : now + .milliseconds(50))
         }
         if let timeoutAt = slots.nextTimeout { deadline = min(deadline, timeoutAt) }
         if let arrived = intake.nextArrival, let due = timeouts.returnBy(arrivedAt: arrived) { deadline = min(deadline, due) }
-        if let acksDue = ackPacing.deadline { deadline = min(deadline, acksDue) }
+        if let acksDue = settlement.acksDue { deadline = min(deadline, acksDue) }
         if let pulseDue = nextPulseSwitch(now: now) { deadline = min(deadline, pulseDue) }
         if !slots.isEmpty { deadline = min(deadline, max(now, intake.nextBusyCheck)) }
-        if slots.isEmpty, intake.waiting.isEmpty, moves.isEmpty, !stop.isRequested {
+        if holdsNothing {
             deadline = min(deadline, intake.nextIdleCheck)
         }
         if let heartbeat = connection?.heartbeat, heartbeat > 0 {
@@ -256,12 +249,11 @@ package final class Processor {
             if !connection.hasBufferedInput { budget = 0 }
             switch event {
             case .delivery(let delivery):
-                acks.delivered(delivery.tag)
-                noteDelivered(delivery)
+                settlement.delivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
                     intake.arrived(now: clock.now())
-                    try returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))])
+                    try settlement.returnToQueue([(delivery, FailurePolicy.attempt(of: delivery))], links)
                 } else {
                     intake.delivered(delivery, now: clock.now())
                 }
@@ -271,6 +263,11 @@ package final class Processor {
                 log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
             }
         }
+    }
+
+    /// Not stopping, and nothing in hand: no item waiting or running, no copy on its way.
+    private var holdsNothing: Bool {
+        slots.isEmpty && intake.waiting.isEmpty && !settlement.holdsCopies && !stop.isRequested
     }
 
     private func finish() -> Int32 {

@@ -10,8 +10,8 @@ struct RunningItem {
     let generation: Int
     /// Which attempt this is (see `FailurePolicy`).
     let attempt: Int
-    /// When its work started (monotonic seconds): its duration, and its age in progress events.
-    var startedAt = MonotonicClock.now()
+    /// When its work started (on the loop's clock): its duration, and its age in progress events.
+    var startedAt: Instant
     /// When it was delivered (the broker's consumer_timeout runs from then, also while it waited
     /// for a slot); its start when not given.
     var deliveredAt: Instant? = nil

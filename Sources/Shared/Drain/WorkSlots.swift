@@ -15,6 +15,8 @@ struct WorkSlots {
     private(set) var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot; empty without `--stdio`.
     let workers: [StdioWorker]
+    /// The environment commands (and the workers) run with: the processor's, without `WORK_ITEM`.
+    let environment: [[UInt8]]
     /// Set once workers are shut down on purpose (their exits are not news).
     private(set) var stoppingWorkers = false
     /// The last item started, shown as current between two items.
@@ -24,9 +26,10 @@ struct WorkSlots {
     /// broken worker); once workers answered, a crash is a failed attempt of the item in hand.
     static let workerCrashLimit = 5
 
-    init(concurrency: Int, workers: [StdioWorker] = []) {
+    init(concurrency: Int, workers: [StdioWorker] = [], environment: [[UInt8]] = []) {
         self.concurrency = concurrency
         self.workers = workers
+        self.environment = environment
     }
 
     var isEmpty: Bool { running.isEmpty }
@@ -194,9 +197,10 @@ struct WorkSlots {
     /// command's process group and end of file to each worker, a wait until `deadline`, SIGKILL to
     /// what is left and at most `StopPlan.killWait` for it to be reaped. Results that arrive now
     /// are dropped: the caller is leaving, so the broker returns those items. Empties the slots.
-    mutating func endAll(until deadline: Instant, log: Log) {
+    /// `deadline` is on `clock` (the loop's); the processes are waited for in real time.
+    mutating func endAll(until deadline: Instant, clock: any LoopClock, log: Log) {
         defer { running.removeAll() }
-        let grace = max(.zero, deadline - MonotonicClock.now())
+        let grace = max(.zero, deadline - clock.now())
         let commands = running.compactMap(\.child)
         let stops =
             commands.map { StopSequence(.command(grace: grace), for: $0) }
@@ -206,7 +210,7 @@ struct WorkSlots {
         let workers = self.workers
         let left = StopSequence.run(stops) {
             for child in commands { _ = child.poll() }
-            for worker in workers where worker.isRunning { _ = worker.poll(now: MonotonicClock.now()) }
+            for worker in workers where worker.isRunning { _ = worker.poll(now: clock.now()) }
         }
         for process in left {
             if workers.contains(where: { $0.child === process }) {
