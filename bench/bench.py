@@ -197,7 +197,7 @@ class Bench:
         self.compare(name, label, "amqp-publish -l -p, no confirms", n, n, ours, amqp_publish)
 
     def drains(self, progress=True):
-        n = 5000 if self.quick else 50_000
+        n = 2000 if self.quick else 50_000
         print(f"drain: {n} no-op items, 5 processes", flush=True)
 
         def five(label, command, env_extra=None):
@@ -301,7 +301,7 @@ class Bench:
         return elapsed, peak
 
     def scale(self):
-        big, small = (50_000, 5_000) if self.quick else (1_000_000, 100_000)
+        big, small = (20_000, 2_000) if self.quick else (1_000_000, 100_000)
         print(f"scale: {big:,} and {small:,} items, 1 MB items, 100 processors", flush=True)
         name = "scale"
         # Loader and a 5-processor drain: rate and peak memory at two sizes (memory must stay flat).
@@ -324,7 +324,7 @@ class Bench:
         print(f"  load {lr_b:,.0f}/s {lm_b:.1f} MB (vs {lr_s:,.0f}/s {lm_s:.1f} MB); drain {dr_b:,.0f}/s {dm_b:.1f} MB "
               f"(vs {dr_s:,.0f}/s {dm_s:.1f} MB)", flush=True)
         # Items of 1 MB: loaded from a file of 1 MB lines, drained by one processor.
-        count = 20 if self.quick else 200
+        count = 10 if self.quick else 200
         with tempfile.NamedTemporaryFile("wb", suffix=".items", delete=False) as f:
             for i in range(count):
                 f.write(b"%08d" % i + b"x" * (1024 * 1024 - 8) + b"\n")
@@ -349,7 +349,7 @@ class Bench:
         print(f"  1 MB items: load {count / load_s:.0f} MB/s ({load_mb:.0f} MB), pika {count / publish_s:.0f} MB/s, "
               f"drain {count / drain_s:.0f} MB/s ({drain_mb:.0f} MB)", flush=True)
         # 100 processors on one queue against 5.
-        n = 5_000 if self.quick else 50_000
+        n = 2_000 if self.quick else 50_000
         rates = {}
         for pods in (5, 100):
             q = self.queue("many")

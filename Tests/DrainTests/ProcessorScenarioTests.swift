@@ -8,7 +8,7 @@ import Drain
 /// Whole scenarios through the processor's loop against `InMemoryBroker` and `TestLoopClock`:
 /// the loop's decisions without a broker. Commands are real (`/bin/sh -c`). Serialized: each
 /// processor installs the process's signal handlers (its `SignalPipe`).
-@Suite(.serialized)
+@Suite("The processor's loop as a whole, against an in-memory broker on a test clock", .serialized)
 struct ProcessorScenarioTests {
     let queue = "scenario"
 
