@@ -35,7 +35,7 @@ struct BenchmarkScriptTests {
             "| load, persistent | loader --count 2000 (confirmed) |", "pika, confirm_delivery", "amqp-publish -l -p",
             "| drain, no-op work |", "5 x pika basic_get loop", "5 x pika basic_consume",
             "| load, persistent, quorum queue |", "| drain, no-op work, quorum queue |",
-            "| scale | loader --count 50,000: peak memory |", "items of 1 MB", "| scale | 100 processors drain",
+            "| scale | loader --count 20,000: peak memory |", "items of 1 MB", "| scale | 100 processors drain",
             "pods' events at 1 Hz | CPU of one core |",
             "| progress events' cost |", "| command per item |", "amqp-consume", "| python work per item |",
             "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",

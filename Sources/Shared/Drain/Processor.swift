@@ -93,7 +93,7 @@ package final class Processor {
         }
         log.info("connected to work queue at \(connection?.whereConnected ?? s.endpoint)")
         do {
-            var pass = LoopPass(startedAt: startedAt)
+            var pass = LoopPass()
             while true {
                 do {
                     if try step(&pass) { break }
@@ -132,12 +132,13 @@ package final class Processor {
     private struct LoopPass {
         /// `poll(2)` found the publishing connection readable (at first: look).
         var publisherReadable = true
-        var lastReap: Instant
-        var lastReceive: Instant
+        /// nil until the first: the first pass reaps and reads whatever `poll(2)` says.
+        var lastReap: Instant?
+        var lastReceive: Instant?
 
-        init(startedAt: Instant) {
-            lastReap = startedAt
-            lastReceive = startedAt
+        /// Whether the last of these is a second old or more (or there was none yet).
+        static func due(_ last: Instant?, now: Instant) -> Bool {
+            last.map { now - $0 >= .seconds(1) } ?? true
         }
     }
 
@@ -161,14 +162,14 @@ package final class Processor {
         reportProgress(now: now)
         let ready = waitForEvents(until: nextDeadline(now: now))
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
-        let reap = ready.signals || now - pass.lastReap >= .seconds(1)
+        let reap = ready.signals || LoopPass.due(pass.lastReap, now: now)
         if ready.signals {
             for sig in signals.drain() { stop.note(sig) }
         }
         if reap { pass.lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers)
         pass.publisherReadable = ready.publisher
-        if ready.socket || now - pass.lastReceive >= .seconds(1) {
+        if ready.socket || LoopPass.due(pass.lastReceive, now: now) {
             pass.lastReceive = now
             try receive()
         }

@@ -35,7 +35,8 @@ package struct ProgressPublisher {
         target?.prepare { (name, passive) throws(WorkQueueError) in try connection.declareFanoutExchange(name, passive: passive) }
     }
 
-    /// Whether events go out at all (not with --no-progress, nor when the exchange could not be declared).
+    /// Whether events are asked for (not with --no-progress). A connection on which the exchange
+    /// could not be declared sends none even so (`EventExchange`).
     package var isOn: Bool { target?.name != nil }
 
     /// Sends an event when one is due (or `force`), with the repeat notes `notes` gives; true when
