@@ -12,14 +12,10 @@ package struct Backoff: Sendable {
 
     /// The next delay, or nil once the limit is spent.
     package mutating func nextDelay(now: Instant) -> Duration? {
+        let remaining = limit.map { $0 - (now - started) }
+        if let remaining, remaining <= .zero { return nil }
         attempt += 1
         defer { delay = min(delay * 2, .seconds(10)) }
-        guard let limit else { return delay }
-        let remaining = limit - (now - started)
-        guard remaining > .zero else {
-            attempt -= 1
-            return nil
-        }
-        return min(delay, remaining)
+        return remaining.map { min(delay, $0) } ?? delay
     }
 }
