@@ -106,14 +106,14 @@ struct SettlementTests {
         f.broker.holdConfirms = true
         let a = try f.deliver(1)[0]
         try f.settlement.settle(f.item(a), .failed(reason: "exit 1", exit: nil), f.links)
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(f.broker.unconfirmedCount == 1 && f.settlement.holdsCopies)
         #expect(f.acknowledged().isEmpty && f.settlement.stats.deadLettered == 0)
         #expect(f.reports.failures.map(\.outcome) == [.deadLetter])
         f.broker.holdConfirms = false
         var atEvent: (deadLettered: Int, acknowledged: Int)?
         f.reports.onCounts = { atEvent = (f.settlement.stats.deadLettered, f.broker.acknowledged.count) }
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(atEvent?.deadLettered == 1 && atEvent?.acknowledged == 0)
         #expect(f.acknowledged() == ["a"] && !f.settlement.holdsCopies)
         #expect(f.broker.ready(Self.queue + ".failed") == ["a"])
@@ -126,7 +126,7 @@ struct SettlementTests {
         let f = try Fixture(items: ["a"]) { $0.maxAttempts = 3 }
         let a = try f.deliver(1)[0]
         try f.settlement.settle(f.item(a, attempt: 1), .failed(reason: "exit 1", exit: nil), f.links)
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(f.broker.ready(Self.queue) == ["a"])
         #expect(f.broker.queues[Self.queue]?.first?.headers[FailurePolicy.attemptsHeader] == .int(2))
         #expect(f.acknowledged() == ["a"])
@@ -140,15 +140,15 @@ struct SettlementTests {
         f.broker.alarm = "memory"
         let a = try f.deliver(1)[0]
         try f.settlement.returnToQueue([(a, 1)], f.links)
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(f.broker.publishedWhileBlocked == 0 && f.broker.unconfirmedCount == 0)
         #expect(f.settlement.publishingBlockedFor == "memory" && f.settlement.holdsCopies)
         #expect(f.acknowledged().isEmpty)
         f.broker.alarm = nil
         // Published on the first pass, its confirm read on the next.
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(f.broker.unconfirmedCount == 1 && f.acknowledged().isEmpty)
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         #expect(f.settlement.publishingBlockedFor == nil && !f.settlement.holdsCopies)
         #expect(f.broker.ready(Self.queue) == ["a"] && f.acknowledged() == ["a"])
     }
@@ -170,7 +170,7 @@ struct SettlementTests {
         #expect(!f.settlement.holdsCopies)
         // The double traps an ack of a tag its connection never delivered.
         try f.settlement.flush(f.links)
-        try f.settlement.pump(f.links)
+        try f.settlement.pump(f.links, now: f.clock.now())
         try f.settlement.settle(a, .succeeded, f.links)
         try f.settlement.flush(f.links)
         #expect(f.acknowledged().isEmpty)
@@ -185,16 +185,16 @@ struct SettlementTests {
         let delivered = try f.deliver(2)
         try f.settlement.settle(f.item(delivered[0]), .succeeded, f.links)
         let before = f.clock.now()
-        try f.settlement.pace(f.links, waiting: 4, mayHold: true)
+        try f.settlement.pace(f.links, now: f.clock.now(), waiting: 4, mayHold: true)
         #expect(f.acknowledged().isEmpty)
         let due = try #require(f.settlement.acksDue)
         #expect(due >= before + AckPacing.hold && due <= f.clock.now() + AckPacing.hold)
         f.clock.sleep(for: AckPacing.hold)
-        try f.settlement.pace(f.links, waiting: 4, mayHold: true)
+        try f.settlement.pace(f.links, now: f.clock.now(), waiting: 4, mayHold: true)
         #expect(f.acknowledged() == ["a"] && f.settlement.acksDue == nil)
         // While stopping (or with --no-progress) they are not held.
         try f.settlement.settle(f.item(delivered[1]), .succeeded, f.links)
-        try f.settlement.pace(f.links, waiting: 4, mayHold: false)
+        try f.settlement.pace(f.links, now: f.clock.now(), waiting: 4, mayHold: false)
         #expect(f.acknowledged() == ["a", "b"])
     }
 
@@ -221,7 +221,7 @@ struct SettlementTests {
         let a = try f.deliver(1)[0]
         try f.settlement.returnToQueue([(a, 1)], f.links)
         f.clock.sleep(for: AMQPConnection.confirmTimeout + .seconds(1))
-        #expect(throws: WorkQueueError.self) { try f.settlement.pump(f.links) }
+        #expect(throws: WorkQueueError.self) { try f.settlement.pump(f.links, now: f.clock.now()) }
         #expect(f.acknowledged().isEmpty)
     }
 }

@@ -93,7 +93,7 @@ extension Processor {
         guard slots.isEmpty else { return nil }
         // Deliveries sent before the cancel took effect may still be buffered: back with them.
         for _ in 0..<64 where connection?.hasBufferedInput == true { try receive() }
-        try settlement.pump(links)
+        try settlement.pump(links, now: clock.now())
         guard settlement.holdsCopies else { return true }
         // Copies still unconfirmed: wait for their confirms (a moment, or while the grace lasts
         // when the broker blocks publishing); then leave, and the broker returns the originals

@@ -148,11 +148,11 @@ package final class Processor {
         try pulseStep()
         if let stopped = try handleStop(now: now) { return stopped }
         try startWaiting(now: now)
-        try settlement.pump(links, read: pass.publisherReadable)
+        try settlement.pump(links, now: now, read: pass.publisherReadable)
         pass.publisherReadable = false
         // Acknowledgements are not held while stopping, nor with --no-progress (no event to save).
-        try settlement.pace(links, waiting: intake.waiting.count, mayHold: !stop.isRequested && progress.isOn)
-        try settlement.syncWhenDue(links)
+        try settlement.pace(links, now: now, waiting: intake.waiting.count, mayHold: !stop.isRequested && progress.isOn)
+        try settlement.syncWhenDue(links, now: now)
         if holdsNothing {
             if try drainCheck(now: now) { return true }
         } else if !slots.isEmpty, intake.busyCheckDue(now: now) {

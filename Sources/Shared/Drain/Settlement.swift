@@ -99,9 +99,9 @@ final class Settlement {
     /// In the loop: acknowledges finished items now, or holds them a moment while the processor
     /// has work at hand without them (see `AckPacing`). `mayHold` is false while stopping and
     /// with --no-progress; nor are they held while the broker blocks publishing (no event to save).
-    func pace(_ links: BrokerLinks, waiting: Int, mayHold: Bool) throws {
+    func pace(_ links: BrokerLinks, now: Instant, waiting: Int, mayHold: Bool) throws {
         let due = pacing.flushNow(
-            now: clock.now(), pending: acks.pending, unacknowledged: acks.unsettledCount + acks.pending, waiting: waiting,
+            now: now, pending: acks.pending, unacknowledged: acks.unsettledCount + acks.pending, waiting: waiting,
             prefetch: prefetch)
         if due || !mayHold || links.publish?.blockedReason != nil { try flush(links) }
     }
@@ -132,8 +132,7 @@ final class Settlement {
 
     /// In the loop: syncs when acknowledgements the events still name were written a moment ago
     /// (`RepeatNotes.syncDelay`).
-    func syncWhenDue(_ links: BrokerLinks) throws {
-        let now = clock.now()
+    func syncWhenDue(_ links: BrokerLinks, now: Instant) throws {
         try sync(links, force: notes.hasUnsynced && now - (notes.acknowledgedAt ?? now) >= RepeatNotes.syncDelay)
     }
 
@@ -165,16 +164,15 @@ final class Settlement {
             moves.add(delivery, to: queue, headers: headers + keys, count: count)
             if namesItems && queue == workQueue { notes.copying(parent) }
         }
-        try pump(links)
+        try pump(links, now: clock.now())
     }
 
     /// Reads the publishing connection (confirms, connection.blocked) when `read` says it has
     /// something, copies wait, or a second passed (its heartbeats), publishes waiting copies
     /// unless the broker blocks publishing, and acknowledges the originals of confirmed copies,
     /// after the progress event that counts them (retried, dead-lettered) was written.
-    func pump(_ links: BrokerLinks, read: Bool = true) throws {
+    func pump(_ links: BrokerLinks, now: Instant, read: Bool = true) throws {
         guard let publisher = links.publish, let connection = links.consume else { return }
-        let now = clock.now()
         let service = publishing.serviceDue(now: now)
         guard read || service || !moves.isEmpty else { return }
         try publisher.readAvailable(heartbeats: service)
@@ -241,7 +239,7 @@ final class Settlement {
         while !moves.isEmpty && clock.now() < deadline && links.publish?.blockedReason == nil
             && links.publish?.confirmTracker.failed == false
         {
-            do { try pump(links) } catch { return }
+            do { try pump(links, now: clock.now()) } catch { return }
             if !moves.isEmpty { clock.sleep(for: .milliseconds(10)) }
         }
     }
