@@ -62,6 +62,19 @@ private struct JobContext {
             return text[down.upperBound...].contains("\"connected\":true")
         }
     }
+
+    /// Waits until wqtop's latest frame has an event of each of `pods` sent at or after `time`
+    /// (Unix seconds): they reconnected after a restart and wqtop heard them.
+    func waitForPodsHeard(_ pods: Set<String>, since time: Double) throws {
+        try waitUntil("\(pods.sorted()) heard again", timeout: 60) {
+            guard let line = monitorOutput().split(separator: "\n").last,
+                let frame = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let entries = frame["pods"] as? [[String: Any]]
+            else { return false }
+            let heard = entries.filter { (($0["last_seen_at"] as? Double) ?? 0) >= time }.compactMap { $0["pod"] as? String }
+            return pods.isSubset(of: heard)
+        }
+    }
 }
 
 /// A Job against the test broker: wqtop (with `--receipt`) first, then a load of `items` (every
@@ -124,9 +137,13 @@ struct ReceiptTests {
             try job.waitForDone(120)
             // The broker away for 3 s: every connection lost, wqtop's own queue of events too.
             try BrokerControl.whileStopped { usleep(3_000_000) }
+            let back = Date().timeIntervalSince1970
             // A processor that lives only while wqtop is not listening is not counted (the
             // receipt then says it is not exact); here the replacement starts once it listens.
             try job.waitForMonitorBack()
+            // Likewise a survivor whose reconnect backoff (up to 8 s here) outlasts the work: its
+            // last counts arrive after wqtop ended. The survivors are heard before pod-5 starts.
+            try job.waitForPodsHeard(["pod-3", "pod-4"], since: back)
             try job.waitForDone(180)
             running[1].signal(SIGKILL)
             _ = try running[1].wait(timeout: 10)
