@@ -9,7 +9,7 @@ import PackageDescription
 //   Load, Drain, Monitor                    (what each tool does; siblings, none imports another)
 //   QueueActions                            (what two tools do to the queues: moving dead letters
 //                                            back, publishing load events)
-//   AMQPClient, ProcessRunner               (the broker; child processes)
+//   AMQPClient, ProcessRunner, MetricsServer (the broker; child processes; wqtop --serve's HTTP side)
 //   Platform                                (the operating system: clocks, sleeping, files, the
 //                                            environment, the host name, the log writer, signals)
 //   Core                                    (work-queue logic and values, no I/O)
@@ -22,6 +22,8 @@ func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 }
 // Only CommandLineOptions and the three executables link ArgumentParser.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+// Only MetricsServer links SwiftNIO.
+let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1"].map { .product(name: $0, package: "swift-nio") }
 
 let package = Package(
     name: "work-queue",
@@ -32,6 +34,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // wqtop --serve's HTTP side (NIOHTTP1): adds about 50 s to a clean debug build, 90 s to a release one.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -50,6 +54,7 @@ let package = Package(
         shared("Load", ["Core", "Platform", "AMQPClient", "QueueActions"]),
         shared("Drain", ["Core", "Platform", "AMQPClient", "ProcessRunner"]),
         shared("Monitor", ["Core", "Platform", "AMQPClient", "QueueActions"]),
+        shared("MetricsServer", ["Core", "Platform"] + nio),
         shared("CommandLineOptions", ["Core", "Platform", "AMQPClient", argumentParser]),
         .executableTarget(
             name: "loader", dependencies: ["Core", "Platform", "QueueActions", "Load", "CommandLineOptions", argumentParser], swiftSettings: v6),
@@ -57,7 +62,7 @@ let package = Package(
             name: "processor", dependencies: ["Core", "Platform", "ProcessRunner", "Drain", "CommandLineOptions", argumentParser],
             swiftSettings: v6),
         .executableTarget(
-            name: "wqtop", dependencies: ["Core", "Platform", "Monitor", "CommandLineOptions", "CNCurses", argumentParser],
+            name: "wqtop", dependencies: ["Core", "Platform", "Monitor", "MetricsServer", "CommandLineOptions", "CNCurses", argumentParser],
             swiftSettings: v6),
         .target(
             name: "TestSupport",
@@ -71,6 +76,7 @@ let package = Package(
         .testTarget(name: "ProcessRunnerTests", dependencies: ["Core", "Platform", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "DrainTests", dependencies: ["Core", "Platform", "Drain", "ProcessRunner"], swiftSettings: v6),
         .testTarget(name: "MonitorTests", dependencies: ["Core", "Platform", "Monitor"], swiftSettings: v6),
+        .testTarget(name: "MetricsServerTests", dependencies: ["Core", "Platform", "MetricsServer"], swiftSettings: v6),
         .testTarget(
             name: "CommandLineTests", dependencies: ["Core", "Platform", "CommandLineOptions", "loader", "processor", "wqtop"],
             swiftSettings: v6),

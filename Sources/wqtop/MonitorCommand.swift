@@ -5,6 +5,7 @@ import ArgumentParser
 import CommandLineOptions
 import Core
 import Platform
+import MetricsServer
 import Monitor
 
 /// `wqtop`: parses its command line, picks a display and hands over to `MonitorSession`.
@@ -23,9 +24,12 @@ struct MonitorCommand: ParsableCommand {
             letters (there: r requeue the selected, R requeue all, u refresh, f or Esc close). \
             NO_COLOR (when set and not empty) turns colours off, as --no-color does.
 
+            --serve ADDRESS serves Prometheus metrics (docs/metrics.md) instead of the screen, \
+            reconnecting to the broker for ever.
+
             Exit codes: 0 done (q, --once, --exit-when-drained), 64 usage or configuration error \
             (also a --receipt file that cannot be written), 1 the receipt could not be written at the end, \
-            69 broker unreachable (--once, --json), 77 access refused (credentials, or a missing permission), 129 the terminal went away, \
+            69 broker unreachable (--once, --json), or --serve's address cannot be listened on (a port in use), 77 access refused (credentials, or a missing permission), 129 the terminal went away, \
             130 SIGINT, 143 SIGTERM.
             """,
         version: ToolVersion.current)
@@ -61,6 +65,12 @@ struct MonitorCommand: ParsableCommand {
     @Option(help: .flag("Write a JSON receipt of the Job here as wqtop ends (replaced atomically)", valueName: "FILE"))
     var receipt: String?
 
+    @Option(
+        help: .flag(
+            "Serve Prometheus metrics on GET /metrics (and GET /healthz) at [HOST]:PORT, e.g. :9464, until SIGTERM; without --json no frames are shown",
+            environment: "WORK_QUEUE_SERVE", valueName: "ADDRESS"))
+    var serve: String?
+
     @Option(help: .flag("Read progress events from this fanout exchange", default: "QUEUE.progress", valueName: "X"))
     var progressExchange: String?
 
@@ -79,10 +89,14 @@ struct MonitorCommand: ParsableCommand {
         let interval = try OptionValue.seconds(interval, "--interval", in: 0.1...3600)
         var config = MonitorConfiguration(connection: try connection.resolve(environment: environment))
         if let interval { config.interval = interval }
+        let serveText = serve ?? environment["WORK_QUEUE_SERVE"].flatMap { $0.isEmpty ? nil : $0 }
+        config.serve = try serveText.map { try ListenAddress(parsing: $0, option: serve != nil ? "--serve" : "WORK_QUEUE_SERVE") }
         switch output {
-        case .once: config.output = .once
+        case .once:
+            guard config.serve == nil else { throw WorkQueueError.usage("--serve runs until SIGTERM and --once prints one frame: use one of them") }
+            config.output = .once
         case .json: config.output = .json
-        case nil: config.output = .terminal
+        case nil: config.output = config.serve == nil ? .terminal : .headless
         }
         config.exitWhenDrained = exitWhenDrained
         config.receipt = receipt
@@ -107,9 +121,14 @@ struct MonitorCommand: ParsableCommand {
     /// Runs the session on the display the configuration asks for.
     static func run(_ config: MonitorConfiguration, environment: [String: String]) throws -> Int32 {
         let session = try MonitorSession(config: config, log: Log(phrase: ErrorReport.phrase))
+        if let address = config.serve {
+            let display = try MetricsDisplay(address: address, interval: config.interval, frames: config.output == .json ? LineDisplay(format: .json) : nil)
+            defer { display.close() }
+            return try session.run(display: display)
+        }
         switch config.output {
         case .once: return try session.run(display: LineDisplay(format: .text))
-        case .json: return try session.run(display: LineDisplay(format: .json))
+        case .json, .headless: return try session.run(display: LineDisplay(format: .json))
         case .terminal:
             guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
                 throw WorkQueueError.usage("wqtop needs a terminal; use --once or --json to print frames instead")

@@ -11,10 +11,12 @@ package struct BrokerLink: Sendable {
     package var eventsOff: String?
     /// Since when (monotonic) wqtop has listened without a break: a pod silent while wqtop was
     /// disconnected (a broker restart) may have sent events nobody received.
-    private(set) var listeningSince: Instant?
+    package private(set) var listeningSince: Instant?
     /// Times wqtop listened again after its connection was lost, and when it was last lost.
     private(set) var listeningGaps = 0
     private(set) var lastOutage: Instant?
+    /// Connections lost or refused and samples that failed, since wqtop started.
+    package var errors = 0
 
     /// wqtop's connection was lost at `time` (monotonic): events sent from then on are lost to it.
     package mutating func connectionLost(at time: Instant) {

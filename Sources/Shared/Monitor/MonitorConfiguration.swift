@@ -10,6 +10,12 @@ package struct MonitorConfiguration: Sendable, Equatable {
         case once
         /// One JSON object per interval.
         case json
+        /// No frames: `--serve` alone serves metrics only.
+        case headless
+
+        /// Whether a first connection that fails is tried again for ever, as a person watching a
+        /// screen or a scraper expects; else it is an error once it cannot pass (exit 69/77).
+        package var keepsTrying: Bool { self == .terminal || self == .headless }
     }
 
     package var connection: ConnectionSettings
@@ -21,6 +27,8 @@ package struct MonitorConfiguration: Sendable, Equatable {
     package var progressExchange: String
     /// Colours unless NO_COLOR is set or --no-color given.
     package var color = true
+    /// `--serve ADDRESS`: where the Prometheus metrics are served, if anywhere.
+    package var serve: ListenAddress?
 
     package init(connection: ConnectionSettings) {
         self.connection = connection

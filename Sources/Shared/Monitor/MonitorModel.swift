@@ -18,6 +18,8 @@ package struct MonitorModel: Sendable {
     package var link = BrokerLink()
     /// Progress messages dropped, cut or clashing with another processor's instance id.
     package private(set) var badEvents = 0
+    /// The counts `--serve` exports, when asked for (`keepsMetrics`).
+    private var ledger: MetricsLedger?
 
     /// Samples kept for the history graphs.
     package static let historyLength = SampleHistory.length
@@ -26,10 +28,11 @@ package struct MonitorModel: Sendable {
     /// Failure events kept for the failures pane and `--json`.
     package static let failuresKept = 100
 
-    package init(queue: String, endpoint: String, interval: Duration) {
+    package init(queue: String, endpoint: String, interval: Duration, keepsMetrics: Bool = false) {
         self.queue = queue
         self.endpoint = endpoint
         self.interval = interval
+        self.ledger = keepsMetrics ? MetricsLedger() : nil
     }
 
     /// Seconds without an event before a pod that has not finished counts as lost.
@@ -67,6 +70,7 @@ package struct MonitorModel: Sendable {
             guard event.queue == queue else { return }
             let bad = pods.accept(event, at: time, limit: Self.maxPods)
             if cut || bad { badEvents += 1 }
+            ledger?.accept(event, at: time)
         case .load(let event, let cut):
             accept(event, cut: cut)
         case .failure(let event, let cut):
@@ -90,6 +94,7 @@ package struct MonitorModel: Sendable {
     package mutating func sample(_ counts: QueueCounts?, at time: Instant) {
         depth.sample(counts, at: time)
         history.record(done: processed, ready: depth.ready, at: time)
+        ledger?.expire(at: time, listeningSince: link.listeningSince)
     }
 
     /// Items done: the pods' counts when any pod reports, else what left the queue.
@@ -113,6 +118,7 @@ package struct MonitorModel: Sendable {
         s.failures = failures.rows(wallTime: wallTime)
         s.failureEvents = failures.events
         s.repeatNotes = repeatNotes
+        s.metrics = ledger.map { MetricsFigures($0, sampleErrors: link.errors) }
         s.ready = depth.ready
         s.consumers = depth.counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }

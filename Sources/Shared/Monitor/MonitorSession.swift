@@ -64,7 +64,8 @@ package final class MonitorSession {
     package init(config: MonitorConfiguration, log: Log = Log()) throws {
         self.config = config
         self.log = log
-        self.model = MonitorModel(queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval)
+        self.model = MonitorModel(
+            queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval, keepsMetrics: config.serve != nil)
         self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
         let now = MonotonicClock.now()
@@ -73,7 +74,7 @@ package final class MonitorSession {
     }
 
     /// Runs until quit, `--once`, `--exit-when-drained` or a signal; returns the exit code.
-    /// Without a terminal, a first connection that fails is an error (exit 69/77). With
+    /// With --once or --json, a first connection that fails is an error (exit 69/77). With
     /// `--receipt`, the receipt is written on every end that returns a code.
     package func run(display: MonitorDisplay) throws -> Int32 {
         // The dead-letter view gives back what it holds after the receipt counted it.
@@ -136,9 +137,11 @@ package final class MonitorSession {
             nextSample += config.interval
             if nextSample < time { nextSample = time + config.interval }
             if connection != nil { sample(now: time) }
-            // Without a terminal nothing is printed before a first connection (or its error).
-            if !connectedOnce && config.output != .terminal { continue }
-            let snapshot = model.snapshot(at: time)
+            // --once and --json print nothing before a first connection (or its error); --serve's
+            // pages say it is not connected.
+            if !connectedOnce && !config.output.keepsTrying { continue }
+            var snapshot = model.snapshot(at: time)
+            snapshot.metrics?.deadLettersWaiting = deadLetterDepth
             lastSnapshot = snapshot
             // --once with --exit-when-drained prints its one frame at the end.
             if config.output == .once && config.exitWhenDrained && !snapshot.finished { continue }
@@ -158,12 +161,12 @@ package final class MonitorSession {
             backoff = nil
             connectedOnce = true
         } catch {
-            // Without a terminal, a first connection is tried again only while --connect-timeout
+            // With --once or --json, a first connection is tried again only while --connect-timeout
             // lasts and the failure may pass; then it is an error (exit 69/77).
             if firstTry == nil { firstTry = now }
             let mayPass = error.kind == .unavailable || error.kind == .connectionLost
             let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
-            if !connectedOnce && (error.kind == .usage || (config.output != .terminal && (!mayPass || spent))) {
+            if !connectedOnce && (error.kind == .usage || (!config.output.keepsTrying && (!mayPass || spent))) {
                 throw error.reclassified(as: mayPass ? .unavailable : error.kind)
             }
             lost(error, now: now)
@@ -191,6 +194,7 @@ package final class MonitorSession {
 
     private func lost(_ error: WorkQueueError, now: Instant) {
         if connection != nil { model.link.connectionLost(at: now) }
+        model.link.errors += 1
         connection?.abandon()
         connection = nil
         // Its word on alarms is as old as the lost connection's: asked again once reconnected.

@@ -189,6 +189,8 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var failureEvents = 0
     /// The counts redeliveries repeated, and how sure that number is.
     package var repeatNotes = RepeatSummary()
+    /// What `wqtop --serve` exports beyond the frame; nil unless the model keeps a `MetricsLedger`.
+    package var metrics: MetricsFigures?
 
     package init(queue: String, endpoint: String) {
         self.queue = queue

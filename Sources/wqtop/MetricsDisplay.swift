@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Core
+import MetricsServer
+import Monitor
+import Platform
+
+/// `--serve`: each frame becomes the metrics pages (both formats, rendered once per interval on
+/// the collector's thread) that the HTTP server hands out; frames also go to `frames` (--json)
+/// when given. The broker link's changes are logged, one line each, for `kubectl logs`.
+final class MetricsDisplay: MonitorDisplay {
+    private let pages: PageStore
+    private let server: MetricsServer
+    private let frames: MonitorDisplay?
+    private var lastProblem: String??
+
+    init(address: ListenAddress, interval: Duration, frames: MonitorDisplay?) throws {
+        // /healthz fails when no page came for 10 intervals (at least 30 s): the loop is stuck.
+        pages = PageStore(stuckAfter: max(.seconds(30), interval * 10))
+        do {
+            server = try MetricsServer(address: address, pages: pages)
+        }
+        self.frames = frames
+        let shown = ListenAddress(host: address.host == "0.0.0.0" ? "localhost" : address.host, port: server.port)
+        Log.write("wqtop: serving metrics on http://\(shown.description)/metrics\n", to: STDERR_FILENO)
+    }
+
+    var inputDescriptor: Int32? { nil }
+
+    func show(_ snapshot: MonitorSnapshot, time: Double) {
+        let page = MetricsPage(snapshot: snapshot)
+        pages.publish(text: page.render(.text), openMetrics: page.render(.openMetrics), at: MonotonicClock.now())
+        if lastProblem == nil || lastProblem! != snapshot.connectionProblem {
+            if let problem = snapshot.connectionProblem {
+                Log.write("wqtop: \(problem)\n", to: STDERR_FILENO)
+            } else if lastProblem != nil {
+                Log.write("wqtop: connected to \(snapshot.endpoint)\n", to: STDERR_FILENO)
+            }
+            lastProblem = .some(snapshot.connectionProblem)
+        }
+        frames?.show(snapshot, time: time)
+    }
+
+    func handleInput(latest: MonitorSnapshot?) -> Bool { true }
+
+    func close() { server.close() }
+}
