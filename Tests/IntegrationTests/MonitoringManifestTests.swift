@@ -13,7 +13,7 @@ struct MonitoringManifestTests {
     static let rules = folder + "/alert-rules.yaml"
     static let ruleTests = folder + "/alert-rules-test.yaml"
     static let alerts: Set = [
-        "WorkQueueDeadLetters", "WorkQueueStalled", "WorkQueueItemNearConsumerTimeout", "WorkQueueBrokerAlarm", "WorkQueuePodsLost",
+        "WorkQueueDeadLetters", "WorkQueueStalled", "WorkQueueItemNearConsumerTimeout", "WorkQueueBrokerAlarm", "WorkQueuePodsLost", "WorkQueueMonitorDisconnected",
         "WorkQueueExporterDown",
     ]
 
