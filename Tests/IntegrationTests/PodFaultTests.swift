@@ -128,7 +128,7 @@ struct PodFaultTests {
                 headers={"tenant": "blue", "n": 7, "flag": True, "ratio": decimal.Decimal("2.5"), "nested": {"a": 1}, "list": [1, "b"]}))
             c.close()
             """
-        let load = try Command(KubernetesTests.toolsBin + "/python", ["-c", publish, String(TestBroker.port), s.queue]).run()
+        let load = try Command(Tools.bin + "/python", ["-c", publish, String(TestBroker.port), s.queue]).run()
         #expect(load.status == 0, "\(load.output)")
         let r = try s.run("processor", ["--max-attempts", "2", "--", "false"])
         #expect(r.status == 0, "\(r.output)")
@@ -148,7 +148,7 @@ struct PodFaultTests {
                 sort_keys=True))
             c.close()
             """
-        let got = try Command(KubernetesTests.toolsBin + "/python", ["-c", read, String(TestBroker.port), s.queue]).run()
+        let got = try Command(Tools.bin + "/python", ["-c", read, String(TestBroker.port), s.queue]).run()
         #expect(got.status == 0, "\(got.output)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any], "\(got.output)")
         #expect(json["body"] as? String == "item")
