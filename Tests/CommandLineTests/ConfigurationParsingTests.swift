@@ -249,6 +249,24 @@ struct ConnectionOptionsTests {
             }
         }
     }
+
+    @Test("wqtop --serve: alone it is headless, with --json both; the flag over WORK_QUEUE_SERVE; not with --once")
+    func serveOption() throws {
+        func config(_ arguments: [String], _ environment: [String: String] = [:]) throws -> MonitorConfiguration {
+            guard case .run(let c) = try MonitorConfiguration.parse(arguments: arguments, environment: environment)
+            else { throw TestFailureLocal("help") }
+            return c
+        }
+        let alone = try config(["--serve", ":9464"])
+        #expect(alone.serve == ListenAddress(host: "0.0.0.0", port: 9464) && alone.output == .headless)
+        #expect(try config(["--serve", "127.0.0.1:1", "--json"]).output == .json)
+        #expect(try config([], ["WORK_QUEUE_SERVE": "[::1]:9"]).serve == ListenAddress(host: "::1", port: 9))
+        #expect(try config(["--serve", ":1"], ["WORK_QUEUE_SERVE": ":2"]).serve?.port == 1)
+        #expect(try config([], ["WORK_QUEUE_SERVE": ""]).serve == nil)
+        #expect(try config([]).output == .terminal)
+        #expect(throws: WorkQueueError.self) { _ = try config(["--serve", ":1", "--once"]) }
+        #expect(throws: WorkQueueError.self) { _ = try config(["--serve", "localhost"]) }
+    }
 }
 
 /// What each tool's command line prints instead of running: help, version, completion scripts.

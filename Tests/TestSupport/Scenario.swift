@@ -96,6 +96,9 @@ package final class Scenario {
         return command
     }
 
+    /// Kills `command` (started some other way) at the end with the scenario's own.
+    package func adopt(_ command: RunningCommand) { started.append(command) }
+
     /// Runs the loader with `arguments` (items, or flags such as `--count`); throws with its
     /// output when it does not exit 0.
     package func load(_ arguments: [String]) throws {

@@ -82,6 +82,10 @@ package struct MetricsPage: Sendable {
                 "workqueue_items_dead_lettered", .counter, help: "Items moved to QUEUE.failed after their last attempt.",
                 samples: one(Double(job.deadLettered))),
             MetricFamily(
+                "workqueue_items_repeated", .counter,
+                help: "Counts repeated by redeliveries (an item a killed pod had finished, done again): processed + dead-lettered - repeated = items done once.",
+                samples: one(Double(s.repeatNotes.repeats))),
+            MetricFamily(
                 "workqueue_item_duration_seconds", .histogram,
                 help: "How long items took (successes and failed attempts), every processor's histogram added up.", unit: "seconds",
                 samples: [
