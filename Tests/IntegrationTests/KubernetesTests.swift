@@ -90,6 +90,19 @@ struct KubernetesTests {
         return path
     }
 
+    /// The processor container's `args` in processor-job.yaml.
+    func processorJobArguments() throws -> [String] {
+        let path = Executables.packageRoot.appendingPathComponent("kubernetes/processor-job.yaml").path
+        for case let document as [String: Any] in try Tools.yamlDocuments(path) {
+            guard let spec = (document["spec"] as? [String: Any])?["template"] as? [String: Any],
+                let containers = (spec["spec"] as? [String: Any])?["containers"] as? [[String: Any]],
+                let args = containers.first?["args"] as? [String]
+            else { continue }
+            return args
+        }
+        throw TestFailure("processor-job.yaml: no container args")
+    }
+
     /// Runs a manifest with scripts/local-job against the test broker; `args` replace the container's.
     func localJob(_ manifest: String, queue: String, secrets: String, env: [String] = [], args: [String] = []) throws -> CommandResult {
         let root = Executables.packageRoot.path
@@ -113,7 +126,13 @@ struct KubernetesTests {
         #expect(load.status == 0, "\(load.output)")
         #expect(load.stdout.contains("job load Complete"))
         #expect(try s.counts()?.ready == 100)
-        let process = try job("processor-job.yaml")
+        // The manifest's own arguments, but a pod that starts after the others drained the 100 items
+        // waits 5 s for work instead of the manifest's 60 (as it would in a cluster: 55 s of CI).
+        let manifestArgs = try processorJobArguments()
+        let waitIndex = try #require(manifestArgs.firstIndex(of: "--wait-for-work"))
+        var args = manifestArgs
+        args[waitIndex + 1] = "5"
+        let process = try localJob("processor-job.yaml", queue: s.queue, secrets: secrets, args: args)
         #expect(process.status == 0, "\(process.output)")
         #expect(process.stdout.contains("job process Complete: 5 of 5 pods succeeded"), "\(process.output)")
         let processed = process.stdout.split(separator: "\n").filter { $0.hasPrefix("processed ") }.count
