@@ -51,6 +51,14 @@ package struct MetricsPage: Sendable {
         MetricFamily.page(families, format: format)
     }
 
+    /// The counts every processor run reports, as counters of the Job and of each pod.
+    private static let counts: [(name: String, help: String, value: KeyPath<MetricsLedger.Counts, Int> & Sendable)] = [
+        ("items_processed", "Items whose command succeeded", \.processed),
+        ("item_failures", "Failed attempts (each retry and each dead letter)", \.failed),
+        ("items_retried", "Failed attempts queued again for another attempt", \.retried),
+        ("items_dead_lettered", "Items moved to QUEUE.failed after their last attempt", \.deadLettered),
+    ]
+
     package var families: [MetricFamily] {
         let s = snapshot
         let queue = [MetricFamily.Label("queue", s.queue)]
@@ -65,22 +73,20 @@ package struct MetricsPage: Sendable {
         var oldest: [String: Double] = [:]
         for row in s.pods where row.live { oldest[row.pod] = max(oldest[row.pod] ?? 0, row.runningFor ?? 0) }
         let podsByState: [(String, Int)] = [("working", s.pods.filter(\.live).count), ("finished", s.finishedPods), ("lost", s.lostPods)]
+        // The four counts, for the Job and per pod.
+        let jobCounts = Self.counts.map { count in
+            MetricFamily("workqueue_\(count.name)", .counter, help: count.help + ", added up over every processor run.",
+                samples: one(Double(job[keyPath: count.value])))
+        }
+        let podCounts = Self.counts.map { count in
+            MetricFamily("workqueue_pod_\(count.name)", .counter, help: count.help + ", by one pod over its runs (restarts add up).",
+                samples: perPod { $0[keyPath: count.value] })
+        }
         return [
             MetricFamily(
                 "workqueue_items_loaded", .counter, help: "Items the loaders published with a confirm (from their load events).",
                 samples: s.loadedTotal.map { one(Double($0)) } ?? []),
-            MetricFamily(
-                "workqueue_items_processed", .counter, help: "Items whose command succeeded, added up over every processor run.",
-                samples: one(Double(job.processed))),
-            MetricFamily(
-                "workqueue_item_failures", .counter, help: "Failed attempts (each retry and each dead letter).",
-                samples: one(Double(job.failed))),
-            MetricFamily(
-                "workqueue_items_retried", .counter, help: "Failed attempts queued again for another attempt.",
-                samples: one(Double(job.retried))),
-            MetricFamily(
-                "workqueue_items_dead_lettered", .counter, help: "Items moved to QUEUE.failed after their last attempt.",
-                samples: one(Double(job.deadLettered))),
+        ] + jobCounts + [
             MetricFamily(
                 "workqueue_items_repeated", .counter,
                 help: "Counts repeated by redeliveries (an item a killed pod had finished, done again): processed + dead-lettered - repeated = items done once.",
@@ -137,17 +143,7 @@ package struct MetricsPage: Sendable {
             MetricFamily(
                 "workqueue_monitor_events", .counter, help: "Progress events that added to the counts.",
                 samples: one(Double(figures.events))),
-            MetricFamily(
-                "workqueue_pod_items_processed", .counter, help: "Items a pod processed, over its runs (restarts add up).",
-                samples: perPod(\.processed)),
-            MetricFamily(
-                "workqueue_pod_item_failures", .counter, help: "Failed attempts a pod saw, over its runs.", samples: perPod(\.failed)),
-            MetricFamily(
-                "workqueue_pod_items_retried", .counter, help: "Failed attempts a pod queued again, over its runs.",
-                samples: perPod(\.retried)),
-            MetricFamily(
-                "workqueue_pod_items_dead_lettered", .counter, help: "Items a pod moved to QUEUE.failed, over its runs.",
-                samples: perPod(\.deadLettered)),
+        ] + podCounts + [
             MetricFamily(
                 "workqueue_pod_oldest_item_seconds", .gauge, help: "How long a pod's longest-running current item has run (0: none).",
                 unit: "seconds", samples: podNames.map { .value(queue + [MetricFamily.Label("pod", $0)], oldest[$0] ?? 0) }),
