@@ -99,3 +99,21 @@ struct MetricsLedgerTests {
         #expect(serving.snapshot(at: at(0)).metrics?.job.processed == 3)
     }
 }
+
+@Suite("An exporter that runs for days: the model forgets runs long silent, so new pods keep being followed")
+struct LongRunningExporterTests {
+    @Test("20,000 short pods over a day with --serve: none turned away as a bad event, the page counts them all, few kept")
+    func followsPastMaxPods() {
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1), keepsMetrics: true, forgetsOldRuns: true)
+        model.link.listening(since: at(0))
+        for i in 0..<20_000 {
+            let time = Double(i) * 4.32
+            model.receive(event("pod-\(i)", .finished, processed: 1, seq: 1, exitCode: 0), at: at(time))
+            if i % 50 == 0 { model.sample(QueueCounts(ready: 0, consumers: 0), at: at(time)) }
+        }
+        let s = model.snapshot(at: at(86_400))
+        #expect(s.badEvents == 0)
+        #expect(s.metrics?.job.processed == 20_000)
+        #expect(s.pods.count < 200, "\(s.pods.count) runs kept")
+    }
+}

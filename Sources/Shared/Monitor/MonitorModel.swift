@@ -20,6 +20,9 @@ package struct MonitorModel: Sendable {
     package private(set) var badEvents = 0
     /// The counts `--serve` exports, when asked for (`keepsMetrics`).
     private var ledger: MetricsLedger?
+    /// Whether runs silent for `MetricsLedger.podRetention` are forgotten (`--serve` without
+    /// `--receipt`: an exporter that runs for days follows new pods past `maxPods`).
+    private let forgetsOldRuns: Bool
 
     /// Samples kept for the history graphs.
     package static let historyLength = SampleHistory.length
@@ -28,11 +31,12 @@ package struct MonitorModel: Sendable {
     /// Failure events kept for the failures pane and `--json`.
     package static let failuresKept = 100
 
-    package init(queue: String, endpoint: String, interval: Duration, keepsMetrics: Bool = false) {
+    package init(queue: String, endpoint: String, interval: Duration, keepsMetrics: Bool = false, forgetsOldRuns: Bool = false) {
         self.queue = queue
         self.endpoint = endpoint
         self.interval = interval
         self.ledger = keepsMetrics ? MetricsLedger() : nil
+        self.forgetsOldRuns = forgetsOldRuns
     }
 
     /// Seconds without an event before a pod that has not finished counts as lost.
@@ -95,6 +99,7 @@ package struct MonitorModel: Sendable {
         depth.sample(counts, at: time)
         history.record(done: processed, ready: depth.ready, at: time)
         ledger?.expire(at: time, listeningSince: link.listeningSince)
+        if forgetsOldRuns, let since = link.listeningSince { pods.forget(silentFor: MetricsLedger.podRetention, at: time, listeningSince: since) }
     }
 
     /// Items done: the pods' counts when any pod reports, else what left the queue.

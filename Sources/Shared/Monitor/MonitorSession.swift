@@ -65,7 +65,8 @@ package final class MonitorSession {
         self.config = config
         self.log = log
         self.model = MonitorModel(
-            queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval, keepsMetrics: config.serve != nil)
+            queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval, keepsMetrics: config.serve != nil,
+            forgetsOldRuns: config.serve != nil && config.receipt == nil)
         self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
         let now = MonotonicClock.now()

@@ -44,6 +44,12 @@ struct PodTable: Sendable {
 
     var isEmpty: Bool { entries.isEmpty }
 
+    /// Forgets the runs silent for `retention` while wqtop listened (since `listeningSince`): they
+    /// finished or were lost long ago. Their repeat notes stay in `repeats`.
+    mutating func forget(silentFor retention: Duration, at time: Instant, listeningSince: Instant) {
+        entries = entries.filter { time - max($0.value.seenAt, listeningSince) <= retention }
+    }
+
     /// Items the runs processed, added up.
     var processed: Int { entries.values.reduce(0) { $0 + $1.event.processed } }
 
