@@ -43,6 +43,8 @@ private struct ReceiptFields: Decodable {
 private struct JobContext {
     let queue: String
     let doneFile: String
+    /// While it exists, every item's command waits.
+    let gateFile: String
     let startProcessor: (String) throws -> RunningCommand
     /// wqtop's --json output so far.
     let monitorOutput: () -> String
@@ -52,6 +54,15 @@ private struct JobContext {
 
     func waitForDone(_ count: Int) throws {
         try waitUntil("\(count) items done", timeout: 90) { done >= count }
+    }
+
+    /// Holds every command (`true`) or lets them go on.
+    func gate(_ closed: Bool) throws {
+        if closed {
+            try "".write(toFile: gateFile, atomically: true, encoding: .utf8)
+        } else {
+            try FileManager.default.removeItem(atPath: gateFile)
+        }
     }
 
     /// Waits until wqtop shows a frame connected again after one disconnected.
@@ -91,10 +102,11 @@ private func runJob(
     let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], timeout: 240)
     try waitUntil("wqtop's first frame") { monitor.stdout.contains("\n") }
     try s.load(["--quiet"] + (0..<count).map { $0 % 10 == 0 ? "bad-\($0)" : "good-\($0)" })
-    let work = #"case "$WORK_ITEM" in bad*) exit 3;; esac; sleep 0.02; echo "$WORK_ITEM" >> "$OUT/done""#
+    // While $OUT/gate exists every command waits (the processors hold their items and keep sending events).
+    let work = #"while [ -e "$OUT/gate" ]; do sleep 0.05; done; case "$WORK_ITEM" in bad*) exit 3;; esac; sleep 0.02; echo "$WORK_ITEM" >> "$OUT/done""#
     let args = ["--quiet", "--max-attempts", "2", "--prefetch", "10", "--", "sh", "-c", work]
     let context = JobContext(
-        queue: s.queue, doneFile: s.path("done"),
+        queue: s.queue, doneFile: s.path("done"), gateFile: s.path("gate"),
         startProcessor: { name in try s.start("processor", args, adding: ["POD_NAME": name], timeout: 240) },
         monitorOutput: { monitor.stdout })
     let first = try (1...processors).map { try context.startProcessor("pod-\($0)") }
@@ -136,14 +148,17 @@ struct ReceiptTests {
             running.append(try job.startProcessor("pod-4"))
             try job.waitForDone(120)
             // The broker away for 3 s: every connection lost, wqtop's own queue of events too.
+            // Meanwhile the commands wait: a survivor that reconnects before wqtop listens again
+            // (processors back off up to 8 s, wqtop at most 1 s) must not finish the work and
+            // exit unheard (a processor that runs only while wqtop is not listening is not
+            // counted: the receipt then says it is not exact, as documented).
+            try job.gate(true)
             try BrokerControl.whileStopped { usleep(3_000_000) }
             let back = Date().timeIntervalSince1970
-            // A processor that lives only while wqtop is not listening is not counted (the
-            // receipt then says it is not exact); here the replacement starts once it listens.
             try job.waitForMonitorBack()
-            // Likewise a survivor whose reconnect backoff (up to 8 s here) outlasts the work: its
-            // last counts arrive after wqtop ended. The survivors are heard before pod-5 starts.
+            // Reconnected, the survivors send an event a second while they wait: heard, then on.
             try job.waitForPodsHeard(["pod-3", "pod-4"], since: back)
+            try job.gate(false)
             try job.waitForDone(180)
             running[1].signal(SIGKILL)
             _ = try running[1].wait(timeout: 10)
