@@ -434,7 +434,7 @@ class Bench:
         try:
             screen = self.follow(q, pods, window, f"wqtop, {pods:,} pods' events at 1 Hz", 10, 60)
             self.serve(q, pods, int(window), f"wqtop --serve, {pods:,} pods' events at 1 Hz, scraped every 1 s",
-                       screen, 10, 60, 250)
+                       screen, 10, 60, 100)
         finally:
             fake.terminate()
             fake.wait()
