@@ -8,6 +8,7 @@ the ratio. Rates are items per second over the wall time of the whole command(s)
 connecting and (for drains) each tool's own way of noticing the end are included."""
 import argparse
 import datetime
+import http.client
 import os
 import platform
 import shutil
@@ -422,14 +423,18 @@ class Bench:
             self.delete(q)
 
     def monitor_scale(self):
-        pods, window = (100, 1.0) if self.quick else (1000, 5.0)
-        print(f"wqtop following {pods} pods' events at 1 Hz (published by bench/fake_pods.py)", flush=True)
+        pods, window = (1000, 3.0) if self.quick else (1000, 5.0)
+        print(f"wqtop following {pods:,} pods' events at 1 Hz (published by bench/fake_pods.py), "
+              "on its screen and then with --serve", flush=True)
         q = self.queue("wqtop-scale")
         pika_declare(self.host, self.port, q)
+        # Long enough for both: each waits up to 30 s for every pod, then measures.
         fake = subprocess.Popen([self.python, f"{BENCH}/fake_pods.py", self.host, str(self.port), q, str(pods),
-                                 str(30 + window * self.runs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 str(60 + 2 * window * self.runs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            self.follow(q, pods, window, f"wqtop, {pods} pods' events at 1 Hz", 10, 60)
+            screen = self.follow(q, pods, window, f"wqtop, {pods:,} pods' events at 1 Hz", 10, 60)
+            self.serve(q, pods, int(window), f"wqtop --serve, {pods:,} pods' events at 1 Hz, scraped every 1 s",
+                       screen, 10, 60, 100)
         finally:
             fake.terminate()
             fake.wait()
@@ -468,8 +473,87 @@ class Bench:
             self.rows.append((name, "resident memory (VmHWM)", f"{rss:.1f} MB",
                               "target", f"{mb_target} MB", "", f"<= {mb_target} MB", "yes" if rss <= mb_target else "**no**"))
             print(f"  {name}: {med:.2f}% CPU, {rss:.1f} MB", flush=True)
+            return med, rss
         finally:
             subprocess.run(["tmux", "kill-session", "-t", session], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def serve(self, q, pods, window, name, screen, cpu_target, mb_target, ms_target):
+        """Runs `wqtop --serve 127.0.0.1:0` on `q` and scrapes its /metrics every second, as
+        Prometheus would, until the page has a series for each of `pods` pods; then measures its
+        CPU (utime + stime from /proc/PID/stat, per cent of one core, over `window` scrapes, `runs`
+        times), its peak resident memory, the page's size and each scrape's latency (request sent
+        to the last byte read, one kept-alive connection). `screen` is wqtop's (CPU %, MB) on the
+        same events: the baseline."""
+        with tempfile.NamedTemporaryFile(prefix="bench-serve-", suffix=".log") as log:
+            proc = subprocess.Popen([f"{self.bin}/wqtop", "--serve", "127.0.0.1:0"], env=self.env(q),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                self.scraped(proc, log.name, pods, window, name, screen, cpu_target, mb_target, ms_target)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def scraped(self, proc, log, pods, window, name, screen, cpu_target, mb_target, ms_target):
+        def stderr():
+            return open(log, errors="replace").read()
+
+        def scrape():
+            started = time.monotonic()
+            connection.request("GET", "/metrics")
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"bench: GET /metrics answered {response.status}: {body[:200]!r}")
+            return body, time.monotonic() - started
+
+        deadline = time.monotonic() + 20
+        while "serving metrics on http://" not in stderr():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bench: wqtop --serve never listened: {stderr()[-400:]}")
+            time.sleep(0.05)
+        address = stderr().split("serving metrics on http://", 1)[1].split("/", 1)[0]
+        host, port = address.rsplit(":", 1)
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        prefix = b"workqueue_pod_items_processed_total{"
+        deadline = time.monotonic() + 30
+        while True:
+            body, _ = scrape()
+            shown = sum(1 for line in body.split(b"\n") if line.startswith(prefix))
+            if shown >= pods:
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"bench: wqtop --serve showed {shown} of {pods} pods: {stderr()[-400:]}")
+            time.sleep(1)
+        cpu, latencies, sizes, exact = [], [], [], []
+        for _ in range(self.runs):
+            t0, c0, s0 = time.monotonic(), stat_cpu_seconds(proc.pid), cpu_seconds(proc.pid)
+            for i in range(window):
+                body, seconds = scrape()
+                latencies.append(seconds * 1000)
+                sizes.append(len(body))
+                time.sleep(max(0.0, t0 + i + 1 - time.monotonic()))
+            elapsed = time.monotonic() - t0
+            cpu.append(100.0 * (stat_cpu_seconds(proc.pid) - c0) / elapsed)
+            exact.append(100.0 * (cpu_seconds(proc.pid) - s0) / elapsed)
+        connection.close()
+        rss = rss_mb(proc.pid)
+        med, lo, hi = self.summary(cpu)
+        p50, worst = statistics.median(latencies), max(latencies)
+        base = "wqtop's screen, the same events"
+        self.rows.append((name, "CPU of one core", f"{med:.2f}% ({lo:.2f}-{hi:.2f})", base, f"{screen[0]:.2f}%",
+                          f"{med / screen[0]:.2f}x" if screen[0] else "", f"<= {cpu_target}%",
+                          "yes" if med <= cpu_target else "**no**"))
+        self.rows.append((name, "resident memory (VmHWM)", f"{rss:.1f} MB", base, f"{screen[1]:.1f} MB",
+                          f"{rss / screen[1]:.2f}x", f"<= {mb_target} MB", "yes" if rss <= mb_target else "**no**"))
+        self.rows.append((name, f"page of {statistics.median(sizes):,.0f} bytes: scrape latency p50 (max) of {len(latencies)}",
+                          f"{p50:.1f} ms ({worst:.1f} ms)", "target", f"{ms_target} ms", "", f"max <= {ms_target} ms",
+                          "yes" if worst <= ms_target else "**no**"))
+        print(f"  {name}: {med:.2f}% CPU ({statistics.median(exact):.2f}% by schedstat), {rss:.1f} MB; "
+              f"page {statistics.median(sizes):,.0f} bytes, scrape p50 {p50:.1f} ms, max {worst:.1f} ms", flush=True)
 
     # -- output ------------------------------------------------------------------------------
 
@@ -505,6 +589,14 @@ def cpu_seconds(pid):
     """CPU time of the process in seconds, nanosecond precision (/proc/PID/schedstat)."""
     with open(f"/proc/{pid}/schedstat") as f:
         return int(f.read().split()[0]) / 1e9
+
+
+def stat_cpu_seconds(pid):
+    """utime + stime of the process in seconds (/proc/PID/stat, clock ticks): what Prometheus'
+    process_cpu_seconds_total reports."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid):
