@@ -116,6 +116,9 @@ package struct MetricFamily: Sendable, Equatable {
 
     /// Backslashes and line feeds escaped (and double quotes, in label values and OpenMetrics help).
     private static func escaped(_ text: String, quotes: Bool) -> String {
+        // Most names need nothing (a pod name): no copy.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quotes && $0 == UInt8(ascii: "\"")) })
+        else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text.unicodeScalars {
