@@ -23,7 +23,7 @@ final class MetricsDisplay: MonitorDisplay {
         }
         self.frames = frames
         let shown = ListenAddress(host: address.host == "0.0.0.0" ? "localhost" : address.host, port: server.port)
-        Log.write("wqtop: serving metrics on http://\(shown.description)/metrics\n", to: STDERR_FILENO)
+        Log.write("wqtop: serving metrics on http://\(shown.description)/metrics", to: STDERR_FILENO)
     }
 
     var inputDescriptor: Int32? { nil }
@@ -33,9 +33,9 @@ final class MetricsDisplay: MonitorDisplay {
         pages.publish(text: page.render(.text), openMetrics: page.render(.openMetrics), at: MonotonicClock.now())
         if lastProblem == nil || lastProblem! != snapshot.connectionProblem {
             if let problem = snapshot.connectionProblem {
-                Log.write("wqtop: \(problem)\n", to: STDERR_FILENO)
+                Log.write("wqtop: \(problem)", to: STDERR_FILENO)
             } else if lastProblem != nil {
-                Log.write("wqtop: connected to \(snapshot.endpoint)\n", to: STDERR_FILENO)
+                Log.write("wqtop: connected to \(snapshot.endpoint)", to: STDERR_FILENO)
             }
             lastProblem = .some(snapshot.connectionProblem)
         }

@@ -80,9 +80,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        if keepAlive {
-            armDeadline(context)
-        } else {
+        // The response, too, must be taken within the request timeout: a client that stops
+        // reading (keep-alive or not) is closed then, with the copy of the page it holds.
+        armDeadline(context)
+        if !keepAlive {
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
     }
