@@ -93,7 +93,7 @@ struct MonitorCommand: ParsableCommand {
         config.serve = try serveText.map { try ListenAddress(parsing: $0, option: serve != nil ? "--serve" : "WORK_QUEUE_SERVE") }
         switch output {
         case .once:
-            guard config.serve == nil else { throw WorkQueueError.usage("--serve runs until SIGTERM and --once prints one frame: use one of them") }
+            guard config.serve == nil else { throw WorkQueueError.usage("\(serve != nil ? "--serve" : "WORK_QUEUE_SERVE") runs until SIGTERM and --once prints one frame: use one of them") }
             config.output = .once
         case .json: config.output = .json
         case nil: config.output = config.serve == nil ? .terminal : .headless

@@ -260,6 +260,9 @@ struct ConnectionOptionsTests {
         let alone = try config(["--serve", ":9464"])
         #expect(alone.serve == ListenAddress(host: "0.0.0.0", port: 9464) && alone.output == .headless)
         #expect(try config(["--serve", "127.0.0.1:1", "--json"]).output == .json)
+        // Serving, a broker that is not there yet is waited for, --json or not.
+        #expect(try config(["--serve", "127.0.0.1:1", "--json"]).keepsTrying && alone.keepsTrying)
+        #expect(try !config(["--json"]).keepsTrying)
         #expect(try config([], ["WORK_QUEUE_SERVE": "[::1]:9"]).serve == ListenAddress(host: "::1", port: 9))
         #expect(try config(["--serve", ":1"], ["WORK_QUEUE_SERVE": ":2"]).serve?.port == 1)
         #expect(try config([], ["WORK_QUEUE_SERVE": ""]).serve == nil)

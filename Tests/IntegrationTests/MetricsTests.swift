@@ -133,6 +133,45 @@ struct MetricsTests {
         #expect(try wqtop.wait(timeout: 10).status == 143)
     }
 
+    @Test("a burst of 20,000 events from 2,000 pods: the page keeps being published (/healthz 200), SIGTERM ends it at once, every pod counted")
+    func burstOfEvents() throws {
+        let s = try Scenario("metrics-burst")
+        try s.load(["--quiet", "x"])
+        let (wqtop, port) = try serve(s)
+        // wqtop's own queue is bound once it samples: wait for a page that shows it connected.
+        try waitUntil("wqtop connected", timeout: 20) { try samples(port: port)[#"workqueue_monitor_connected{queue="\#(s.queue)"}"#] == 1 }
+        let publish = #"""
+            import json, sys, time, pika
+            port, queue = int(sys.argv[1]), sys.argv[2]
+            connection = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=port))
+            channel = connection.channel()
+            for seq in range(1, 11):
+                for pod in range(2000):
+                    event = {"v": 1, "queue": queue, "pod": f"burst-{pod}", "instance": f"i{pod}", "state": "working",
+                             "processed": seq, "failed": 0, "retried": 0, "dead_lettered": 0, "in_hand": 1,
+                             "started_at": 1000.0, "sent_at": time.time(), "rate": 1.0, "seq": seq}
+                    channel.basic_publish(exchange=queue + ".progress", routing_key="", body=json.dumps(event).encode())
+            connection.close()
+            """#
+        let publisher = try Command(Tools.bin + "/python", ["-c", publish, String(TestBroker.port), s.queue], timeout: 120).start()
+        s.adopt(publisher)
+        try waitUntil("the first events on the page", timeout: 30) {
+            (try samples(port: port)[#"workqueue_items_processed_total{queue="\#(s.queue)"}"#] ?? 0) > 0
+        }
+        #expect(try HTTP.get(port: port, path: "/healthz").status == 200)
+        let published = try publisher.wait(timeout: 120)
+        #expect(published.status == 0, "\(published.output)")
+        // Reading events in a burst used to walk rabbitmq-c's queue of frames on every event: minutes.
+        try waitUntil("the page to count every pod's 10 items", timeout: 30) {
+            try samples(port: port)[#"workqueue_items_processed_total{queue="\#(s.queue)"}"#] == 20_000
+        }
+        #expect(try HTTP.get(port: port, path: "/healthz").status == 200)
+        let stopped = Date()
+        wqtop.signal(SIGTERM)
+        #expect(try wqtop.wait(timeout: 20).status == 143)
+        #expect(Date().timeIntervalSince(stopped) < 5, "SIGTERM took \(Date().timeIntervalSince(stopped)) s")
+    }
+
     @Test("a port in use: one line naming it, exit 69; a bad address: one line, exit 64; --serve with --once: exit 64")
     func badAddresses() throws {
         let s = try Scenario("metrics-port")

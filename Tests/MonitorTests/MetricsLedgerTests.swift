@@ -89,6 +89,29 @@ struct MetricsLedgerTests {
         #expect(ledger.pods.count <= 300 / 8 + 100)
     }
 
+    @Test("items loaded add each load's highest count: a later event with a lower count takes nothing back")
+    func loadedNeverGoesBack() {
+        var ledger = MetricsLedger()
+        #expect(ledger.loaded == nil)
+        ledger.accept(LoadEvent(queue: "jobs", load: "L1", confirmed: 1000, startedAt: 1, sentAt: 2))
+        ledger.accept(LoadEvent(queue: "jobs", load: "L2", confirmed: 700, startedAt: 1, sentAt: 2))
+        ledger.accept(LoadEvent(queue: "jobs", load: "L1", confirmed: 10, startedAt: 1, sentAt: 3))
+        #expect(ledger.loaded == 1700)
+        ledger.accept(LoadEvent(queue: "jobs", load: "L1", confirmed: 1200, startedAt: 1, sentAt: 4))
+        #expect(ledger.loaded == 1900)
+    }
+
+    @Test("per-pod series are capped: past 10,000 pods the longest silent go, the Job keeps every count")
+    func podsCapped() {
+        var ledger = MetricsLedger()
+        for i in 0..<(MetricsLedger.maxPods + 10) {
+            ledger.accept(run("pod-\(i)", "i\(i)", seq: 1, processed: 1), at: at(Double(i) / 1000))
+        }
+        #expect(ledger.pods.count <= MetricsLedger.maxPods)
+        #expect(ledger.pods["pod-\(MetricsLedger.maxPods + 9)"] != nil && ledger.pods["pod-0"] == nil)
+        #expect(ledger.job.processed == MetricsLedger.maxPods + 10)
+    }
+
     @Test("the model's snapshot carries the figures only when asked to keep them")
     func modelKeepsFiguresWhenAsked() {
         var plain = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))

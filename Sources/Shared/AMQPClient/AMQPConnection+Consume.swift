@@ -73,7 +73,9 @@ extension AMQPConnection {
     package func nextEvent(timeout: Duration) throws(WorkQueueError) -> ConsumerEvent? {
         let state = try live("basic.consume")
         if !stashed.isEmpty { return stashed.removeFirst() }
-        amqp_maybe_release_buffers(state)
+        // Not while frames wait in rabbitmq-c's queue (they arrived during an RPC, e.g. a burst of
+        // events during wqtop's passive declare): it would walk that whole list on every call.
+        if amqp_frames_enqueued(state) == 0 { amqp_maybe_release_buffers(state) }
         let deadline = MonotonicClock.now() + timeout
         while stashed.isEmpty {
             let left = max(.zero, deadline - MonotonicClock.now())

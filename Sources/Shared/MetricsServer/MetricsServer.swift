@@ -45,7 +45,9 @@ package final class MetricsServer: Sendable {
             channel = try bootstrap.bind(host: address.host, port: address.port).wait()
         } catch {
             try? group.syncShutdownGracefully()
-            throw WorkQueueError(.unavailable, "cannot serve metrics on \(address.description): \(Self.describe(error))")
+            // A host that resolves to nothing is the address's fault (64); the rest the machine's (69).
+            let unresolved = "\(type(of: error))".contains("UnknownHost") || error is SocketAddressError
+            throw WorkQueueError(unresolved ? .usage : .unavailable, "cannot serve metrics on \(address.description): \(Self.describe(error))")
         }
         self.group = group
         port = channel.localAddress?.port ?? address.port
@@ -66,7 +68,9 @@ package final class MetricsServer: Sendable {
             default: return "\(io)"
             }
         }
-        if error is SocketAddressError { return "the host does not resolve to an address to listen on; use :PORT or an IP address" }
+        if error is SocketAddressError || "\(type(of: error))".contains("UnknownHost") {
+            return "the host does not resolve to an address of this machine; use :PORT or an IP address"
+        }
         return "\(error)"
     }
 }

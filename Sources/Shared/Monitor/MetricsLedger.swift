@@ -71,7 +71,13 @@ package struct MetricsLedger: Sendable {
     /// that would count from zero).
     package static let maxRuns = 100_000
 
+    /// Per-pod series kept at most; past it the longest silent pods' series go.
+    package static let maxPods = MonitorModel.maxPods
+
     private var runs: [PodTable.Key: Run] = [:]
+    /// Each load's highest confirmed count, and their sum: items loaded, only ever growing.
+    private var loads: [String: Int] = [:]
+    package private(set) var loaded: Int?
     package private(set) var pods: [String: PodSeries] = [:]
     package private(set) var job = Counts()
     /// The Job's item durations: counts per bucket of `DurationHistogram`, their sum and count.
@@ -113,6 +119,22 @@ package struct MetricsLedger: Sendable {
             pod: event.pod, seq: event.seq, counts: (before?.counts ?? Counts()).highest(counts), buckets: buckets, sum: sum,
             heard: time)
         if runs.count > Self.maxRuns { forgetOldestRuns() }
+        if pods.count > Self.maxPods { forgetQuietestPods() }
+    }
+
+    /// Adds what a load event says beyond the highest count of its load (a lower one adds nothing).
+    /// Past `maxRuns` loads, new ones are not counted (as the screen turns them away).
+    package mutating func accept(_ event: LoadEvent) {
+        guard loads[event.load] != nil || loads.count < Self.maxRuns else { return }
+        let before = loads[event.load] ?? 0
+        loaded = (loaded ?? 0) + max(0, event.confirmed - before)
+        loads[event.load] = max(before, event.confirmed)
+    }
+
+    /// Keeps the most recently heard nine tenths of `maxPods` pods' series.
+    private mutating func forgetQuietestPods() {
+        let kept = pods.sorted { $0.value.heard > $1.value.heard }.prefix(Self.maxPods * 9 / 10)
+        pods = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
     }
 
     /// Drops the series of pods silent for `podRetention` while wqtop listened since

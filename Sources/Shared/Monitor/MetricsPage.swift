@@ -10,6 +10,8 @@ package struct MetricsFigures: Sendable, Equatable {
     package var durationCount = 0
     /// Progress events that added to the counts.
     package var events = 0
+    /// Items loaded, each load's highest count added up; nil before a load event.
+    package var loaded: Int?
     /// Connections lost or refused and samples that failed.
     package var sampleErrors = 0
     /// Messages in QUEUE.failed at the latest sample; nil when it is missing or was never sampled.
@@ -24,6 +26,7 @@ package struct MetricsFigures: Sendable, Equatable {
         durationSum = ledger.durationSum
         durationCount = ledger.durationCount
         events = ledger.events
+        loaded = ledger.loaded
         self.sampleErrors = sampleErrors
     }
 }
@@ -85,7 +88,7 @@ package struct MetricsPage: Sendable {
         return [
             MetricFamily(
                 "workqueue_items_loaded", .counter, help: "Items the loaders published with a confirm (from their load events).",
-                samples: s.loadedTotal.map { one(Double($0)) } ?? []),
+                samples: figures.loaded.map { one(Double($0)) } ?? []),
         ] + jobCounts + [
             MetricFamily(
                 "workqueue_items_repeated", .counter,

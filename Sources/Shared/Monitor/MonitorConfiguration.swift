@@ -30,6 +30,10 @@ package struct MonitorConfiguration: Sendable, Equatable {
     /// `--serve ADDRESS`: where the Prometheus metrics are served, if anywhere.
     package var serve: ListenAddress?
 
+    /// Whether a first connection that fails is tried again for ever: on the screen, and whenever
+    /// metrics are served (a scraper expects the exporter to wait for the broker).
+    package var keepsTrying: Bool { output.keepsTrying || serve != nil }
+
     package init(connection: ConnectionSettings) {
         self.connection = connection
         self.progressExchange = Topology(connection).progressExchange

@@ -91,6 +91,7 @@ package struct MonitorModel: Sendable {
     private mutating func accept(_ event: LoadEvent, cut: Bool) {
         guard event.queue == queue else { return }
         let full = loads.accept(event, limit: Self.maxPods)
+        ledger?.accept(event)
         if cut || full { badEvents += 1 }
     }
 

@@ -140,7 +140,7 @@ package final class MonitorSession {
             if connection != nil { sample(now: time) }
             // --once and --json print nothing before a first connection (or its error); --serve's
             // pages say it is not connected.
-            if !connectedOnce && !config.output.keepsTrying { continue }
+            if !connectedOnce && !config.keepsTrying { continue }
             var snapshot = model.snapshot(at: time)
             snapshot.metrics?.deadLettersWaiting = deadLetterDepth
             lastSnapshot = snapshot
@@ -167,7 +167,7 @@ package final class MonitorSession {
             if firstTry == nil { firstTry = now }
             let mayPass = error.kind == .unavailable || error.kind == .connectionLost
             let spent = now - (firstTry ?? now) >= config.connection.connectTimeout
-            if !connectedOnce && (error.kind == .usage || (!config.output.keepsTrying && (!mayPass || spent))) {
+            if !connectedOnce && (error.kind == .usage || (!config.keepsTrying && (!mayPass || spent))) {
                 throw error.reclassified(as: mayPass ? .unavailable : error.kind)
             }
             lost(error, now: now)
@@ -236,8 +236,11 @@ package final class MonitorSession {
     private func readEvents() {
         guard let connection else { return }
         do {
+            // At most 5,000 events or 100 ms at a time: the loop then looks at signals, keys and
+            // the clock (a sample, a page) before reading on.
             var budget = 5000
-            while budget > 0, let event = try connection.nextEvent(timeout: .zero) {
+            let until = MonotonicClock.now() + .milliseconds(100)
+            while budget > 0, budget % 100 != 0 || MonotonicClock.now() < until, let event = try connection.nextEvent(timeout: .zero) {
                 budget -= 1
                 if case .delivery(let delivery) = event {
                     model.receive(delivery.body, at: MonotonicClock.now(), wallTime: WallClock.now())

@@ -19,6 +19,8 @@ struct PodTable: Sendable {
     }
 
     private var entries: [Key: Entry] = [:]
+    /// Runs kept per instance id (two runs sharing one are told apart, and counted as bad once).
+    private var instances: [String: Int] = [:]
     /// The processors' repeat notes: which counts a redelivery repeated.
     private(set) var repeats = RepeatLedger<Key>()
     /// An event said a processor had processed or held an item.
@@ -34,7 +36,8 @@ struct PodTable: Sendable {
             if known.event.seq > event.seq { return false }
         } else {
             guard entries.count < limit else { return true }
-            bad = entries.keys.contains { $0.instance == key.instance }
+            bad = instances[key.instance, default: 0] > 0
+            instances[key.instance, default: 0] += 1
         }
         entries[key] = Entry(event: event, seenAt: time, firstSentAt: entries[key]?.firstSentAt ?? event.sentAt)
         repeats.receive(key, seq: event.seq, notes: RepeatLedger<Key>.Notes(event))
@@ -47,7 +50,11 @@ struct PodTable: Sendable {
     /// Forgets the runs silent for `retention` while wqtop listened (since `listeningSince`): they
     /// finished or were lost long ago. Their repeat notes stay in `repeats`.
     mutating func forget(silentFor retention: Duration, at time: Instant, listeningSince: Instant) {
-        entries = entries.filter { time - max($0.value.seenAt, listeningSince) <= retention }
+        for (key, entry) in entries where time - max(entry.seenAt, listeningSince) > retention {
+            entries[key] = nil
+            instances[key.instance, default: 1] -= 1
+            if instances[key.instance] == 0 { instances[key.instance] = nil }
+        }
     }
 
     /// Items the runs processed, added up.
