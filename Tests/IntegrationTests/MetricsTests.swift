@@ -145,11 +145,12 @@ struct MetricsTests {
             port, queue = int(sys.argv[1]), sys.argv[2]
             connection = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=port))
             channel = connection.channel()
+            started = time.time()
             for seq in range(1, 11):
                 for pod in range(2000):
-                    event = {"v": 1, "queue": queue, "pod": f"burst-{pod}", "instance": f"i{pod}", "state": "working",
+                    event = {"v": 1, "queue": queue, "pod": f"burst-{pod}", "instance": f"{pod:08x}", "state": "working",
                              "processed": seq, "failed": 0, "retried": 0, "dead_lettered": 0, "in_hand": 1,
-                             "started_at": 1000.0, "sent_at": time.time(), "rate": 1.0, "seq": seq}
+                             "started_at": started, "sent_at": time.time(), "rate": 1.0, "seq": seq}
                     channel.basic_publish(exchange=queue + ".progress", routing_key="", body=json.dumps(event).encode())
             connection.close()
             """#
