@@ -106,6 +106,7 @@ class Bench:
         self.fixed.append((ours_label, fixed_o))
         self.fixed.append((base_label, fixed_b))
         self.add(name, ours_label, base_label, o, b, target)
+        return o, b
 
     def add(self, name, ours_label, base_label, o, b, target, higher_is_better=True):
         om, bm = statistics.median(o), statistics.median(b)
@@ -225,7 +226,25 @@ class Bench:
         consume = lambda count: self.drained(
             "amqp-consume", lambda q: [["amqp-consume", "-s", self.host, "--port", str(self.port), "-q", q, "-c", str(count), "-p", "10", "cat"]],
             count)
-        self.compare("command per item", "processor --prefetch 10 -- cat", "amqp-consume -c N -p 10 cat", n, n, ours, consume, 1)
+        o, _ = self.compare("command per item", "processor --prefetch 10 -- cat", "amqp-consume -c N -p 10 cat", n, n, ours, consume, 1)
+        # The machine's own ceiling for the same command: start and wait for `cat` n times, no broker.
+        self.add("command per item", "processor --prefetch 10 -- cat",
+                 "the spawn ceiling: posix_spawn + waitpid of cat in a loop, no broker", o, self.spawn_ceiling(n), 0.9)
+
+    def spawn_ceiling(self, n):
+        """Items per second a loop reaches that only starts `cat` (stdin and stdout /dev/null, as
+        the processor gives it the item on stdin and drops its output) and waits for it: what
+        starting processes allows on this machine, whatever the queue."""
+        cat = shutil.which("cat")
+        actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)]
+        rates = []
+        for _ in range(self.runs):
+            started = time.monotonic()
+            for _ in range(n):
+                os.waitpid(os.posix_spawn(cat, ["cat"], os.environ, file_actions=actions), 0)
+            rates.append(n / (time.monotonic() - started))
+        return rates
 
     def stdio(self):
         n_command, n_stdio = (20, 500) if self.quick else (300, 20_000)

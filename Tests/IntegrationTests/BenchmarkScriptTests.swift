@@ -40,7 +40,7 @@ struct BenchmarkScriptTests {
             "| wqtop --serve, 1,000 pods' events at 1 Hz, scraped every 1 s | CPU of one core |",
             "| wqtop --serve, 1,000 pods' events at 1 Hz, scraped every 1 s | resident memory (VmHWM) |",
             "scrape latency p50 (max)",
-            "| progress events' cost |", "| command per item |", "amqp-consume", "| python work per item |",
+            "| progress events' cost |", "| command per item |", "amqp-consume", "the spawn ceiling: posix_spawn + waitpid of cat", "| python work per item |",
             "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",
             "| wqtop, 20 processors at 1 Hz | CPU of one core |",
             "RabbitMQ 3.", " cores (", "Fixed cost of each command",
