@@ -7,7 +7,7 @@ struct ExpositionTests {
         MetricFamily("jobs_done", .counter, help: "Done.", samples: [.value([.init("queue", "q")], 3)]),
         MetricFamily(
             "job_seconds", .histogram, help: "Took.", unit: "seconds",
-            samples: [.histogram([.init("queue", "q")], buckets: [(le: 0.5, count: 1), (le: 1, count: 2)], sum: 1.25, count: 3)]),
+            samples: [.histogram([.init("queue", "q")], buckets: [.init(le: 0.5, count: 1), .init(le: 1, count: 2)], sum: 1.25, count: 3)]),
         MetricFamily("empty", .gauge, help: "Left out.", samples: []),
     ]
 

@@ -32,19 +32,21 @@ package struct MetricFamily: Sendable, Equatable {
         case counter, gauge, histogram
     }
 
-    /// A labelled value, or a histogram: cumulative counts per upper bound (`le`, ascending,
-    /// without +Inf), the sum of the observations and their count.
+    /// A labelled value, or a histogram: cumulative counts per upper bound (ascending, without
+    /// +Inf), the sum of the observations and their count.
     package enum Sample: Sendable, Equatable {
         case value([Label], Double)
-        case histogram([Label], buckets: [(le: Double, count: Int)], sum: Double, count: Int)
+        case histogram([Label], buckets: [Bucket], sum: Double, count: Int)
+    }
 
-        package static func == (a: Sample, b: Sample) -> Bool {
-            switch (a, b) {
-            case (.value(let l1, let v1), .value(let l2, let v2)): return l1 == l2 && (v1 == v2 || (v1.isNaN && v2.isNaN))
-            case (.histogram(let l1, let b1, let s1, let c1), .histogram(let l2, let b2, let s2, let c2)):
-                return l1 == l2 && b1.map(\.le) == b2.map(\.le) && b1.map(\.count) == b2.map(\.count) && s1 == s2 && c1 == c2
-            default: return false
-            }
+    /// A histogram's cumulative count at an upper bound (`le`).
+    package struct Bucket: Sendable, Equatable {
+        package var le: Double
+        package var count: Int
+
+        package init(le: Double, count: Int) {
+            self.le = le
+            self.count = count
         }
     }
 

@@ -6,7 +6,7 @@ import Platform
 /// One connection's requests: routes each whole request to a response from the `PageStore`.
 /// Bodies are ignored; a request must arrive whole within `MetricsServer.requestTimeout` of the
 /// connection opening or of the previous response (`requestTimeout`), or the connection is closed.
-final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

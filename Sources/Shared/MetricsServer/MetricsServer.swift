@@ -11,7 +11,6 @@ import Synchronization
 /// whole request within `requestTimeout` (a slow or stalled client) is closed; past
 /// `maxConnections` open at once, new ones are closed at once.
 package final class MetricsServer: Sendable {
-    package let address: ListenAddress
     /// The port listened on (the one the system chose, for port 0).
     package let port: Int
     private let group: MultiThreadedEventLoopGroup
@@ -27,7 +26,6 @@ package final class MetricsServer: Sendable {
         address: ListenAddress, pages: PageStore, requestTimeout: Duration = MetricsServer.requestTimeout,
         maxConnections: Int = MetricsServer.maxConnections
     ) throws(WorkQueueError) {
-        self.address = address
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let open = ConnectionCount(limit: maxConnections)
         let timeout = TimeAmount.nanoseconds(Int64(requestTimeout.roundedUpMilliseconds) * 1_000_000)
@@ -45,9 +43,8 @@ package final class MetricsServer: Sendable {
             channel = try bootstrap.bind(host: address.host, port: address.port).wait()
         } catch {
             try? group.syncShutdownGracefully()
-            // A host that resolves to nothing is the address's fault (64); the rest the machine's (69).
-            let unresolved = "\(type(of: error))".contains("UnknownHost") || error is SocketAddressError
-            throw WorkQueueError(unresolved ? .usage : .unavailable, "cannot serve metrics on \(address.description): \(Self.describe(error))")
+            let (kind, reason) = Self.describe(error)
+            throw WorkQueueError(kind, "cannot serve metrics on \(address.description): \(reason)")
         }
         self.group = group
         port = channel.localAddress?.port ?? address.port
@@ -59,19 +56,21 @@ package final class MetricsServer: Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    private static func describe(_ error: any Error) -> String {
+    /// Why binding failed, and whose fault: a host that resolves to nothing is the address's (64),
+    /// the rest the machine's (69). NIO throws `SocketAddressError.UnknownHost`, a type of its own.
+    private static func describe(_ error: any Error) -> (WorkQueueError.Kind, String) {
         if let io = error as? IOError {
             switch io.errnoCode {
-            case EADDRINUSE: return "the port is in use (another wqtop --serve, or another program, listens there); choose another port"
-            case EADDRNOTAVAIL: return "that address is not one of this machine's; use :PORT to listen on every interface"
-            case EACCES: return "permission denied (ports below 1024 need privileges); choose a port above 1023"
-            default: return "\(io)"
+            case EADDRINUSE: return (.unavailable, "the port is in use (another wqtop --serve, or another program, listens there); choose another port")
+            case EADDRNOTAVAIL: return (.unavailable, "that address is not one of this machine's; use :PORT to listen on every interface")
+            case EACCES: return (.unavailable, "permission denied (ports below 1024 need privileges); choose a port above 1023")
+            default: return (.unavailable, "\(io)")
             }
         }
         if error is SocketAddressError || "\(type(of: error))".contains("UnknownHost") {
-            return "the host does not resolve to an address of this machine; use :PORT or an IP address"
+            return (.usage, "the host does not resolve to an address of this machine; use :PORT or an IP address")
         }
-        return "\(error)"
+        return (.unavailable, "\(error)")
     }
 }
 

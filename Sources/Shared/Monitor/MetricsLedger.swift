@@ -50,7 +50,6 @@ package struct MetricsLedger: Sendable {
 
     /// A run's latest event as a baseline.
     private struct Run: Sendable {
-        var pod: String
         var seq: Int
         var counts: Counts
         var buckets: [Int: Int]
@@ -115,9 +114,7 @@ package struct MetricsLedger: Sendable {
                 sum = durations.sum
             }
         }
-        runs[key] = Run(
-            pod: event.pod, seq: event.seq, counts: (before?.counts ?? Counts()).highest(counts), buckets: buckets, sum: sum,
-            heard: time)
+        runs[key] = Run(seq: event.seq, counts: (before?.counts ?? Counts()).highest(counts), buckets: buckets, sum: sum, heard: time)
         if runs.count > Self.maxRuns { forgetOldestRuns() }
         if pods.count > Self.maxPods { forgetQuietestPods() }
     }
@@ -152,8 +149,8 @@ package struct MetricsLedger: Sendable {
 
     /// The Job's histogram as cumulative counts at the bounds 1 ms x 2^k (k = 0...21, 1 ms to about
     /// 35 min), each the upper edge of a bucket of `DurationHistogram`, so no count is moved.
-    package var cumulativeBuckets: [(le: Double, count: Int)] {
-        var out: [(le: Double, count: Int)] = []
+    package var cumulativeBuckets: [MetricFamily.Bucket] {
+        var out: [MetricFamily.Bucket] = []
         var running = 0
         var index = 0
         for k in 0...Self.histogramDoublings {
@@ -162,7 +159,7 @@ package struct MetricsLedger: Sendable {
                 running += buckets[index]
                 index += 1
             }
-            out.append((le: 0.001 * Double(1 << k), count: running))
+            out.append(MetricFamily.Bucket(le: 0.001 * Double(1 << k), count: running))
         }
         return out
     }

@@ -1,11 +1,13 @@
 import Core
 
 /// What `wqtop --serve` has beyond a frame: the ledger's counts that only grow, the Job's
-/// item-duration histogram, and the monitor's own errors.
+/// item-duration histogram, and the monitor's own errors. A copy of the ledger's totals, not the
+/// ledger: a snapshot holding the ledger (its 100,000 runs' baselines) would make the next event
+/// copy them all.
 package struct MetricsFigures: Sendable, Equatable {
     package var job = MetricsLedger.Counts()
     package var pods: [String: MetricsLedger.Counts] = [:]
-    package var buckets: [MetricsBucket] = []
+    package var buckets: [MetricFamily.Bucket] = []
     package var durationSum = 0.0
     package var durationCount = 0
     /// Progress events that added to the counts.
@@ -22,19 +24,13 @@ package struct MetricsFigures: Sendable, Equatable {
     init(_ ledger: MetricsLedger, sampleErrors: Int) {
         job = ledger.job
         pods = ledger.pods.mapValues(\.counts)
-        buckets = ledger.cumulativeBuckets.map { MetricsBucket(le: $0.le, count: $0.count) }
+        buckets = ledger.cumulativeBuckets
         durationSum = ledger.durationSum
         durationCount = ledger.durationCount
         events = ledger.events
         loaded = ledger.loaded
         self.sampleErrors = sampleErrors
     }
-}
-
-/// A histogram's cumulative count at an upper bound.
-package struct MetricsBucket: Sendable, Equatable {
-    package var le: Double
-    package var count: Int
 }
 
 /// The page `wqtop --serve` serves: a snapshot and its `MetricsFigures` as metric families
@@ -99,7 +95,7 @@ package struct MetricsPage: Sendable {
                 help: "How long items took (successes and failed attempts), every processor's histogram added up.", unit: "seconds",
                 samples: [
                     .histogram(
-                        queue, buckets: figures.buckets.map { (le: $0.le, count: $0.count) }, sum: figures.durationSum,
+                        queue, buckets: figures.buckets, sum: figures.durationSum,
                         count: figures.durationCount)
                 ]),
             MetricFamily(

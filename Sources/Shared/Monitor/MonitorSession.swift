@@ -240,11 +240,12 @@ package final class MonitorSession {
             // the clock (a sample, a page) before reading on.
             var budget = 5000
             let until = MonotonicClock.now() + .milliseconds(100)
-            while budget > 0, budget % 100 != 0 || MonotonicClock.now() < until, let event = try connection.nextEvent(timeout: .zero) {
+            while budget > 0, let event = try connection.nextEvent(timeout: .zero) {
                 budget -= 1
                 if case .delivery(let delivery) = event {
                     model.receive(delivery.body, at: MonotonicClock.now(), wallTime: WallClock.now())
                 }
+                if budget % 100 == 0 && MonotonicClock.now() >= until { break }
             }
         } catch {
             lost(error, now: MonotonicClock.now())
