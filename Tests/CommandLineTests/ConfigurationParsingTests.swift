@@ -29,7 +29,19 @@ struct ConnectionOptionsTests {
         #expect(s.vhost == "/")
         #expect(s.queue == "work-queue")
         #expect(s.queueType == .classic)
+        #expect(s.shards == 1)
         #expect(s.useTLS == false)
+    }
+
+    @Test("--shards and WORK_QUEUE_SHARDS: 1 to 64, the flag first; anything else is a usage error")
+    func shards() throws {
+        #expect(try resolve([], ["WORK_QUEUE_SHARDS": "4"]).shards == 4)
+        #expect(try resolve(["--shards", "2"], ["WORK_QUEUE_SHARDS": "4"]).shards == 2)
+        #expect(try resolve(["--shards=64"]).shards == 64)
+        for bad in ["0", "65", "-1", "two", "1.5"] {
+            #expect(throws: WorkQueueError.self) { try resolve(["--shards", bad]) }
+            #expect(throws: WorkQueueError.self) { try resolve([], ["WORK_QUEUE_SHARDS": bad]) }
+        }
     }
 
     @Test("environment variables override defaults")
@@ -324,7 +336,7 @@ struct CommandLineOutputTests {
             for word in [
                 "--url", "WORK_QUEUE_URL", "--host", "WORK_QUEUE_HOST", "localhost", "--port", "WORK_QUEUE_PORT", "5672",
                 "--user", "WORK_QUEUE_USER", "--password-file", "WORK_QUEUE_PASSWORD", "--vhost", "WORK_QUEUE_VHOST",
-                "--queue", "WORK_QUEUE_NAME", "work-queue", "--queue-type", "WORK_QUEUE_TYPE", "--cacert", "--insecure",
+                "--queue", "WORK_QUEUE_NAME", "work-queue", "--queue-type", "WORK_QUEUE_TYPE", "--shards", "WORK_QUEUE_SHARDS", "--cacert", "--insecure",
                 "--connect-timeout", "--heartbeat", "--version", "Exit codes", "64", "69", "77",
             ] {
                 #expect(text.contains(word), "\(tool.name) --help lacks \(word)")

@@ -51,6 +51,13 @@ package struct ConnectionOptions: ParsableArguments {
     var queueType: String?
 
     @Option(
+        parsing: .unconditional,
+        help: .flag(
+            "Spread the work over this many queues, QUEUE.0 to QUEUE.N-1, 1 to 64; every tool of a Job must agree",
+            environment: "WORK_QUEUE_SHARDS", default: "1 (the queue itself)", valueName: "N"))
+    var shards: String?
+
+    @Option(
         name: .customLong("cacert"),
         help: .flag("CA certificates to verify an amqps:// broker with", default: "the system's", valueName: "PATH"),
         completion: .file())
@@ -102,6 +109,12 @@ package struct ConnectionOptions: ParsableArguments {
         if let type = environment["WORK_QUEUE_TYPE"], !type.isEmpty {
             s.queueType = try Self.queueType(type, source: "WORK_QUEUE_TYPE")
         }
+        if let shards = environment["WORK_QUEUE_SHARDS"], !shards.isEmpty {
+            guard let number = Int(shards), (1...Topology.maxShards).contains(number) else {
+                throw WorkQueueError.usage("WORK_QUEUE_SHARDS must be a whole number from 1 to \(Topology.maxShards), got '\(shards)'")
+            }
+            s.shards = number
+        }
         // Level 2: flags.
         if !urls.isEmpty { try apply(urls: urls, source: "--url", to: &s) }
         if let host = try OptionValue.nonEmpty(host, "--host") { s.host = host }
@@ -111,6 +124,7 @@ package struct ConnectionOptions: ParsableArguments {
         if let vhost = try OptionValue.nonEmpty(vhost, "--vhost") { s.vhost = vhost }
         if let queue = try OptionValue.nonEmpty(queue, "--queue") { s.queue = queue }
         if let type = queueType { s.queueType = try Self.queueType(type, source: "--queue-type") }
+        if let shards = try OptionValue.integer(shards, "--shards", in: 1...Topology.maxShards) { s.shards = shards }
         if let path = caCert {
             guard access(path, R_OK) == 0 else {
                 throw WorkQueueError.usage("--cacert \(path): cannot read the file; check the path")

@@ -15,6 +15,8 @@ package struct ConnectionSettings: Sendable, Equatable {
     package var vhost = "/"
     package var queue = "work-queue"
     package var queueType = QueueType.classic
+    /// How many queues the work is spread over (`Topology.workQueues`); 1 is the plain queue.
+    package var shards = 1
     package var useTLS = false
     package var caCertPath: String?
     package var verifyPeer = true

@@ -1,16 +1,44 @@
-/// The queues every executable agrees on: the work queue, its dead-letter queue `QUEUE.failed`
-/// and `QUEUE.stopping` (see the drain barrier), all durable and of the configured type. One declaration, shared by loader and processor.
+/// The queues every executable agrees on: the work queue (or its shards), its dead-letter queue
+/// `QUEUE.failed` and `QUEUE.stopping` (see the drain barrier), all durable and of the configured
+/// type. One declaration, shared by loader and processor.
+///
+/// With `shards` 1 (the default) the work queue is `QUEUE` itself. With N > 1 the work is spread
+/// over `QUEUE.0` ... `QUEUE.N-1` (`workQueues`) and `QUEUE` itself is not used; the Job keeps one
+/// `QUEUE.failed`, one `QUEUE.stopping` and one `QUEUE.progress` whatever N is.
 package struct Topology: Sendable, Equatable {
+    /// The Job's queue name: the work queue itself with one shard, the shards' prefix with more.
     package var queue: String
     package var queueType: QueueType
+    package var shards: Int
 
-    package init(queue: String, queueType: QueueType) {
+    /// The most shards a Job may have: every idle processor samples each of them.
+    package static let maxShards = 64
+
+    package init(queue: String, queueType: QueueType, shards: Int = 1) {
+        precondition((1...Self.maxShards).contains(shards), "shards out of range")
         self.queue = queue
         self.queueType = queueType
+        self.shards = shards
     }
 
     package init(_ settings: ConnectionSettings) {
-        self.init(queue: settings.queue, queueType: settings.queueType)
+        self.init(queue: settings.queue, queueType: settings.queueType, shards: settings.shards)
+    }
+
+    /// The queues that hold work: `[QUEUE]` with one shard, else `QUEUE.0` ... `QUEUE.N-1`.
+    package var workQueues: [String] {
+        shards == 1 ? [queue] : (0..<shards).map { shardQueue($0) }
+    }
+
+    /// The work queue of shard `index` (taken modulo the shard count, so a running counter can
+    /// be passed for round-robin).
+    package func shardQueue(_ index: Int) -> String {
+        shards == 1 ? queue : "\(queue).\(((index % shards) + shards) % shards)"
+    }
+
+    /// Whether `name` is one of this Job's work queues.
+    package func isWorkQueue(_ name: String) -> Bool {
+        workQueues.contains(name)
     }
 
     /// Where items go after their last failed attempt.
@@ -28,8 +56,8 @@ package struct Topology: Sendable, Equatable {
         queueType == .quorum ? [("x-queue-type", "quorum")] : []
     }
 
-    /// Declares the three queues with `declareQueue` (name, arguments) and returns the work
-    /// queue's counts. A declare the broker refuses (a user without configure permission: an
+    /// Declares the work queues, `QUEUE.failed` and `QUEUE.stopping` with `declareQueue` (name,
+    /// arguments) and returns the work queues' counts (`QueueCounts.adding(shard:)`). A declare the broker refuses (a user without configure permission: an
     /// administrator declared the queues) is followed by `inspectQueue`, a passive declare, which
     /// needs no permission and goes on when the queue is there. Only a queue that is missing, or
     /// whose passive declare is refused too, ends it, with what to do.
@@ -39,9 +67,9 @@ package struct Topology: Sendable, Equatable {
         orFind inspectQueue: (String) throws(WorkQueueError) -> QueueCounts?
     ) throws(WorkQueueError) -> QueueCounts {
         var counts = QueueCounts(ready: 0, consumers: 0)
-        for name in [queue, deadLetterQueue, stoppingQueue] {
+        for name in workQueues + [deadLetterQueue, stoppingQueue] {
             let found = try Self.declareOrFind(name, arguments, declareQueue, inspectQueue)
-            if name == queue { counts = found }
+            if isWorkQueue(name) { counts = counts.adding(shard: found) }
         }
         return counts
     }
@@ -69,5 +97,13 @@ package struct Topology: Sendable, Equatable {
             throw WorkQueueError(.accessRefused, "\(what): the queue does not exist, and creating it was refused (\(why))", remedy: .declareTopology)
         }
         return found
+    }
+}
+
+extension QueueCounts {
+    /// These counts with one more shard's: ready items add up; every processor consumes from
+    /// every shard, so the consumers are the most any shard counts, not their sum.
+    package func adding(shard: QueueCounts) -> QueueCounts {
+        QueueCounts(ready: ready + shard.ready, consumers: max(consumers, shard.consumers))
     }
 }
