@@ -22,6 +22,8 @@ import uuid
 
 import pika
 
+from shards import ShardBench
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 
@@ -39,6 +41,8 @@ class Bench:
         self.python = sys.executable
         self.rows = []
         self.fixed = []
+        # (title, markdown lines): tables of their own after the main one (the shards' grid).
+        self.tables = []
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -281,6 +285,10 @@ class Bench:
             self.drains(progress=False)
         finally:
             self.qtype = "classic"
+
+    def shards(self):
+        """Loads and drains over 1, 2 and 4 shards (bench/shards.py)."""
+        ShardBench(self).run()
 
     def measured(self, command, env, stdin_path=None):
         """Runs `command` alone; returns (wall seconds, peak resident MB) from wait4's rusage."""
@@ -587,6 +595,8 @@ class Bench:
             if label not in seen:
                 seen.add(label)
                 lines.append(f"| {label} | {seconds:.2f} |")
+        for title, table in self.tables:
+            lines += ["", f"### {title}", ""] + table
         return "\n".join(lines)
 
 
@@ -661,17 +671,17 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output")
-    parser.add_argument("--only", help="comma-separated: loads,drains,quorum,commands,stdio,concurrency,exits,monitor,scale,monitor_scale")
+    parser.add_argument("--only", help="comma-separated: loads,drains,quorum,commands,stdio,concurrency,exits,monitor,scale,monitor_scale,shards")
     args = parser.parse_args()
     bench = Bench(args)
     started = time.monotonic()
-    parts = ["loads", "drains", "quorum", "commands", "stdio", "concurrency", "exits", "monitor", "scale", "monitor_scale"]
+    parts = ["loads", "drains", "quorum", "commands", "stdio", "concurrency", "exits", "monitor", "scale", "monitor_scale", "shards"]
     for part in args.only.split(",") if args.only else parts:
         getattr(bench, part)()
     cpu, broker, swift = machine()
     header = [
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), RabbitMQ {broker} "
-        f"(Debian package, one local node), {swift}; {'--quick sizes' if args.quick else 'full sizes'}; "
+        f"(Debian package, one local node; the Shards table also on a local 3-node cluster), {swift}; {'--quick sizes' if args.quick else 'full sizes'}; "
         f"{time.monotonic() - started:.0f} s in all.",
         "",
         "Each figure: median of 3 runs (min-max), ours and the baseline alternating in one run. A rate is",

@@ -11,6 +11,9 @@ struct BenchmarkScriptTests {
     @Test("bench/run --quick measures every figure against its baseline and prints the table")
     func quickBenchmark() throws {
         try TestBroker.connect(queue: "bench-check").close()
+        // The shards section runs on the cluster suite's 3-node cluster, every node up (a fault
+        // test before may have left one down: `start` brings back any that is not running).
+        try TestCluster.control(["start"])
         let dir = try TempDir()
         // Installers that fail loudly, first in PATH, in case bench/run reaches for one anyway.
         let shims = dir.path + "/no-installs"
@@ -25,7 +28,9 @@ struct BenchmarkScriptTests {
         let script = Executables.packageRoot.appendingPathComponent("bench/run").path
         let result = try Command(
             script, ["--quick", "--no-install", "--bin", Executables.binDirectory.path, "--output", output],
-            adding: ["BENCH_PORT": String(TestBroker.port), "PATH": shims + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")],
+            adding: [
+                "BENCH_PORT": String(TestBroker.port), "BENCH_CLUSTER_PORTS": TestCluster.ports.map(String.init).joined(separator: ","),
+                "PATH": shims + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")],
             timeout: 600
         ).run()
         #expect(!result.output.contains("tests never install anything"), "\(result.output)")
@@ -44,6 +49,7 @@ struct BenchmarkScriptTests {
             "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",
             "| wqtop, 20 processors at 1 Hz | CPU of one core |",
             "RabbitMQ 3.", " cores (", "Fixed cost of each command",
+            "### Shards", "| one node | classic | 4 |", "| one node | quorum | 2 |", "| 3-node cluster | quorum | 4 |",
         ] {
             #expect(table.contains(row), "missing \(row) in:\n\(table)")
         }
