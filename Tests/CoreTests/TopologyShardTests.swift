@@ -44,7 +44,7 @@ struct TopologyShardTests {
         #expect(counts == QueueCounts(ready: 30, consumers: 4))
     }
 
-    @Test("shards get the balanced leader locator; one work queue and the Job's other queues keep their arguments")
+    @Test("shards get a leader locator (balanced for quorum, min-masters for classic); one work queue and the Job's other queues keep their arguments")
     func leaderLocatorOnShardsOnly() {
         let one = Topology(queue: "jobs", queueType: .quorum)
         #expect(one.arguments(for: "jobs").map(\.0) == ["x-queue-type"])
@@ -53,7 +53,7 @@ struct TopologyShardTests {
         #expect(sharded.arguments(for: "jobs.failed").map(\.0) == ["x-queue-type"])
         #expect(sharded.arguments(for: "jobs.stopping").map(\.0) == ["x-queue-type"])
         let classic = Topology(queue: "jobs", queueType: .classic, shards: 2)
-        #expect(classic.arguments(for: "jobs.0").map { "\($0.0)=\($0.1)" } == ["x-queue-leader-locator=balanced"])
+        #expect(classic.arguments(for: "jobs.0").map { "\($0.0)=\($0.1)" } == ["x-queue-master-locator=min-masters"])
         #expect(classic.arguments(for: "jobs.failed").isEmpty)
     }
 

@@ -56,16 +56,20 @@ package struct Topology: Sendable, Equatable {
         queueType == .quorum ? [("x-queue-type", "quorum")] : []
     }
 
-    /// What spreads shards' leaders over a cluster's nodes: `balanced` puts each new queue's
-    /// leader (quorum) or home node (classic) on the node with the fewest, instead of the node
-    /// the declaring client is connected to. RabbitMQ 3.10 and later read it.
-    package static let leaderLocator = ("x-queue-leader-locator", "balanced")
+    /// What spreads shards' leaders over a cluster's nodes, instead of putting each on the node
+    /// the declaring client is connected to: the new queue goes to the node with the fewest
+    /// leaders. A quorum queue reads `x-queue-leader-locator: balanced`; a classic queue on
+    /// RabbitMQ 3.10 refuses that argument (406 "invalid arg") and reads the older
+    /// `x-queue-master-locator: min-masters` (later versions take it as `balanced`).
+    package var leaderLocator: (String, String) {
+        queueType == .quorum ? ("x-queue-leader-locator", "balanced") : ("x-queue-master-locator", "min-masters")
+    }
 
     /// The arguments `name` is declared with: the shards (N > 1) also get `leaderLocator`; one
     /// work queue and `QUEUE.failed` / `QUEUE.stopping` keep `arguments` unchanged, so queues
     /// made before shards existed still match (a declare with other arguments is refused).
     package func arguments(for name: String) -> [(String, String)] {
-        shards > 1 && isWorkQueue(name) ? arguments + [Self.leaderLocator] : arguments
+        shards > 1 && isWorkQueue(name) ? arguments + [leaderLocator] : arguments
     }
 
     /// The work queue a delivery goes back to (a retry, a return): the shard it came from, else
