@@ -105,7 +105,9 @@ final class InMemoryBroker {
     final class Connection: WorkBroker {
         unowned let broker: InMemoryBroker
         private(set) var isOpen = true
-        private var consumers: [String: (queue: String, channel: UInt16)] = [:]
+        /// Each consumer's queue, channel and prefetch: the `basic.qos` set before it was
+        /// registered (RabbitMQ's per-consumer prefetch applies to new consumers only).
+        private var consumers: [String: (queue: String, channel: UInt16, prefetch: Int)] = [:]
         private var nextConsumer = 0
         private var prefetch = 0
         private var nextTag: UInt64 = 0
@@ -139,20 +141,21 @@ final class InMemoryBroker {
         }
 
         /// The work channel's consumers, by tag (a tag per shard), in a stable order.
-        private var workConsumers: [(tag: String, queue: String)] {
-            consumers.filter { $0.value.channel == AMQPConnection.workChannel }.map { ($0.key, $0.value.queue) }.sorted { $0.tag < $1.tag }
+        private var workConsumers: [(tag: String, queue: String, prefetch: Int)] {
+            consumers.filter { $0.value.channel == AMQPConnection.workChannel }.map { ($0.key, $0.value.queue, $0.value.prefetch) }
+                .sorted { $0.tag < $1.tag }
         }
 
         /// The next consumer that may be handed a message: per-consumer prefetch, as RabbitMQ's
         /// `basic.qos` with `global` false.
-        private var nextDeliverer: (tag: String, queue: String)? {
+        private var nextDeliverer: (tag: String, queue: String, prefetch: Int)? {
             guard isOpen else { return nil }
             let candidates = workConsumers
             guard !candidates.isEmpty else { return nil }
             for step in 0..<candidates.count {
                 let consumer = candidates[(turn + step) % candidates.count]
                 let held = unacked.filter { $0.consumer == consumer.tag }.count
-                if (prefetch == 0 || held < prefetch) && !(broker.queues[consumer.queue] ?? []).isEmpty { return consumer }
+                if (consumer.prefetch == 0 || held < consumer.prefetch) && !(broker.queues[consumer.queue] ?? []).isEmpty { return consumer }
             }
             return nil
         }
@@ -198,7 +201,7 @@ final class InMemoryBroker {
             try live()
             nextConsumer += 1
             let tag = "ctag-\(nextConsumer)"
-            consumers[tag] = (queue, channel)
+            consumers[tag] = (queue, channel, prefetch)
             return tag
         }
 

@@ -121,13 +121,14 @@ final class Settlement {
         try sync(links)
     }
 
-    /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch)
+    /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch as
+    /// the consumers': per shard, since it applies to the channel's next consumers)
     /// when acknowledgements wait for one (or `force` and any do): the broker handles a channel's
     /// frames in order, so once it answers, it has every acknowledgement written before, and
     /// those messages can no longer come back. Then the events stop naming them.
     func sync(_ links: BrokerLinks, force: Bool = false) throws {
         guard notes.needsSync || (force && notes.hasUnsynced), let connection = links.consume else { return }
-        try connection.setPrefetch(prefetch)
+        try connection.setPrefetch(config.prefetchPerShard)
         notes.synced()
     }
 
