@@ -67,7 +67,16 @@ extension Processor {
     /// cost nothing more; a missing or empty queue there is the normal case.
     private func checkShardCountAgrees(on connection: any WorkBroker) throws {
         for queue in topology.otherShardCountsQueues {
-            guard let counts = try connection.inspectQueue(queue), counts.ready > 0 || counts.consumers > 0 else { continue }
+            // Only a lost connection stops the exit (the barrier samples again after the reconnect);
+            // any other refusal leaves the guard out rather than failing a finished drain.
+            let found: QueueCounts?
+            do {
+                found = try connection.inspectQueue(queue)
+            } catch {
+                if error.kind == .connectionLost { throw error }
+                continue
+            }
+            guard let counts = found, counts.ready > 0 || counts.consumers > 0 else { continue }
             throw WorkQueueError.usage(
                 "the queue '\(queue)' holds \(counts.ready) ready items and \(counts.consumers) consumers, but this processor drains \(topology.shards == 1 ? "'\(topology.queue)'" : "\(topology.queue).0-\(topology.shards - 1)") (--shards \(topology.shards)): every tool of the Job must use the same --shards / WORK_QUEUE_SHARDS; \(settlement.stats.processed) items were processed")
         }
