@@ -118,4 +118,26 @@ struct IntakeTests {
         #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
         #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .exit)
     }
+
+    @Test("with shards: a consumer per shard; a delivery's shard is known by its consumer tag even after the cancel, until a reconnect")
+    func shardOfADelivery() {
+        var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
+        intake.consuming(tag: "c1", on: "q.0", now: at(1))
+        intake.consuming(tag: "c2", on: "q.1", now: at(1))
+        #expect(intake.consumerTags == ["c1": "q.0", "c2": "q.1"])
+        #expect(intake.workQueue(consumedBy: "c2") == "q.1")
+        intake.leftEmptyQueue(now: at(2))
+        #expect(!intake.isConsuming)
+        // A delivery sent before the cancel still finds its shard.
+        #expect(intake.workQueue(consumedBy: "c1") == "q.0")
+        #expect(intake.workQueue(consumedBy: "other") == nil)
+        intake.reconnected()
+        #expect(intake.workQueue(consumedBy: "c1") == nil)
+    }
+
+    @Test("while work runs, the busy checks look at one shard each, in turn")
+    func busyChecksTakeTurns() {
+        var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
+        #expect((0..<5).map { _ in intake.nextShardToCheck(of: 3) } == [0, 1, 2, 0, 1])
+    }
 }
