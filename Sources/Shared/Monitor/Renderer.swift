@@ -53,12 +53,14 @@ package struct Renderer: Sendable {
         return lines
     }
 
-    /// The header, the history graphs and the progress line, one under the other.
+    /// The header, the history graphs, the progress line and the shards' line (with more than one
+    /// shard), one under the other.
     private func top(_ s: MonitorSnapshot, view: ViewState, graphRows: Int) -> [StyledLine] {
         let region = ScreenRegion(width: width, rows: HeaderPane.rows)
         return HeaderPane(snapshot: s, view: view).draw(in: region)
             + SparklinePane(snapshot: s, unicode: view.unicode).draw(in: region.with(rows: 2 * graphRows))
             + ProgressPane(snapshot: s, unicode: view.unicode).draw(in: region.with(rows: 1))
+            + ShardPane(snapshot: s).draw(in: region.with(rows: ShardPane.rows(s)))
     }
 
     /// The pods' table, and below it the failures pane when there is room enough for it.
