@@ -90,6 +90,18 @@ struct ShardTests {
         #expect(s.textReport(width: 100).split(separator: "\n").contains(" Shards ready/consumers  0: 120/2  1: 1,200/2  2: 9,000/2  lagging: 2"))
     }
 
+    @Test("a page key moves as many pods as the frame shows beside the shards' line")
+    func paging() {
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
+        model.sample(shards: shards([(1, 2), (2, 2)]), at: at(0))
+        var s = model.snapshot(at: at(0))
+        s.pods = (0..<50).map { PodRow(pod: "p-\($0)", state: .working) }
+        let renderer = Renderer(width: 80, height: 24)
+        let drawn = renderer.frame(s, view: ViewState()).filter { $0.text.hasPrefix(" p-") }.count
+        #expect(drawn == renderer.page(for: ViewState(), showing: s))
+        #expect(renderer.podRows(showing: s) == renderer.podRows - 1)
+    }
+
     @Test("more shards than fit end in '+K more', every shard counted once, the lag hint kept")
     func manyShards() {
         var counts: [(Int, Int)?] = Array(repeating: (1_000, 4), count: 64)

@@ -13,14 +13,19 @@ package struct Renderer: Sendable {
     var graphRows: Int { height >= 36 ? 3 : height >= 30 ? 2 : 1 }
 
     /// Pod rows that fit on screen (for paging): all but the header, table heading and footer.
-    package var podRows: Int { max(1, height - (HeaderPane.rows + 1 + 2 * graphRows) - 2) }
+    package var podRows: Int { podRows(showing: nil) }
+
+    /// Pod rows that fit beside the frame of `shown` (its shards' line takes a row).
+    package func podRows(showing shown: MonitorSnapshot?) -> Int {
+        max(1, height - (HeaderPane.rows + 1 + 2 * graphRows + (shown.map(ShardPane.rows) ?? 0)) - 2)
+    }
 
     /// Dead letters that fit on screen (for paging).
     package var deadLetterRows: Int { DeadLetterPane.tableRows(height: height) }
 
-    /// Rows a page key moves in the view on screen.
-    package func page(for view: ViewState) -> Int {
-        view.deadLetters == nil ? podRows : deadLetterRows
+    /// Rows a page key moves in the view on screen (`shown`: the frame on screen).
+    package func page(for view: ViewState, showing shown: MonitorSnapshot? = nil) -> Int {
+        view.deadLetters == nil ? podRows(showing: shown) : deadLetterRows
     }
 
     /// The full-screen frame: exactly `height` lines (fewer on a tiny terminal).
