@@ -92,7 +92,7 @@ struct ShardMonitorTests {
         #expect(first.shards_warning == nil)
     }
 
-    @Test("wqtop told one shard of a Job loaded with 3 warns, and never says finished when QUEUE itself drains")
+    @Test("wqtop told one shard of a Job loaded with 3 warns, and never says finished when QUEUE itself drains, until QUEUE.0 is gone")
     func wrongShardCount() throws {
         let job = try ShardedJob("shard-wrong", shards: 3)
         let s = job.scenario, q = s.queue
@@ -108,11 +108,16 @@ struct ShardMonitorTests {
             !run.isRunning || run.stdout.split(separator: "\n").suffix(3).allSatisfy { $0.contains(#""ready":0,"#) }
         }
         #expect(run.isRunning, "wqtop ended: \(run.collected())")
-        run.kill()
-        let lines = try run.stdout.split(separator: "\n").map { try JSONDecoder().decode(ShardedLine.self, from: Data($0.utf8)) }
-        #expect(lines.last?.state == "drained", "\(run.stdout)")
-        #expect(lines.allSatisfy { !$0.finished && $0.shards == nil }, "\(run.stdout)")
-        #expect(lines.allSatisfy { $0.shards_warning?.hasPrefix("Shard count? '\(q).0' exists") == true }, "\(run.stdout)")
+        let before = run.stdout.split(separator: "\n").count
+        // QUEUE.0 deleted: the warning clears at the next sample, and the Job is finished.
+        try job.connection.deleteQueue("\(q).0")
+        let end = try run.wait(timeout: 10)
+        #expect(end.status == 0, "\(end.output)")
+        let lines = try end.stdout.split(separator: "\n").map { try JSONDecoder().decode(ShardedLine.self, from: Data($0.utf8)) }
+        #expect(lines.prefix(before).last?.state == "drained", "\(end.stdout)")
+        #expect(lines.prefix(before).allSatisfy { !$0.finished && $0.shards == nil }, "\(end.stdout)")
+        #expect(lines.prefix(before).allSatisfy { $0.shards_warning?.hasPrefix("Shard count? '\(q).0' exists") == true }, "\(end.stdout)")
+        #expect(lines.last?.finished == true && lines.last?.shards_warning == nil, "\(end.stdout)")
     }
 
     @Test("loader --from-failed with 3 shards moves every dead letter once, round-robin in order; QUEUE.failed ends empty")

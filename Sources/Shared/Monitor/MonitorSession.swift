@@ -232,6 +232,9 @@ package final class MonitorSession {
                 for name in topology.workQueues { rows.append(ShardRow(queue: name, counts: try connection.inspectQueue(name))) }
                 model.sample(shards: rows, at: now)
             }
+            // A suspected wrong shard count is looked at again each sample (the queues it found
+            // exist, so this costs no channel error): it clears once they are deleted or empty.
+            if model.shardMismatch != nil { try checkShardCount(on: connection) }
             // What the view holds is not ready, but still in the queue.
             deadLetterDepth = try connection.inspectQueue(topology.deadLetterQueue)
                 .map { $0.ready + (deadLetters?.heldCount ?? 0) }

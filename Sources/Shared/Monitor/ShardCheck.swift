@@ -1,9 +1,9 @@
 import Core
 
 /// Whether the Job looks as if it had another shard count than wqtop was given: a cheap check of
-/// one or two queues by passive declare (when wqtop connects, and once more before it first takes
-/// the Job for finished), so that a wqtop watching too few work queues never says "finished" of
-/// a Job whose other shards still hold work.
+/// one or two queues by passive declare (when wqtop connects, once more before it first takes the
+/// Job for finished, and every sample while it warns), so that a wqtop watching too few work
+/// queues never says "finished" of a Job whose other shards still hold work.
 ///
 /// With one shard it looks for `QUEUE.0` (the Job was loaded with shards). With N it looks for
 /// `QUEUE.N` (the Job has more shards than N) and for items or consumers in `QUEUE` itself (the
