@@ -16,6 +16,17 @@ struct DeliveryAssemblerTests {
         #expect(delivery == Delivery(tag: 7, body: Array("hello".utf8), redelivered: false, headers: [:]))
     }
 
+    @Test("a delivery carries the tag of the consumer it went to (with shards: which shard it came from)")
+    func consumerTag() {
+        let frames = FrameBuilder()
+        var assembler = DeliveryAssembler(channel: AMQPConnection.workChannel)
+        _ = assembler.feed(frames.deliver(tag: 2, consumerTag: "amq.ctag-shard-3"))
+        _ = assembler.feed(frames.header(bodySize: 1))
+        let delivery = assembler.feed(frames.body("x"))
+        #expect(delivery?.consumerTag == "amq.ctag-shard-3")
+        #expect(delivery?.workQueue == "")
+    }
+
     @Test("a body split over several frames comes out whole, only after its last frame")
     func splitBody() {
         let frames = FrameBuilder()

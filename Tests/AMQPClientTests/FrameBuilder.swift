@@ -38,9 +38,10 @@ final class FrameBuilder {
         return frame
     }
 
-    func deliver(tag: UInt64, redelivered: Bool = false, channel: UInt16 = AMQPConnection.workChannel) -> amqp_frame_t {
+    func deliver(tag: UInt64, redelivered: Bool = false, consumerTag: String = "", channel: UInt16 = AMQPConnection.workChannel) -> amqp_frame_t {
         var deliver = amqp_basic_deliver_t()
         deliver.delivery_tag = tag
+        deliver.consumer_tag = bytes(consumerTag)
         deliver.redelivered = redelivered ? 1 : 0
         return method(AMQP_BASIC_DELIVER_METHOD, channel: channel, decoded: keep(deliver))
     }

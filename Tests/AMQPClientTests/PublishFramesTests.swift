@@ -69,6 +69,20 @@ struct PublishFramesTests {
         #expect(queued.messages == 1)
     }
 
+    @Test("round-robin over shards: each message carries its own routing key, encoded once per key")
+    func alternatingRoutingKeys() {
+        var queued = PublishFrames()
+        let keys = ["jobs.0", "jobs.1", "jobs.2", "jobs.0", "jobs.1"]
+        for key in keys {
+            Array(key.utf8).withUnsafeBytes {
+                queued.append(channel: 2, exchange: "", routingKey: key, mandatory: true, persistent: true, body: $0, frameMax: 131_072)
+            }
+        }
+        let methods = frames(queued.bytes).filter { $0.type == 1 }
+        #expect(methods.map(\.payload) == keys.map { libraryMethodPayload(routingKey: $0, mandatory: true) })
+        #expect(queued.messages == 5)
+    }
+
     @Test("a body longer than a frame is split at frame_max - 8; an empty body has no body frame")
     func bodySplitting() {
         var queued = PublishFrames()

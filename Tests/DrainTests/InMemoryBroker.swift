@@ -67,6 +67,18 @@ final class InMemoryBroker {
         queues[queue] = items.map { Message(body: Array($0.utf8)) }
     }
 
+    /// Shards: `items[i]` are the ready items of `queue.i` (`QUEUE.0` ... `QUEUE.N-1`).
+    init(shardsOf queue: String, items: [[String]]) {
+        for (i, shard) in items.enumerated() { queues["\(queue).\(i)"] = shard.map { Message(body: Array($0.utf8)) } }
+    }
+
+    /// Passive declares per queue, to count what an idle processor samples.
+    private(set) var inspections: [String: Int] = [:]
+    /// Every prefetch set, per connection, in order (the per-consumer `basic.qos`).
+    private(set) var prefetches: [Int] = []
+    /// Every copy published (retries, dead letters, returns): where it went and its body.
+    private(set) var copies: [(queue: String, body: String)] = []
+
     /// Opens connections as `AMQPConnection.open` would.
     func open(_ settings: ConnectionSettings, firstAddress: Int) throws(WorkQueueError) -> any WorkBroker {
         guard !refuseConnections else { throw WorkQueueError(.unavailable, "in-memory broker: connection refused") }
@@ -93,11 +105,15 @@ final class InMemoryBroker {
     final class Connection: WorkBroker {
         unowned let broker: InMemoryBroker
         private(set) var isOpen = true
-        private var consumers: [String: (queue: String, channel: UInt16)] = [:]
+        /// Each consumer's queue, channel and prefetch: the `basic.qos` set before it was
+        /// registered (RabbitMQ's per-consumer prefetch applies to new consumers only).
+        private var consumers: [String: (queue: String, channel: UInt16, prefetch: Int)] = [:]
         private var nextConsumer = 0
         private var prefetch = 0
         private var nextTag: UInt64 = 0
-        private var unacked: [(tag: UInt64, queue: String, message: Message)] = []
+        private var unacked: [(tag: UInt64, queue: String, consumer: String, message: Message)] = []
+        /// The next work consumer to deliver from (round-robin over the shards' consumers).
+        private var turn = 0
         private var confirms: ConfirmTracker?
         /// Published, not yet confirmed: the tag and where the message goes once stored.
         private var unconfirmed: [(tag: UInt64, queue: String, message: Message)] = []
@@ -124,12 +140,27 @@ final class InMemoryBroker {
             guard isOpen else { throw WorkQueueError(.connectionLost, "in-memory broker: connection lost") }
         }
 
-        private var workQueue: String? { consumers.values.first { $0.channel == AMQPConnection.workChannel }?.queue }
-
-        private var canDeliver: Bool {
-            guard isOpen, let queue = workQueue else { return false }
-            return (prefetch == 0 || unacked.count < prefetch) && !(broker.queues[queue] ?? []).isEmpty
+        /// The work channel's consumers, by tag (a tag per shard), in a stable order.
+        private var workConsumers: [(tag: String, queue: String, prefetch: Int)] {
+            consumers.filter { $0.value.channel == AMQPConnection.workChannel }.map { ($0.key, $0.value.queue, $0.value.prefetch) }
+                .sorted { $0.tag < $1.tag }
         }
+
+        /// The next consumer that may be handed a message: per-consumer prefetch, as RabbitMQ's
+        /// `basic.qos` with `global` false.
+        private var nextDeliverer: (tag: String, queue: String, prefetch: Int)? {
+            guard isOpen else { return nil }
+            let candidates = workConsumers
+            guard !candidates.isEmpty else { return nil }
+            for step in 0..<candidates.count {
+                let consumer = candidates[(turn + step) % candidates.count]
+                let held = unacked.filter { $0.consumer == consumer.tag }.count
+                if (consumer.prefetch == 0 || held < consumer.prefetch) && !(broker.queues[consumer.queue] ?? []).isEmpty { return consumer }
+            }
+            return nil
+        }
+
+        private var canDeliver: Bool { nextDeliverer != nil }
 
         var endpoint: String { "in-memory" }
         var whereConnected: String { "in-memory" }
@@ -150,6 +181,7 @@ final class InMemoryBroker {
 
         func inspectQueue(_ name: String) throws(WorkQueueError) -> QueueCounts? {
             broker.onInspect?(name)
+            broker.inspections[name, default: 0] += 1
             try live()
             guard let ready = broker.queues[name] else { return nil }
             return QueueCounts(ready: ready.count, consumers: broker.consumers(of: name))
@@ -158,6 +190,7 @@ final class InMemoryBroker {
         func setPrefetch(_ count: Int) throws(WorkQueueError) {
             try live()
             prefetch = count
+            broker.prefetches.append(count)
         }
 
         func consume(queue: String, acknowledge: Bool, exclusive: Bool) throws(WorkQueueError) -> String {
@@ -168,7 +201,7 @@ final class InMemoryBroker {
             try live()
             nextConsumer += 1
             let tag = "ctag-\(nextConsumer)"
-            consumers[tag] = (queue, channel)
+            consumers[tag] = (queue, channel, prefetch)
             return tag
         }
 
@@ -193,11 +226,14 @@ final class InMemoryBroker {
         func nextEvent(timeout: Duration) throws(WorkQueueError) -> ConsumerEvent? {
             broker.onRead?()
             try live()
-            guard canDeliver, let queue = workQueue else { return nil }
-            let message = broker.queues[queue]!.removeFirst()
+            guard let consumer = nextDeliverer else { return nil }
+            turn += 1
+            let message = broker.queues[consumer.queue]!.removeFirst()
             nextTag += 1
-            unacked.append((nextTag, queue, message))
-            return .delivery(Delivery(tag: nextTag, body: message.body, redelivered: message.redelivered, headers: message.headers))
+            unacked.append((nextTag, consumer.queue, consumer.tag, message))
+            var delivery = Delivery(tag: nextTag, body: message.body, redelivered: message.redelivered, headers: message.headers)
+            delivery.consumerTag = consumer.tag
+            return .delivery(delivery)
         }
 
         func enableConfirms() throws(WorkQueueError) {
@@ -227,6 +263,7 @@ final class InMemoryBroker {
             for (name, value) in headers { message.headers[name] = value }
             let tag = confirms?.recordPublish() ?? 0
             unconfirmed.append((tag, routingKey, message))
+            broker.copies.append((routingKey, String(decoding: message.body, as: UTF8.self)))
         }
 
         func declareFanoutExchange(_ name: String, passive: Bool) throws(WorkQueueError) { try live() }

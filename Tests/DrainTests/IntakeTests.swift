@@ -10,7 +10,7 @@ struct IntakeTests {
     @Test("a quiet consumer looks at the queue only 0.1 s after its last delivery")
     func quietConsumer() {
         var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
-        intake.consuming(tag: "c1", now: at(10))
+        intake.consuming(tag: "c1", on: "q", now: at(10))
         #expect(intake.idleStep(now: at(10.05)) == .none)
         #expect(intake.nextIdleCheck == at(10) + .milliseconds(100))
         intake.delivered(delivery(1), now: at(10.05))
@@ -21,11 +21,11 @@ struct IntakeTests {
     @Test("after leaving an empty queue it samples at once and confirms an empty sample 0.2 s later, then exits")
     func samplesThenExits() {
         var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
-        intake.consuming(tag: "c1", now: at(1))
+        intake.consuming(tag: "c1", on: "q", now: at(1))
         intake.delivered(delivery(1), now: at(1))
         _ = intake.takeNext()
         intake.leftEmptyQueue(now: at(2))
-        #expect(intake.consumerTag == nil)
+        #expect(!intake.isConsuming)
         #expect(intake.idleStep(now: at(2)) == .sample)
         #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: at(2)) == .wait)
         #expect(intake.idleStep(now: at(2.15)) == .none)
@@ -78,14 +78,14 @@ struct IntakeTests {
         #expect(intake.observe(QueueCounts(ready: 0, consumers: 1), now: at(1)) == .wait)
         #expect(intake.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .wait)
         #expect(intake.observe(QueueCounts(ready: 2, consumers: 0), now: at(2)) == .consume)
-        intake.consuming(tag: "c2", now: at(2))
+        intake.consuming(tag: "c2", on: "q", now: at(2))
         #expect(intake.idleStep(now: at(2.05)) == .none)
     }
 
     @Test("a consumer cancelled by the broker samples the queue at once")
     func brokerCancel() {
         var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
-        intake.consuming(tag: "c1", now: at(5))
+        intake.consuming(tag: "c1", on: "q", now: at(5))
         intake.cancelledByBroker()
         #expect(intake.idleStep(now: at(5)) == .sample)
     }
@@ -93,7 +93,7 @@ struct IntakeTests {
     @Test("deliveries wait in order; stopping takes them all; a reconnect forgets them and the consumer")
     func waitingItems() {
         var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
-        intake.consuming(tag: "c1", now: at(0))
+        intake.consuming(tag: "c1", on: "q", now: at(0))
         for tag: UInt64 in 1...3 { intake.delivered(delivery(tag), now: at(0)) }
         let first = intake.takeNext()
         #expect(first.tag == 1)
@@ -103,7 +103,7 @@ struct IntakeTests {
         intake.delivered(delivery(4), now: at(1))
         intake.reconnected()
         #expect(intake.waiting.isEmpty)
-        #expect(intake.consumerTag == nil)
+        #expect(!intake.isConsuming)
     }
 
     @Test("--wait-for-work: empty samples do not end a processor that has seen no work yet")
@@ -117,5 +117,27 @@ struct IntakeTests {
         seen.leftEmptyQueue(now: at(1))
         #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1)) == .wait)
         #expect(seen.observe(QueueCounts(ready: 0, consumers: 0), now: at(1.5)) == .exit)
+    }
+
+    @Test("with shards: a consumer per shard; a delivery's shard is known by its consumer tag even after the cancel, until a reconnect")
+    func shardOfADelivery() {
+        var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
+        intake.consuming(tag: "c1", on: "q.0", now: at(1))
+        intake.consuming(tag: "c2", on: "q.1", now: at(1))
+        #expect(intake.consumerTags == ["c1": "q.0", "c2": "q.1"])
+        #expect(intake.workQueue(consumedBy: "c2") == "q.1")
+        intake.leftEmptyQueue(now: at(2))
+        #expect(!intake.isConsuming)
+        // A delivery sent before the cancel still finds its shard.
+        #expect(intake.workQueue(consumedBy: "c1") == "q.0")
+        #expect(intake.workQueue(consumedBy: "other") == nil)
+        intake.reconnected()
+        #expect(intake.workQueue(consumedBy: "c1") == nil)
+    }
+
+    @Test("while work runs, the busy checks look at one shard each, in turn")
+    func busyChecksTakeTurns() {
+        var intake = Intake(startedAt: at(0), waitForWork: .seconds(0))
+        #expect((0..<5).map { _ in intake.nextShardToCheck(of: 3) } == [0, 1, 2, 0, 1])
     }
 }

@@ -110,4 +110,71 @@ struct ClusterTests {
         #expect(try s.counts()?.ready == 0)
         #expect(try s.counts(s.failedQueue)?.ready == 0)
     }
+
+    /// The node each queue lives on (every queue when `queues` is nil), by the broker's word
+    /// (asked through node 2): a quorum queue's leader, a classic queue's process.
+    func nodes(of queues: [String]? = nil) throws -> [String: String] {
+        let result = try Command(
+            Executables.packageRoot.appendingPathComponent("scripts/broker").path, ["ctl", "list_queues", "-q", "name", "leader", "pid"],
+            adding: TestCluster.brokerEnvironment(node: 2)
+        ).run()
+        guard result.status == 0 else { throw TestFailure("rabbitmqctl list_queues failed: \(result.output)") }
+        var nodes: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3, queues?.contains(fields[0]) ?? true else { continue }
+            // A classic queue has no leader: its pid, <NODE.x.y.z>, names its node.
+            nodes[fields[0]] = fields[1].isEmpty ? String(fields[2].dropFirst().prefix { $0 != "." }) : fields[1]
+        }
+        return nodes
+    }
+
+    /// Whether `shards` (in the order declared) went where a balanced locator puts them, given
+    /// the queues each node led before (`before`: queue → node): each to a node with the fewest
+    /// at its turn. On an empty or even cluster that is one shard per node.
+    func placedBalanced(_ shards: [String], _ placed: [String: String], before: [String: String]) -> Bool {
+        let nodes = (1...3).map { "\(TestCluster.name)\($0)@localhost" }
+        var counts = Dictionary(uniqueKeysWithValues: nodes.map { node in (node, before.values.filter { $0 == node }.count) })
+        for shard in shards {
+            guard let node = placed[shard], let count = counts[node], count == counts.values.min() else { return false }
+            counts[node] = count + 1
+        }
+        return true
+    }
+
+    @Test("3 shards declared through node 1 get their leaders on 3 nodes (quorum and classic); node 1 lost for good mid-drain: every item done, every processor exits 0")
+    func shardsSpreadAndSurviveALostNode() throws {
+        try TestCluster.ensureRunning()
+        // Every client starts at node 1 (TestCluster.environment): without the leader locator
+        // all three shards would be led from there.
+        let s = try Scenario("cluster-shards", on: .cluster, shards: 3)
+        defer { try? TestCluster.ensureRunning() }
+        do {
+            // Classic shards (deleted again before node 1 goes).
+            let classic = try Scenario("cluster-shards-classic", on: .cluster, shards: 3, environment: ["WORK_QUEUE_TYPE": "classic"])
+            let before = try nodes()
+            let declared = try classic.run("loader", ["--declare-only"])
+            #expect(declared.status == 0, "\(declared.output)")
+            let homes = try nodes(of: classic.workQueues)
+            #expect(homes.count == 3 && placedBalanced(classic.workQueues, homes, before: before), "classic shards' nodes: \(homes); before: \(before)")
+            if before.isEmpty { #expect(Set(homes.values).count == 3) }
+        }
+        let before = try nodes()
+        let total = 600
+        try s.load(["--count", String(total), "--quiet"])
+        let leaders = try nodes(of: s.workQueues)
+        #expect(leaders.count == 3 && placedBalanced(s.workQueues, leaders, before: before), "quorum shards' leaders: \(leaders); before: \(before)")
+        if before.isEmpty { #expect(Set(leaders.values).count == 3) }
+        // Processors on nodes 2 and 3; node 1 leads one shard and goes for good mid-drain: that
+        // shard elects a leader on a survivor, its consumers stay, the drain goes on.
+        let args = ["--quiet", "--heartbeat", "2", "--prefetch", "3"] + Scenario.shell("sleep 0.02; " + Scenario.appendDone)
+        let processors = try (0..<4).map { i in
+            try s.start("processor", args, adding: ["POD_NAME": "shard-pod-\(i)", "JOB_COMPLETION_INDEX": String(1 + i % 2)])
+        }
+        try s.waitForDone(150, timeout: 60)
+        try TestCluster.lose(node: 1)
+        for r in try finish(processors, timeout: 120) { #expect(r.result.status == 0, "\(r.result.output)") }
+        #expect(Set(s.done).isSuperset(of: Set((0..<total).map(String.init))))
+        for queue in s.workQueues { #expect(try s.counts(queue)?.ready == 0, "\(queue)") }
+    }
 }

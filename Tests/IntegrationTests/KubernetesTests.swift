@@ -18,7 +18,7 @@ struct KubernetesTests {
         let root = Executables.packageRoot.path
         // monitoring/podmonitor.yaml and monitoring/prometheus-rule.yaml are left out: kubernetes-validate
         // has no schema for the Prometheus Operator's kinds (MonitoringManifestTests checks them).
-        return ["work-queue.yaml", "topology-job.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml", "monitoring/wqtop-exporter.yaml"]
+        return ["work-queue.yaml", "job-settings.yaml", "topology-job.yaml", "loader-job.yaml", "processor-job.yaml", "keda/scaledjob.yaml", "monitoring/wqtop-exporter.yaml"]
             .map { "\(root)/kubernetes/\($0)" }
     }
 
@@ -101,6 +101,32 @@ struct KubernetesTests {
             return args
         }
         throw TestFailure("processor-job.yaml: no container args")
+    }
+
+    @Test("every tool's manifest takes WORK_QUEUE_SHARDS from the one ConfigMap, so loader, processors and wqtop cannot disagree")
+    func shardCountComesFromOneConfigMap() throws {
+        let root = Executables.packageRoot.path
+        let settings = try Tools.yamlDocuments("\(root)/kubernetes/job-settings.yaml").compactMap { $0 as? [String: Any] }
+        let data = settings.first { $0["kind"] as? String == "ConfigMap" }?["data"] as? [String: Any]
+        #expect(data?["WORK_QUEUE_SHARDS"] as? String == "1", "job-settings.yaml: \(settings)")
+        for manifest in manifests where !manifest.hasSuffix("work-queue.yaml") && !manifest.hasSuffix("job-settings.yaml") {
+            var found = 0
+            for case let document as [String: Any] in try Tools.yamlDocuments(manifest) {
+                // Jobs and Deployments hold spec.template; the ScaledJob spec.jobTargetRef.template.
+                let spec = document["spec"] as? [String: Any]
+                let template = (spec?["template"] ?? (spec?["jobTargetRef"] as? [String: Any])?["template"]) as? [String: Any]
+                guard let containers = (template?["spec"] as? [String: Any])?["containers"] as? [[String: Any]] else { continue }
+                for container in containers {
+                    let env = container["env"] as? [[String: Any]] ?? []
+                    let shards = env.filter { $0["name"] as? String == "WORK_QUEUE_SHARDS" }
+                    let ref = (shards.first?["valueFrom"] as? [String: Any])?["configMapKeyRef"] as? [String: Any]
+                    #expect(shards.count == 1 && ref?["name"] as? String == "work-queue-job" && ref?["key"] as? String == "WORK_QUEUE_SHARDS",
+                        "\(manifest): container \(container["name"] ?? "?") does not read WORK_QUEUE_SHARDS from the ConfigMap work-queue-job")
+                    found += 1
+                }
+            }
+            #expect(found > 0, "\(manifest): no container found")
+        }
     }
 
     /// Runs a manifest with scripts/local-job against the test broker; `args` replace the container's.

@@ -71,6 +71,28 @@ struct PermissionTests {
         #expect(try s.counts(s.failedQueue)?.ready == 2)
     }
 
+    @Test("with shards, --declare-only declares every shard and users with the documented permissions (the shards added to read) load and drain")
+    func documentedPermissionsSufficeWithShards() throws {
+        let s = try Scenario("perm-shards", shards: 2)
+        let queue = s.queue
+        let shards = ["WORK_QUEUE_SHARDS": "2"]
+        let admin = try BrokerUser(.init(configure: "^\(queue)(\\.failed|\\.stopping|\\.progress|\\.[0-9]+)?$", write: "^$", read: "^$"))
+        let declared = try Executables.run("loader", ["--declare-only"], environment: admin.environment(queue: queue).merging(shards) { $1 })
+        #expect(declared.status == 0, "\(declared.output)")
+        #expect(declared.stderr.contains("declared the classic queues \(queue).0, \(queue).1, \(queue).failed, \(queue).stopping"), "\(declared.stderr)")
+        // The processor's permissions include the loader's (one user for both: fewer rabbitmqctl calls).
+        let processorUser = try BrokerUser(
+            .init(configure: "^$", write: "^(amq\\.default|\(queue)\\.progress)$", read: "^\(queue)(\\.[0-9]+|\\.stopping)?$"))
+        let load = try Executables.run("loader", ["--quiet", "a", "b", "bad", "c"], environment: processorUser.environment(queue: queue).merging(shards) { $1 })
+        #expect(load.status == 0, "\(load.output)")
+        let drain = try Executables.run(
+            "processor", ["--max-attempts", "2", "--", "sh", "-c", "test \"$WORK_ITEM\" != bad"],
+            environment: processorUser.environment(queue: queue).merging(shards) { $1 }, timeout: 60)
+        #expect(drain.status == 0, "\(drain.output)")
+        #expect(drain.stderr.contains("processed all work: 3 items (1 failed)"), "\(drain.stderr)")
+        #expect(try s.counts(s.failedQueue)?.ready == 1)
+    }
+
     @Test("a user missing one documented permission gets one line naming the operation, the object and the permission; exit 77")
     func missingPermissionIsNamed() throws {
         let s = try Scenario("perm-missing")

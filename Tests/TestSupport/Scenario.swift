@@ -31,13 +31,21 @@ package final class Scenario {
     /// The tmux sessions `tmux` made, killed at the end.
     private var sessions: [Tmux] = []
 
+    /// The Job's shard count (`WORK_QUEUE_SHARDS`): its work queues are `QUEUE.0` ... `QUEUE.N-1`
+    /// with more than one.
+    package let shards: Int
+
     /// `type` sets `WORK_QUEUE_TYPE` (the broker's default when nil; quorum on the cluster);
-    /// `extra` is added to the environment.
-    package init(_ label: String, type: QueueType? = nil, on broker: Broker = .single, environment extra: [String: String] = [:]) throws {
+    /// `shards` sets `WORK_QUEUE_SHARDS` for every tool; `extra` is added to the environment.
+    package init(
+        _ label: String, type: QueueType? = nil, on broker: Broker = .single, shards: Int = 1, environment extra: [String: String] = [:]
+    ) throws {
         queue = TestBroker.uniqueQueue(label)
         dir = try TempDir()
+        self.shards = shards
         var variables = ["OUT": dir.path]
         if let type { variables["WORK_QUEUE_TYPE"] = type.rawValue }
+        if shards > 1 { variables["WORK_QUEUE_SHARDS"] = String(shards) }
         variables.merge(extra) { $1 }
         switch broker {
         case .single:
@@ -53,8 +61,11 @@ package final class Scenario {
         // First the processes: a processor still reconnecting would declare the queues again.
         for session in sessions { session.kill() }
         for command in started { command.kill() }
-        TestBroker.cleanUp(queue, port: port)
+        TestBroker.cleanUp(queue, port: port, shards: shards)
     }
+
+    /// The work queues: `[queue]`, or its shards.
+    package var workQueues: [String] { Topology(queue: queue, queueType: .classic, shards: shards).workQueues }
 
     /// `QUEUE.failed`, the dead-letter queue.
     package var failedQueue: String { queue + ".failed" }

@@ -49,10 +49,10 @@ package enum TestBroker {
     }
 
     /// Deletes a test's queues and its progress exchange.
-    package static func cleanUp(_ queue: String, port: Int = port) {
+    package static func cleanUp(_ queue: String, port: Int = port, shards: Int = 1) {
         guard let connection = try? connect(queue: queue, port: port) else { return }
-        let topology = Topology(queue: queue, queueType: .classic)
-        for name in [topology.queue, topology.deadLetterQueue, topology.stoppingQueue] { try? connection.deleteQueue(name) }
+        let topology = Topology(queue: queue, queueType: .classic, shards: shards)
+        for name in Set(topology.workQueues + [topology.queue, topology.deadLetterQueue, topology.stoppingQueue]) { try? connection.deleteQueue(name) }
         try? connection.deleteExchange(topology.progressExchange)
         connection.close()
     }

@@ -22,6 +22,7 @@ struct DeliveryAssembler {
         case AMQP_FRAME_METHOD where frame.payload.method.id == AMQP_BASIC_DELIVER_METHOD:
             let deliver = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             partial = Delivery(tag: deliver.delivery_tag, body: [], redelivered: deliver.redelivered != 0, headers: [:])
+            partial?.consumerTag = AMQPBytes.string(deliver.consumer_tag)
             expectingHeader = true
             return nil
         case AMQP_FRAME_HEADER where expectingHeader:

@@ -9,10 +9,19 @@ struct PublishFrames {
     private(set) var written = 0
     /// Messages encoded into `bytes`.
     private(set) var messages = 0
-    /// The method frame of the last routing (channel, exchange, key, mandatory): the same for
-    /// every message of a load, so it is encoded once.
-    private var methodFrame: [UInt8] = []
-    private var methodKey: (channel: UInt16, exchange: String, routingKey: String, mandatory: Bool)?
+    /// The method frames of the routings in use (channel, exchange, key, mandatory): a load
+    /// publishes to one queue, or round-robin to a few shards, so each is encoded once.
+    private var methodFrames: [MethodKey: [UInt8]] = [:]
+
+    private struct MethodKey: Hashable {
+        var channel: UInt16
+        var exchange: String
+        var routingKey: String
+        var mandatory: Bool
+    }
+
+    /// Encoded method frames kept at most (a load uses one per shard, 64 at most).
+    private static let keptMethodFrames = 64
 
     var isEmpty: Bool { written >= bytes.count }
 
@@ -31,11 +40,15 @@ struct PublishFrames {
         channel: UInt16, exchange: String, routingKey: String, mandatory: Bool, persistent: Bool,
         body: UnsafeRawBufferPointer, frameMax: Int, messageID: String? = nil
     ) {
-        if methodKey == nil || methodKey! != (channel, exchange, routingKey, mandatory) {
-            methodFrame = Self.publishMethodFrame(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
-            methodKey = (channel, exchange, routingKey, mandatory)
+        let key = MethodKey(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
+        if let frame = methodFrames[key] {
+            bytes.append(contentsOf: frame)
+        } else {
+            let frame = Self.publishMethodFrame(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
+            if methodFrames.count >= Self.keptMethodFrames { methodFrames.removeAll() }
+            methodFrames[key] = frame
+            bytes.append(contentsOf: frame)
         }
-        bytes.append(contentsOf: methodFrame)
         // Content header: class 60 (basic), weight 0, body size, flags: delivery-mode (bit 12) and,
         // when given, message-id (bit 7, a short string after the delivery mode).
         let id = messageID.map { Array($0.utf8.prefix(255)) }

@@ -16,6 +16,12 @@ package struct Delivery: Sendable, Equatable {
     package var headers: [String: HeaderValue]
     /// Everything else the message came with, for faithful copies.
     package var properties = MessageProperties()
+    /// The consumer it was delivered to (basic.deliver's consumer tag): with several shards,
+    /// each shard has its own consumer, so the tag says which shard the item came from.
+    package var consumerTag = ""
+    /// The work queue it came from, set by the processor from `consumerTag` when it arrives;
+    /// retries and returns go back there (`Topology.home(of:)`). Empty: not known.
+    package var workQueue = ""
 
     package init(
         tag: UInt64, body: [UInt8], redelivered: Bool, headers: [String: HeaderValue],

@@ -56,6 +56,35 @@ package struct Topology: Sendable, Equatable {
         queueType == .quorum ? [("x-queue-type", "quorum")] : []
     }
 
+    /// What spreads shards' leaders over a cluster's nodes, instead of putting each on the node
+    /// the declaring client is connected to: the new queue goes to the node with the fewest
+    /// leaders. A quorum queue reads `x-queue-leader-locator: balanced`; a classic queue on
+    /// RabbitMQ 3.10 refuses that argument (406 "invalid arg") and reads the older
+    /// `x-queue-master-locator: min-masters` (later versions take it as `balanced`).
+    package var leaderLocator: (String, String) {
+        queueType == .quorum ? ("x-queue-leader-locator", "balanced") : ("x-queue-master-locator", "min-masters")
+    }
+
+    /// The arguments `name` is declared with: the shards (N > 1) also get `leaderLocator`; one
+    /// work queue and `QUEUE.failed` / `QUEUE.stopping` keep `arguments` unchanged, so queues
+    /// made before shards existed still match (a declare with other arguments is refused).
+    package func arguments(for name: String) -> [(String, String)] {
+        shards > 1 && isWorkQueue(name) ? arguments + [leaderLocator] : arguments
+    }
+
+    /// The work queue a delivery goes back to (a retry, a return): the shard it came from, else
+    /// (not known) the first.
+    package func home(of delivery: Delivery) -> String {
+        isWorkQueue(delivery.workQueue) ? delivery.workQueue : workQueues[0]
+    }
+
+    /// Work queues a tool with another shard count would use and this one never looks at:
+    /// `QUEUE.0` with one shard; `QUEUE` and `QUEUE.N` with N. Work found there at the end means
+    /// the tools disagree on the shard count (`processor` checks them once, before exiting).
+    package var otherShardCountsQueues: [String] {
+        shards == 1 ? ["\(queue).0"] : [queue, "\(queue).\(shards)"]
+    }
+
     /// Declares the work queues, `QUEUE.failed` and `QUEUE.stopping` with `declareQueue` (name,
     /// arguments) and returns the work queues' counts (`QueueCounts.adding(shard:)`). A declare the broker refuses (a user without configure permission: an
     /// administrator declared the queues) is followed by `inspectQueue`, a passive declare, which
@@ -68,7 +97,7 @@ package struct Topology: Sendable, Equatable {
     ) throws(WorkQueueError) -> QueueCounts {
         var counts = QueueCounts(ready: 0, consumers: 0)
         for name in workQueues + [deadLetterQueue, stoppingQueue] {
-            let found = try Self.declareOrFind(name, arguments, declareQueue, inspectQueue)
+            let found = try Self.declareOrFind(name, arguments(for: name), declareQueue, inspectQueue)
             if isWorkQueue(name) { counts = counts.adding(shard: found) }
         }
         return counts

@@ -4,8 +4,14 @@ import Core
 /// started, and — while it holds nothing — when to look at the queue and what the drain barrier
 /// makes of what it sees. Pure: the processor asks the broker and tells this the answers.
 struct Intake {
-    /// The consumer on the work queue, nil while not consuming (idle, stopping, reconnecting).
-    private(set) var consumerTag: String?
+    /// The consumers on the work queues, tag → queue (one per shard), empty while not consuming
+    /// (idle, stopping, reconnecting).
+    private(set) var consumerTags: [String: String] = [:]
+    /// Every consumer of this connection, tag → work queue, kept after a cancel: deliveries sent
+    /// before it still arrive and must know their shard.
+    private var queueOfTag: [String: String] = [:]
+    /// Consuming from the work queues (all of them, or some after the broker cancelled one).
+    var isConsuming: Bool { !consumerTags.isEmpty }
     /// A delivery not started yet, and when it arrived (the broker's consumer_timeout runs from then).
     struct Waiting {
         var delivery: Delivery
@@ -35,6 +41,8 @@ struct Intake {
     static let busyCheckInterval: Duration = .seconds(2)
     /// When the next look at the queue is due while work runs.
     private(set) var nextBusyCheck: Instant
+    /// Busy checks so far: each looks at the next shard in turn.
+    private var busyChecks = 0
 
     /// `quorum`: a quorum queue, whose consumers on a lost node stay counted and whose counts
     /// read 0 while it elects a leader (`DrainBarrier`).
@@ -56,12 +64,12 @@ struct Intake {
     }
 
     func idleStep(now: Instant) -> IdleStep {
-        if consumerTag != nil { return now - lastActivity >= Self.idleCheckDelay ? .checkWhileConsuming : .none }
+        if isConsuming { return now - lastActivity >= Self.idleCheckDelay ? .checkWhileConsuming : .none }
         return now >= nextPoll ? .sample : .none
     }
 
     /// When `idleStep` may next say something other than `.none`.
-    var nextIdleCheck: Instant { consumerTag != nil ? lastActivity + Self.idleCheckDelay : nextPoll }
+    var nextIdleCheck: Instant { isConsuming ? lastActivity + Self.idleCheckDelay : nextPoll }
 
     /// True when a look at the queue is due while work runs; the next one is then scheduled.
     mutating func busyCheckDue(now: Instant) -> Bool {
@@ -70,27 +78,38 @@ struct Intake {
         return true
     }
 
-    /// A consumer was registered on the work queue.
-    mutating func consuming(tag: String, now: Instant) {
-        consumerTag = tag
+    /// The shard (an index below `shards`) the next busy check looks at; moves on to the next.
+    mutating func nextShardToCheck(of shards: Int) -> Int {
+        defer { busyChecks += 1 }
+        return busyChecks % shards
+    }
+
+    /// A consumer was registered on `workQueue` (one of the shards).
+    mutating func consuming(tag: String, on workQueue: String, now: Instant) {
+        consumerTags[tag] = workQueue
+        queueOfTag[tag] = workQueue
         lastActivity = now
     }
 
-    /// The consumer was cancelled by us (stopping) or is gone with its connection.
+    /// The work queue whose consumer `tag` is, nil for a tag of no consumer of this connection.
+    func workQueue(consumedBy tag: String) -> String? { queueOfTag[tag] }
+
+    /// The consumers were cancelled by us (stopping) or are gone with their connection.
     mutating func stoppedConsuming() {
-        consumerTag = nil
+        consumerTags = [:]
     }
 
-    /// The consumer was cancelled because the queue looked empty: samples start now, afresh.
+    /// The consumers were cancelled because the queues looked empty: samples start now, afresh.
     mutating func leftEmptyQueue(now: Instant) {
-        consumerTag = nil
+        consumerTags = [:]
         barrier.reset()
         nextPoll = now
     }
 
-    /// The broker cancelled the consumer (queue deleted, leader lost): look at the queue at once.
+    /// The broker cancelled a consumer (queue deleted, leader lost); the loop cancels the others,
+    /// so that consuming again registers one per shard: look at the queues at once.
     mutating func cancelledByBroker() {
-        consumerTag = nil
+        consumerTags = [:]
         nextPoll = lastActivity
     }
 
@@ -156,7 +175,8 @@ struct Intake {
     /// After a reconnect: the old consumer and its deliveries are gone (the broker requeued
     /// them), and the samples start afresh.
     mutating func reconnected() {
-        consumerTag = nil
+        consumerTags = [:]
+        queueOfTag = [:]
         queue.removeAll()
         barrier.reset()
     }

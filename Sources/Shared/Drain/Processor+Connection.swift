@@ -14,12 +14,23 @@ extension Processor {
         guard let connection, let publisher else { return }
         try topology.declare(using: connection.declareQueue, orFind: connection.inspectQueue)
         intake.brokerVersion(connection.serverVersion)
-        try connection.setPrefetch(config.prefetch)
+        try connection.setPrefetch(config.prefetchPerShard)
         prepareEvents(on: publisher)
         if links.generation == 0 { reportProgress(now: clock.now(), state: .starting, force: true) }
-        if !stop.isRequested {
-            intake.consuming(tag: try connection.consume(queue: topology.queue), now: clock.now())
+        if !stop.isRequested { try consumeEveryShard(on: connection, now: clock.now()) }
+    }
+
+    /// Registers a consumer on every work queue, all on the one work channel (one loop, one
+    /// stream of deliveries, acknowledgements by the channel's delivery tags).
+    func consumeEveryShard(on connection: any WorkBroker, now: Instant) throws {
+        for queue in topology.workQueues {
+            intake.consuming(tag: try connection.consume(queue: queue), on: queue, now: now)
         }
+    }
+
+    /// Cancels every consumer on the work queues. Deliveries sent before still arrive.
+    func cancelEveryConsumer(on connection: any WorkBroker) throws {
+        for tag in intake.consumerTags.keys { try connection.cancel(consumerTag: tag) }
     }
 
     /// Reconnects with backoff after the connection was lost. Items that were delivered on the

@@ -7,8 +7,8 @@ import AMQPClient
 import ProcessRunner
 
 extension Processor {
-    /// While holding nothing: leaves the queue when it looks empty, then samples it until the
-    /// drain barrier says to consume again or that the work is done for everyone.
+    /// While holding nothing: leaves the queues when they look empty, then samples every shard
+    /// until the drain barrier says to consume again or that the work is done for everyone.
     /// Returns true when the processor should exit.
     func drainCheck(now: Instant) throws -> Bool {
         guard let connection else { return false }
@@ -16,18 +16,17 @@ extension Processor {
         case .none:
             return false
         case .checkWhileConsuming:
-            guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
-            if counts.ready > 0 {
+            if try sampleWorkQueues(on: connection).ready > 0 {
                 intake.touched(now: now)
-            } else if let tag = intake.consumerTag {
-                try connection.cancel(consumerTag: tag)
+            } else {
+                try cancelEveryConsumer(on: connection)
                 intake.leftEmptyQueue(now: now)
             }
             return false
         case .sample:
             break
         }
-        guard let counts = try connection.inspectQueue(topology.queue) else { throw queueMissing() }
+        let counts = try sampleWorkQueues(on: connection)
         // Processors stopping while they still hold items stand on QUEUE.stopping (what they
         // hold comes back to the work queue before they leave it), and live holders pulse there.
         var stopping: Int?
@@ -36,7 +35,7 @@ extension Processor {
         }
         switch intake.observe(counts, stopping: stopping, now: now) {
         case .consume:
-            intake.consuming(tag: try connection.consume(queue: topology.queue), now: now)
+            try consumeEveryShard(on: connection, now: now)
         case .wait:
             break
         case .exit:
@@ -44,22 +43,60 @@ extension Processor {
                 log.always(
                     "\(lost) \(lost == 1 ? "consumer" : "consumers") counted by the broker did not prove alive for \(Int(intake.lostConsumerWindow.inSeconds)) s: taken as lost with a cluster node (RabbitMQ keeps quorum-queue consumers of a node that is down counted)")
             }
+            try checkShardCountAgrees(on: connection)
             return true
         }
         return false
     }
 
-    private func queueMissing(stopped: Int = 0) -> WorkQueueError {
+    /// One passive declare per work queue: ready items added up, consumers the most any shard
+    /// counts (`QueueCounts.adding(shard:)`: every processor consumes from every shard, so one
+    /// holder shows on each). A missing shard ends the processor like a deleted queue.
+    private func sampleWorkQueues(on connection: any WorkBroker) throws -> QueueCounts {
+        var total = QueueCounts(ready: 0, consumers: 0)
+        for queue in topology.workQueues {
+            guard let counts = try connection.inspectQueue(queue) else { throw queueMissing(queue) }
+            total = total.adding(shard: counts)
+        }
+        return total
+    }
+
+    /// Before exiting 0: work in a queue of another shard count (`QUEUE.0` for a processor of one
+    /// shard, `QUEUE` or `QUEUE.N` for one of N) means the tools disagree on `--shards`, and this
+    /// processor would leave that work to nobody. Looked at once, at the exit, so idle samples
+    /// cost nothing more; a missing or empty queue there is the normal case.
+    private func checkShardCountAgrees(on connection: any WorkBroker) throws {
+        for queue in topology.otherShardCountsQueues {
+            // Only a lost connection stops the exit (the barrier samples again after the reconnect);
+            // any other refusal leaves the guard out rather than failing a finished drain.
+            let found: QueueCounts?
+            do {
+                found = try connection.inspectQueue(queue)
+            } catch {
+                if error.kind == .connectionLost { throw error }
+                continue
+            }
+            guard let counts = found, counts.ready > 0 || counts.consumers > 0 else { continue }
+            throw WorkQueueError.usage(
+                "the queue '\(queue)' holds \(counts.ready) ready items and \(counts.consumers) consumers, but this processor drains \(topology.shards == 1 ? "'\(topology.queue)'" : "\(topology.queue).0-\(topology.shards - 1)") (--shards \(topology.shards)): every tool of the Job must use the same --shards / WORK_QUEUE_SHARDS; \(settlement.stats.processed) items were processed")
+        }
+    }
+
+    private func queueMissing(_ queue: String? = nil, stopped: Int = 0) -> WorkQueueError {
         let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
-        return .failure("the work queue '\(topology.queue)' no longer exists (deleted while draining)\(work); \(settlement.stats.processed) items were processed")
+        return .failure("the work queue '\(queue ?? topology.queue)' no longer exists (deleted while draining)\(work); \(settlement.stats.processed) items were processed")
     }
 
     /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the
     /// consumer: a deleted work queue ends the processor (exit 1) at once, its running work
-    /// killed (their items went with the queue, no result can be acknowledged).
+    /// killed (their items went with the queue, no result can be acknowledged). With shards, one
+    /// shard per look, in turn (a Job's queues are deleted together), so the cost stays one
+    /// passive declare per 2 s whatever the shard count.
     func checkQueueExists() throws {
-        guard let connection, try connection.inspectQueue(topology.queue) == nil else { return }
-        throw queueMissing(stopped: slots.abandonAll(now: clock.now()))
+        guard let connection else { return }
+        let queue = topology.shardQueue(intake.nextShardToCheck(of: topology.shards))
+        guard try connection.inspectQueue(queue) == nil else { return }
+        throw queueMissing(queue, stopped: slots.abandonAll(now: clock.now()))
     }
 
     /// Runs the stop sequence after SIGTERM/SIGINT. Returns nil to go on, true to exit now.
@@ -78,7 +115,7 @@ extension Processor {
                 // Whatever it holds (running, prefetched, copies on their way, deliveries still in
                 // flight behind the cancel) keeps idle peers waiting until it is settled.
                 try standAsStopping(on: connection)
-                if let tag = intake.consumerTag { try? connection.cancel(consumerTag: tag) }
+                try? cancelEveryConsumer(on: connection)
             }
             intake.stoppedConsuming()
             try settlement.returnToQueue(intake.takeAll().map { ($0, FailurePolicy.attempt(of: $0)) }, links)

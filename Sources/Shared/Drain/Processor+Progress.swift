@@ -6,7 +6,7 @@ extension Processor: SettlementReports {
     var progressState: ProcessorState {
         if stop.isRequested { return .stopping }
         if itemsInHand > 0 { return .working }
-        if intake.consumerTag == nil { return .waitingForOthers }
+        if !intake.isConsuming { return .waitingForOthers }
         // Between two items the processor holds nothing for a moment: still working.
         return clock.now() - intake.lastActivity < Intake.idleCheckDelay && settlement.stats.processed > 0 ? .working : .idle
     }

@@ -5,7 +5,7 @@ import AMQPClient
 extension Processor {
     /// Whether this processor holds work peers must wait for: a consumer of the work queue (it
     /// may hold items), or stopping (it stands on `QUEUE.stopping` until what it holds is settled).
-    var holdsWork: Bool { intake.consumerTag != nil || stop.isRequested }
+    var holdsWork: Bool { intake.isConsuming || stop.isRequested }
 
     /// Adds or cancels the pulse consumer on `QUEUE.stopping` as the wall clock's phase says
     /// (`LivenessPulse`), so idle peers see this processor alive however long its item runs.

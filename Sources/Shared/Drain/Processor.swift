@@ -249,7 +249,9 @@ package final class Processor {
             // More only when already buffered: poll tells about the socket without an EAGAIN read.
             if !connection.hasBufferedInput { budget = 0 }
             switch event {
-            case .delivery(let delivery):
+            case .delivery(var delivery):
+                // The shard it came from: retries and returns go back there.
+                delivery.workQueue = intake.workQueue(consumedBy: delivery.consumerTag) ?? ""
                 settlement.delivered(delivery)
                 if stop.isRequested {
                     // Sent before the consumer was cancelled: straight back, spending nothing.
@@ -259,9 +261,11 @@ package final class Processor {
                     intake.delivered(delivery, now: clock.now())
                 }
             case .cancelledByBroker:
+                // The other shards' consumers go too, so that consuming again takes every shard once.
+                for tag in intake.consumerTags.keys { try? connection.cancel(consumerTag: tag) }
                 intake.cancelledByBroker()
                 try checkQueueExists()
-                log.always("the broker cancelled this consumer, but the work queue '\(topology.queue)' is still there; consuming again once this processor holds nothing")
+                log.always("the broker cancelled this consumer, but the work \(topology.shards == 1 ? "queue '\(topology.queue)' is" : "queues \(topology.queue).0-\(topology.shards - 1) are") still there; consuming again once this processor holds nothing")
             }
         }
     }

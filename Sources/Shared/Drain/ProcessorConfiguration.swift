@@ -7,6 +7,11 @@ package struct ProcessorConfiguration: Sendable, Equatable {
     /// The work command; nil runs the original's demo work.
     package var command: WorkCommand?
     package var prefetch = 1
+    /// The `basic.qos` of each shard's consumer: the prefetch split over the shards (at least 1),
+    /// so a processor holds at most `max(prefetch, shards)` items. Per consumer (`global` false),
+    /// not per channel: quorum queues refuse a consumer on a channel with a global prefetch, and
+    /// RabbitMQ 4 deprecates global QoS (docs/sharding.md).
+    package var prefetchPerShard: Int { max(1, prefetch / connection.shards) }
     /// Items worked on at once (commands, or `--stdio` workers).
     package var concurrency = 1
     /// Set for `--stdio`: one long-lived worker per slot, fed items in this format.

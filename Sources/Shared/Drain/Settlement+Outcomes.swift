@@ -41,7 +41,7 @@ extension Settlement {
         attemptFailed()
         switch final ? .deadLetter(attempts: item.attempt) : policy.outcome(afterFailedAttempt: item.attempt) {
         case .retry(let next):
-            try move(item.delivery, to: topology.queue,
+            try move(item.delivery, to: topology.home(of: item.delivery),
                 headers: [(FailurePolicy.attemptsHeader, .int(Int64(next))), ("x-last-failure", .string(reason))], count: .retried, links)
             log.always("item \(item.label) failed (\(reason)); attempt \(item.attempt) of \(config.maxAttempts), queued again")
             reports?.reportFailure(item.label, attempt: item.attempt, outcome: .retry, reason: reason, exit: exit)
@@ -70,7 +70,7 @@ extension Settlement {
     /// `reason` says why it came back (a dead processor, or the broker's consumer_timeout, which
     /// `timedOut` says this processor saw take it back).
     func restamp(_ delivery: Delivery, attempt: Int, reason: String, timedOut: Bool, _ links: BrokerLinks) throws {
-        try move(delivery, to: topology.queue,
+        try move(delivery, to: topology.home(of: delivery),
             headers: [(FailurePolicy.attemptsHeader, .int(Int64(attempt))), ("x-last-failure", .string(reason))], links)
         let label = ItemLabel.short(delivery.body)
         let why = timedOut ? "the broker's consumer_timeout took it back" : "its processor died while working on it"
@@ -78,13 +78,18 @@ extension Settlement {
         reports?.reportFailure(label, attempt: max(1, attempt - 1), outcome: .retry, reason: reason, exit: nil)
     }
 
-    /// Returns items to the work queue without spending an attempt: copies that carry their
-    /// attempt number (and arrive without `redelivered`, so nobody counts a death), then the
-    /// originals are acknowledged. A `basic.reject` would mark them redelivered.
+    /// Returns items to the work queue (each to the shard it came from) without spending an
+    /// attempt: copies that carry their attempt number (and arrive without `redelivered`, so
+    /// nobody counts a death), then the originals are acknowledged. A `basic.reject` would mark
+    /// them redelivered.
     func returnToQueue(_ items: [(delivery: Delivery, attempt: Int)], _ links: BrokerLinks) throws {
-        guard !items.isEmpty else { return }
-        try move(
-            items.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: topology.queue, links)
+        let topology = topology
+        for queue in topology.workQueues {
+            let home = items.filter { topology.home(of: $0.delivery) == queue }
+            guard !home.isEmpty else { continue }
+            try move(
+                home.map { ($0.delivery, [(FailurePolicy.attemptsHeader, HeaderValue.int(Int64($0.attempt)))]) }, to: queue, links)
+        }
     }
 
     private func move(

@@ -40,7 +40,8 @@ final class Settlement {
     var topology: Topology { Topology(config.connection) }
     var policy: FailurePolicy { FailurePolicy(maxAttempts: config.maxAttempts) }
     private var prefetch: Int { config.prefetch }
-    private var workQueue: String { config.connection.queue }
+    /// Whether `queue` is one of the work queues (a copy there is a retry or a return).
+    private func isWorkQueue(_ queue: String) -> Bool { queue != topology.deadLetterQueue }
     /// Progress events are on (no --no-progress): the notes are kept for them.
     private var namesItems: Bool { config.progressExchange != nil }
     private func reportCounts() { reports?.reportCounts() }
@@ -120,13 +121,14 @@ final class Settlement {
         try sync(links)
     }
 
-    /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch)
+    /// Makes a synchronous call on the consuming channel (a basic.qos with the same prefetch as
+    /// the consumers': per shard, since it applies to the channel's next consumers)
     /// when acknowledgements wait for one (or `force` and any do): the broker handles a channel's
     /// frames in order, so once it answers, it has every acknowledgement written before, and
     /// those messages can no longer come back. Then the events stop naming them.
     func sync(_ links: BrokerLinks, force: Bool = false) throws {
         guard notes.needsSync || (force && notes.hasUnsynced), let connection = links.consume else { return }
-        try connection.setPrefetch(prefetch)
+        try connection.setPrefetch(config.prefetchPerShard)
         notes.synced()
     }
 
@@ -162,7 +164,7 @@ final class Settlement {
                 (ItemKey.copyHeader, .string(ItemKey.hex(ItemKey.random()))), (ItemKey.copyOfHeader, .string(ItemKey.hex(parent))),
             ]
             moves.add(delivery, to: queue, headers: headers + keys, count: count)
-            if namesItems && queue == workQueue { notes.copying(parent) }
+            if namesItems && isWorkQueue(queue) { notes.copying(parent) }
         }
         try pump(links, now: clock.now())
     }
@@ -192,7 +194,7 @@ final class Settlement {
         let confirmed = moves.takeConfirmed { publisher.confirmTracker.isConfirmed($0) }
         for move in confirmed {
             stats.record(.copyConfirmed(move.count))
-            if namesItems { notes.copied(ItemKey.of(move.delivery), toWorkQueue: move.queue == workQueue) }
+            if namesItems { notes.copied(ItemKey.of(move.delivery), toWorkQueue: isWorkQueue(move.queue)) }
         }
         // Counted before acknowledged: a kill -9 in between runs the item again (counted twice),
         // it never loses a count.

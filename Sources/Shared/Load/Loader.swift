@@ -28,12 +28,15 @@ package final class Loader {
     /// Why the broker blocks publishing, while it does (connection.blocked).
     private var blockedBy: String?
     private var events: LoadEventPublisher
+    /// The work queues, in the order items are spread over them.
+    private let shardNames: [String]
 
     package init(config: LoaderConfiguration, log: Log) {
         self.config = config
         self.log = log
         self.nextAddress = config.connection.startAddress
         self.progress = LoadProgress(log: log, knownTotal: config.source.knownCount)
+        self.shardNames = Topology(config.connection).workQueues
         self.events = LoadEventPublisher(
             exchange: config.progressExchange, queue: config.connection.queue, total: config.source.knownCount)
     }
@@ -95,10 +98,13 @@ package final class Loader {
         unconfirmedBytes += item.count
     }
 
+    /// Item `number` goes to shard `number - 1` modulo the shard count (round-robin; a
+    /// re-publish after a reconnect goes to the same shard), to the work queue with one shard.
     private func send(_ item: [UInt8], number: Int) throws {
         guard let connection else { throw WorkQueueError(.connectionLost, "not connected") }
         let id = "\(events.loadID)-\(number)"
-        try item.withUnsafeBytes { try connection.publishQueued(routingKey: config.connection.queue, body: $0, messageID: id) }
+        let queue = shardNames[(number - 1) % shardNames.count]
+        try item.withUnsafeBytes { try connection.publishQueued(routingKey: queue, body: $0, messageID: id) }
     }
 
     /// Waits for confirms when the window is full, or at once when the broker began to block
