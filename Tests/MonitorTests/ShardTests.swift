@@ -156,12 +156,12 @@ struct ShardTests {
         #expect(one.verdict([nil]) == nil)
         #expect(one.verdict([QueueCounts(ready: 0, consumers: 0)]) != nil)
         let four = ShardCheck(topology: Topology(queue: "jobs", queueType: .quorum, shards: 4))
-        #expect(four.probes == ["jobs.4", "jobs"])
+        #expect(four.probes == ["jobs", "jobs.4"])
         #expect(four.verdict([nil, nil]) == nil)
-        #expect(four.verdict([nil, QueueCounts(ready: 0, consumers: 0)]) == nil, "an empty, unused QUEUE left from before is harmless")
-        #expect(four.verdict([nil, QueueCounts(ready: 5, consumers: 0)])?.contains("'jobs' holds 5 items and 0 consumers") == true)
-        #expect(four.verdict([nil, QueueCounts(ready: 0, consumers: 2)]) != nil)
-        #expect(four.verdict([QueueCounts(ready: 0, consumers: 0), nil])?.contains("'jobs.4' exists, so the Job may have more shards") == true)
+        #expect(four.verdict([QueueCounts(ready: 0, consumers: 0), nil]) == nil, "an empty, unused QUEUE left from before is harmless")
+        #expect(four.verdict([QueueCounts(ready: 5, consumers: 0), nil])?.contains("'jobs' holds 5 items and 0 consumers") == true)
+        #expect(four.verdict([QueueCounts(ready: 0, consumers: 2), nil]) != nil)
+        #expect(four.verdict([nil, QueueCounts(ready: 0, consumers: 0)])?.contains("'jobs.4' exists, so the Job may have more shards") == true)
     }
 
     @Test("the receipt adds the shards up and lists them; with one shard it has no shards field")

@@ -16,10 +16,9 @@ package struct ShardCheck: Sendable, Equatable {
         self.topology = topology
     }
 
-    /// The queues to declare passively.
-    package var probes: [String] {
-        topology.shards == 1 ? [topology.queue + ".0"] : [topology.queue + ".\(topology.shards)", topology.queue]
-    }
+    /// The queues to declare passively: those the processors check too before they exit
+    /// (`Topology.otherShardCountsQueues`).
+    package var probes: [String] { topology.otherShardCountsQueues }
 
     /// What the probes found (a queue's counts, or nil when it does not exist, in `probes`'
     /// order), as the warning to show; nil when nothing points at another shard count.
