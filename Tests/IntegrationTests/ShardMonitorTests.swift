@@ -120,6 +120,30 @@ struct ShardMonitorTests {
         #expect(lines.last?.finished == true && lines.last?.shards_warning == nil, "\(end.stdout)")
     }
 
+    @Test("wqtop told 3 shards while QUEUE itself holds work warns and does not finish when the shards drain, until QUEUE is empty")
+    func workLeftInTheUnshardedQueue() throws {
+        let job = try ShardedJob("shard-wrong-n", shards: 3)
+        let s = job.scenario, q = s.queue
+        try job.publish(["x"], to: "\(q).0")
+        _ = try job.connection.declareQueue(q)
+        try job.publish(["y", "z"], to: q)
+        let run = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.2"])
+        try waitUntil("wqtop's first frame") { run.stdout.contains("\n") }
+        #expect(try job.drain("\(q).0") == ["x"])
+        try waitUntil("three frames after the shards drained, or wqtop's end") {
+            !run.isRunning || run.stdout.split(separator: "\n").suffix(3).allSatisfy { $0.contains(#""ready":0,"#) }
+        }
+        #expect(run.isRunning, "wqtop ended: \(run.collected())")
+        let before = run.stdout.split(separator: "\n").count
+        #expect(try job.drain(q) == ["y", "z"])
+        let end = try run.wait(timeout: 10)
+        #expect(end.status == 0, "\(end.output)")
+        let lines = try end.stdout.split(separator: "\n").map { try JSONDecoder().decode(ShardedLine.self, from: Data($0.utf8)) }
+        #expect(lines.prefix(before).allSatisfy { !$0.finished }, "\(end.stdout)")
+        #expect(lines.prefix(before).allSatisfy { $0.shards_warning?.hasPrefix("Shard count? '\(q)' holds 2 items and 0 consumers") == true }, "\(end.stdout)")
+        #expect(lines.last?.finished == true && lines.last?.shards_warning == nil, "\(end.stdout)")
+    }
+
     @Test("loader --from-failed with 3 shards moves every dead letter once, round-robin in order; QUEUE.failed ends empty")
     func fromFailedIntoShards() throws {
         let job = try ShardedJob("shard-from-failed", shards: 3)

@@ -53,6 +53,8 @@ package final class MonitorSession {
     private let topology: Topology
     /// Whether the shard count was checked again once the Job looked finished (see `ShardCheck`).
     private var shardsCheckedAtEnd = false
+    /// The queues the shard check last found (`ShardCheck.probes` that exist).
+    private var shardProbesFound: Set<String> = []
 
     /// The longest wait between two connection attempts.
     static let reconnectDelay: Duration = .seconds(1)
@@ -232,9 +234,10 @@ package final class MonitorSession {
                 for name in topology.workQueues { rows.append(ShardRow(queue: name, counts: try connection.inspectQueue(name))) }
                 model.sample(shards: rows, at: now)
             }
-            // A suspected wrong shard count is looked at again each sample (the queues it found
-            // exist, so this costs no channel error): it clears once they are deleted or empty.
-            if model.shardMismatch != nil { try checkShardCount(on: connection) }
+            // A suspected wrong shard count is looked at again each sample, in the queues found
+            // (a missing one would cost a channel error each time): it clears once they are
+            // deleted or empty.
+            if model.shardMismatch != nil { try checkShardCount(on: connection, onlyThoseFound: true) }
             // What the view holds is not ready, but still in the queue.
             deadLetterDepth = try connection.inspectQueue(topology.deadLetterQueue)
                 .map { $0.ready + (deadLetters?.heldCount ?? 0) }
@@ -244,12 +247,16 @@ package final class MonitorSession {
     }
 
     /// Looks for queues that say the Job has another shard count (`ShardCheck`), by passive
-    /// declares; only a lost connection is an error (anything else leaves the model's word as it was).
-    private func checkShardCount(on connection: AMQPConnection) throws(WorkQueueError) {
+    /// declares (`onlyThoseFound`: of those found last time, the others taken as still missing);
+    /// only a lost connection is an error (anything else leaves the model's word as it was).
+    private func checkShardCount(on connection: AMQPConnection, onlyThoseFound: Bool = false) throws(WorkQueueError) {
         let check = ShardCheck(topology: topology)
         do {
             var found: [QueueCounts?] = []
-            for name in check.probes { found.append(try connection.inspectQueue(name)) }
+            for name in check.probes {
+                found.append(onlyThoseFound && !shardProbesFound.contains(name) ? nil : try connection.inspectQueue(name))
+            }
+            shardProbesFound = Set(zip(check.probes, found).compactMap { $1 == nil ? nil : $0 })
             model.shardMismatch = check.verdict(found)
         } catch where error.kind == .connectionLost {
             throw error
