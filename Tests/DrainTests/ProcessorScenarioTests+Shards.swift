@@ -151,4 +151,29 @@ extension ProcessorScenarioTests {
         #expect(throws: WorkQueueError.self) { _ = try processor.run() }
         #expect(broker.ready(queue) == ["x"])
     }
+
+    @Test func quorumShardsWhoseConsumersNeverPulseAreTakenAsLostAfterTheWindowNotBefore() throws {
+        let broker = InMemoryBroker(shardsOf: queue, items: [[], [], []])
+        // A processor of a lost node: its consumers stay counted on every shard and never pulse.
+        for i in 0..<3 { broker.otherConsumers["\(queue).\(i)"] = 1 }
+        let clock = TestLoopClock()
+        let processor = try shardedProcessor(broker, clock, shards: 3, command: "exit 0") { $0.connection.queueType = .quorum }
+        let code = try processor.run()
+        #expect(code == 0)
+        // Two pulse periods without a change (LostConsumerProof.window), not sooner.
+        #expect(clock.skipped >= LostConsumerProof.window)
+        #expect(clock.skipped < LostConsumerProof.window + .seconds(5))
+        for i in 0..<3 { #expect(broker.inspections["\(queue).\(i)", default: 0] >= 20) }
+    }
+
+    @Test func quorumShardsMustLookEmptyFor2SecondsBeforeTheExit() throws {
+        let broker = InMemoryBroker(shardsOf: queue, items: [[], ["a"]])
+        let clock = TestLoopClock()
+        let processor = try shardedProcessor(broker, clock, shards: 2, command: "exit 0") { $0.connection.queueType = .quorum }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(processor.stats.processed == 1)
+        // A shard electing a leader answers 0/0: the empty samples of all shards must span 2 s.
+        #expect(clock.skipped >= DrainBarrier.quorumEmptySpan)
+    }
 }

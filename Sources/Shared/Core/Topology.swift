@@ -60,7 +60,7 @@ package struct Topology: Sendable, Equatable {
     /// the declaring client is connected to: the new queue goes to the node with the fewest
     /// leaders. A quorum queue reads `x-queue-leader-locator: balanced`; a classic queue on
     /// RabbitMQ 3.10 refuses that argument (406 "invalid arg") and reads the older
-    /// `x-queue-master-locator: min-masters` (later versions take it as `balanced`).
+    /// `x-queue-master-locator: min-masters`. Both tried on 3.10.8 (docs/sharding.md).
     package var leaderLocator: (String, String) {
         queueType == .quorum ? ("x-queue-leader-locator", "balanced") : ("x-queue-master-locator", "min-masters")
     }

@@ -10,7 +10,7 @@ struct Intake {
     /// Every consumer of this connection, tag → work queue, kept after a cancel: deliveries sent
     /// before it still arrive and must know their shard.
     private var queueOfTag: [String: String] = [:]
-    /// Consuming from the work queues (all of them, or some after the broker cancelled one).
+    /// Consuming from the work queues (every shard: they are registered and cancelled together).
     var isConsuming: Bool { !consumerTags.isEmpty }
     /// A delivery not started yet, and when it arrived (the broker's consumer_timeout runs from then).
     struct Waiting {
