@@ -56,7 +56,7 @@ final class TerminalDisplay: MonitorDisplay {
             if code == ERR { break }
             guard let key = code == 27 ? Self.escape() : Self.key(code) else { continue }
             let wasPaused = view.paused
-            switch view.handle(key, page: Renderer(width: Int(wq_cols()), height: Int(wq_lines())).page(for: view)) {
+            switch view.handle(key, page: Renderer(width: Int(wq_cols()), height: Int(wq_lines())).page(for: view, showing: shown)) {
             case .quit: return false
             case .redraw: changed = true
             case .nothing: break

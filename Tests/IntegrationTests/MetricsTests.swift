@@ -1,4 +1,6 @@
 import Foundation
+import Core
+import AMQPClient
 import TestSupport
 import Testing
 
@@ -91,6 +93,39 @@ struct MetricsTests {
         let page = try HTTP.get(port: port, path: "/metrics").body
         let pagePath = s.path("page.txt")
         try page.write(toFile: pagePath, atomically: true, encoding: .utf8)
+        let check = try promtoolCheckMetrics(pagePath)
+        #expect(check.status == 0, "\(check.output)")
+        wqtop.signal(SIGTERM)
+        #expect(try wqtop.wait(timeout: 10).status == 143)
+    }
+
+    @Test("with 3 shards the page keeps the Job's totals and adds each shard's ready and consumers; promtool accepts it")
+    func shardSeries() throws {
+        let s = try Scenario("metrics-shards", environment: ["WORK_QUEUE_SHARDS": "3"])
+        let q = s.queue
+        let topology = Topology(queue: q, queueType: .classic, shards: 3)
+        let publisher = try s.connect()
+        defer {
+            for name in topology.workQueues { try? publisher.deleteQueue(name) }
+            publisher.close()
+        }
+        try topology.declare(using: publisher.declareQueue, orFind: publisher.inspectQueue)
+        for (shard, count) in [(0, 2), (2, 4)] {
+            for _ in 0..<count { try Array("x".utf8).withUnsafeBytes { try publisher.publish(routingKey: "\(q).\(shard)", body: $0, mandatory: false) } }
+        }
+        let (wqtop, port) = try serve(s)
+        var page: [String: Double] = [:]
+        try waitUntil("the shards on the page") {
+            page = try samples(port: port)
+            return page["workqueue_shard_ready_messages{queue=\"\(q)\",shard=\"2\"}"] == 4
+        }
+        #expect(page["workqueue_ready_messages{queue=\"\(q)\"}"] == 6)
+        #expect(page["workqueue_consumers{queue=\"\(q)\"}"] == 0)
+        #expect(page["workqueue_shard_ready_messages{queue=\"\(q)\",shard=\"0\"}"] == 2)
+        #expect(page["workqueue_shard_ready_messages{queue=\"\(q)\",shard=\"1\"}"] == 0)
+        #expect(page["workqueue_shard_consumers{queue=\"\(q)\",shard=\"1\"}"] == 0)
+        let pagePath = s.path("page.txt")
+        try HTTP.get(port: port, path: "/metrics").body.write(toFile: pagePath, atomically: true, encoding: .utf8)
         let check = try promtoolCheckMetrics(pagePath)
         #expect(check.status == 0, "\(check.output)")
         wqtop.signal(SIGTERM)

@@ -26,6 +26,7 @@ private struct ReceiptFields: Decodable {
         var explanation: String
     }
     var v: Int
+    var queue: String
     var finished: Bool
     var ended_by: String
     var loaded: Int?
@@ -35,6 +36,12 @@ private struct ReceiptFields: Decodable {
     var failed_attempts: Int
     var queued: Int
     var dead_letter_queue_depth: Int?
+    /// With shards only: each work queue at the end.
+    var shards: [Shard]?
+    struct Shard: Decodable, Equatable {
+        var queue: String
+        var ready: Int?
+    }
     var pods: [Pod]
     var reconciliation: Reconciliation
 }
@@ -93,10 +100,10 @@ private struct JobContext {
 /// drain while `steps` runs; `steps` gets them and returns those that must end with exit 0.
 /// Returns the receipt's fields and its text.
 private func runJob(
-    type: QueueType, items count: Int = 300, processors: Int = 3,
+    type: QueueType, items count: Int = 300, processors: Int = 3, shards: Int = 1,
     steps: (JobContext, [RunningCommand]) throws -> [RunningCommand]
 ) throws -> (ReceiptFields, String) {
-    let s = try Scenario("receipt", type: type)
+    let s = try Scenario("receipt", type: type, shards: shards)
     let receiptPath = s.path("receipt.json")
     // wqtop first: load events are transient and reach only readers bound at the time.
     let monitor = try s.start("wqtop", ["--json", "--exit-when-drained", "--interval", "0.3", "--receipt", receiptPath], timeout: 240)
@@ -201,6 +208,27 @@ struct ReceiptTests {
         #expect(receipt.reconciliation.balanced == false, "\(text)")
         #expect(receipt.reconciliation.explanation.contains("3 items unaccounted for"), "\(text)")
         #expect(receipt.dead_letter_queue_depth != nil, "\(text)")
+    }
+
+    @Test("3 shards, 3 processors, one killed -9 and replaced, 3 items purged from one shard: the receipt adds the shards up, unbalanced by exactly 3, exact")
+    func exactOverShards() throws {
+        let (receipt, text) = try runJob(type: .classic, shards: 3) { job, first in
+            var running = first
+            try job.waitForDone(60)
+            running[0].signal(SIGKILL)
+            _ = try running[0].wait(timeout: 10)
+            try purge(3, from: job.queue + ".1")
+            running.append(try job.startProcessor("pod-4"))
+            return Array(running[1...])
+        }
+        #expect(receipt.finished && receipt.ended_by == "drained" && receipt.loaded == 300, "\(text)")
+        #expect(receipt.shards == (0..<3).map { ReceiptFields.Shard(queue: "\(receipt.queue).\($0)", ready: 0) }, "\(text)")
+        #expect(receipt.queued == 0, "\(text)")
+        // The one QUEUE.failed holds the bad items (those purged excepted: 27 to 30).
+        #expect((27...30).contains(receipt.dead_letter_queue_depth ?? -1), "\(text)")
+        #expect(receipt.reconciliation.exact, "\(text)")
+        #expect(receipt.reconciliation.difference == -3, "\(text)")
+        #expect(receipt.reconciliation.explanation.contains("3 items unaccounted for"), "\(text)")
     }
 
     @Test("the loader gives each item a message_id of its own (the load's id and the item's number), so equal bytes stay apart")

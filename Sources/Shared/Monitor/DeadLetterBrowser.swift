@@ -8,7 +8,7 @@ import QueueActions
 /// the view is open. Closing that connection (the view closed, wqtop quit or was killed) gives
 /// every held item back, and the broker puts them back where they were: browsing never loses or
 /// reorders anything. `r` acknowledges a held item only after the broker confirmed its copy in the
-/// work queue; `R` gives everything back and moves the queue as `loader --from-failed` does.
+/// work queue (with shards, the next shard round-robin: `Topology.shardQueue`); `R` gives everything back and moves the queue as `loader --from-failed` does.
 ///
 /// Like `AMQPConnection` it belongs to the one thread that made it.
 package final class DeadLetterBrowser {
@@ -51,7 +51,7 @@ package final class DeadLetterBrowser {
         self.progressExchange = config.progressExchange
         self.log = log
         self.limit = max(1, min(limit, Int(UInt16.max)))
-        self.contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.queue)
+        self.contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.workQueuesText)
         self.events = LoadEventPublisher(exchange: config.progressExchange, queue: settings.queue, total: nil)
     }
 
@@ -100,7 +100,7 @@ package final class DeadLetterBrowser {
 
     private func browse(note: DeadLetterNote? = nil) {
         close()
-        contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.queue)
+        contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.workQueuesText)
         contents.limit = limit
         contents.note = note
         contents.browsedAt = WallClock.now()
@@ -190,7 +190,8 @@ package final class DeadLetterBrowser {
                 contents.note = DeadLetterNote("the broker blocks publishing (\(reason)): nothing moved; try again once it resumes", isError: true)
                 return
             }
-            try FailedItemMover.publishFreshCopy(of: delivery, to: topology, on: connection)
+            // The items moved one by one go to the shards in turn.
+            try FailedItemMover.publishFreshCopy(of: delivery, to: topology, shard: moved, on: connection)
             // The screen waits for the confirm: not through a whole alarm.
             try connection.waitForConfirms(blockedLimit: Self.blockedLimit)
             try connection.ack(delivery.tag)
@@ -198,9 +199,9 @@ package final class DeadLetterBrowser {
             contents.rows.removeAll { $0.tag == id }
             moved += 1
             events.update(confirmed: moved, now: MonotonicClock.now(), on: connection, final: true)
-            contents.note = DeadLetterNote("moved 1 item back to \(topology.queue): \(DeadLetterRow(delivery).item)")
+            contents.note = DeadLetterNote("moved 1 item back to \(topology.shardQueue(moved - 1)): \(DeadLetterRow(delivery).item)")
         } catch {
-            lost(error, doing: "moving an item back to \(topology.queue)")
+            lost(error, doing: "moving an item back to \(topology.shardQueue(moved))")
         }
     }
 
@@ -221,7 +222,7 @@ package final class DeadLetterBrowser {
             var eventsOff: String?
             let mover = FailedItemMover(settings: settings, log: log, progressExchange: progressExchange)
             let count = try mover.moveAll(on: connection, blockedLimit: Self.blockedLimit) { eventsOff = log.describe($0) }
-            note = DeadLetterNote("moved \(NumberFormat.count(count ?? 0)) items back to \(topology.queue)" + (eventsOff.map { " (load events are off: \($0))" } ?? ""))
+            note = DeadLetterNote("moved \(NumberFormat.count(count ?? 0)) items back to \(topology.workQueuesText)" + (eventsOff.map { " (load events are off: \($0))" } ?? ""))
         } catch {
             note = DeadLetterNote(
                 "could not move them all (\((error as? WorkQueueError).map(log.describe) ?? "\(error)")); every item not moved is still in \(topology.deadLetterQueue)", isError: true)

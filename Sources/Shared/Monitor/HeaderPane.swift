@@ -56,6 +56,8 @@ struct HeaderPane: ScreenPane {
             line.append(" Broker alarm: publishing blocked (\(alarm)); processors go on draining, retries and events wait", .bad, limit: width)
         } else if let why = s.eventsOff {
             line.append(" No progress events, queue counts only (a permission is missing: docs/permissions.md): \(why)", .warning, limit: width)
+        } else if let mismatch = s.shardMismatch {
+            line.append(" \(mismatch)", .bad, limit: width)
         } else if s.finished {
             let failedExits = s.pods.filter { !$0.lost && $0.exitCode != nil && $0.exitCode != 0 }.count
             let lost = s.lostPods
@@ -68,7 +70,9 @@ struct HeaderPane: ScreenPane {
             if s.deadLettered > 0 { text += "; \(s.deadLettered) dead-lettered in \(s.queue).failed" }
             line.append(text, failedExits > 0 || s.deadLettered > 0 || lost > 0 ? .bad : .good, limit: width)
         } else if s.state == .queueMissing {
-            line.append(" The queue '\(s.queue)' does not exist (yet): waiting for a loader to declare it.", .warning, limit: width)
+            let missing = s.missingShards
+            let what = missing.isEmpty ? "The queue '\(s.queue)' does not" : missing.count == 1 ? "The shard '\(missing[0])' does not" : "\(missing.count) shards (\(missing[0]), ...) do not"
+            line.append(" \(what) exist (yet): waiting for a loader to declare it.", .warning, limit: width)
         } else if s.state == .stalled {
             let why = s.consumers == 0 ? "no consumers" : "no pod is working"
             line.append(" Stalled: \(NumberFormat.count(s.ready)) ready, \(why).", .bad, limit: width)

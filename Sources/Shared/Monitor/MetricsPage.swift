@@ -58,6 +58,26 @@ package struct MetricsPage: Sendable {
         ("items_dead_lettered", "Items moved to QUEUE.failed after their last attempt", \.deadLettered),
     ]
 
+    /// Each shard's ready messages and consumers, with `--shards N` (N > 1) only: a Job of one
+    /// shard has no such series. A shard that does not exist has none either.
+    private var shardFamilies: [MetricFamily] {
+        let shards = snapshot.shards
+        guard shards.count > 1 else { return [] }
+        func perShard(_ value: (QueueCounts) -> Int) -> [MetricFamily.Sample] {
+            shards.enumerated().compactMap { index, shard in
+                shard.counts.map { .value([MetricFamily.Label("queue", snapshot.queue), MetricFamily.Label("shard", String(index))], Double(value($0))) }
+            }
+        }
+        return [
+            MetricFamily(
+                "workqueue_shard_ready_messages", .gauge, help: "Messages ready in one shard of the work queue, QUEUE.<shard> (its latest sample).",
+                samples: perShard(\.ready)),
+            MetricFamily(
+                "workqueue_shard_consumers", .gauge, help: "Consumers of one shard of the work queue, QUEUE.<shard> (its latest sample).",
+                samples: perShard(\.consumers)),
+        ]
+    }
+
     package var families: [MetricFamily] {
         let s = snapshot
         let queue = [MetricFamily.Label("queue", s.queue)]
@@ -99,11 +119,12 @@ package struct MetricsPage: Sendable {
                         count: figures.durationCount)
                 ]),
             MetricFamily(
-                "workqueue_ready_messages", .gauge, help: "Messages ready in the work queue (its latest sample).",
+                "workqueue_ready_messages", .gauge, help: "Messages ready in the work queue (its latest sample; every shard's added up).",
                 samples: s.state == .connecting || s.state == .queueMissing ? [] : one(Double(s.ready))),
             MetricFamily(
-                "workqueue_consumers", .gauge, help: "Consumers of the work queue (its latest sample).",
+                "workqueue_consumers", .gauge, help: "Consumers of the work queue (its latest sample; the most any shard has).",
                 samples: s.state == .connecting || s.state == .queueMissing ? [] : one(Double(s.consumers))),
+        ] + shardFamilies + [
             MetricFamily(
                 "workqueue_items_in_flight", .gauge, help: "Items the processors hold (delivered, not yet acknowledged).",
                 samples: one(Double(s.inFlight))),

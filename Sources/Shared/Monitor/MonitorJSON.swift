@@ -57,6 +57,13 @@ struct MonitorJSON: Encodable {
         }
     }
 
+    /// One work queue of a sharded Job; `ready` and `consumers` null while it does not exist.
+    struct Shard: Encodable {
+        var queue: String
+        var ready: Null<Int>
+        var consumers: Null<Int>
+        var lagging: Bool
+    }
 
     var time: Double
     var queue: String
@@ -93,6 +100,11 @@ struct MonitorJSON: Encodable {
     var failures: [Failure]
     var failureEvents: Int
     var pods: [Pod]
+    /// Each work queue with `--shards N`, N > 1 (absent with one shard: `ready` and `consumers`
+    /// are the totals either way).
+    var shards: [Shard]?
+    /// Why the Job may have another shard count than wqtop was given (absent when none seen).
+    var shardsWarning: String?
 
     static let failuresShown = 10
 
@@ -112,6 +124,8 @@ struct MonitorJSON: Encodable {
         case stragglerAfterSeconds = "straggler_after_seconds"
         case eventsOff = "events_off"
         case failureEvents = "failure_events"
+        case shards
+        case shardsWarning = "shards_warning"
     }
 }
 
@@ -142,7 +156,11 @@ extension MonitorSnapshot {
                     lastSeenAt: Receipt.seconds($0.lastSeenAt),
                     runningSeconds: .init(value: $0.runningFor.map(DurationFigures.milliseconds)),
                     straggler: $0.isStraggling(after: stragglerAfter), durations: DurationFigures($0.durations))
-            })
+            },
+            shards: shards.isEmpty ? nil : shards.map {
+                MonitorJSON.Shard(queue: $0.queue, ready: .init(value: $0.counts?.ready), consumers: .init(value: $0.counts?.consumers), lagging: $0.lagging)
+            },
+            shardsWarning: shardMismatch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data()

@@ -18,6 +18,11 @@ package struct MonitorModel: Sendable {
     package var link = BrokerLink()
     /// Progress messages dropped, cut or clashing with another processor's instance id.
     package private(set) var badEvents = 0
+    /// Each work queue's latest counts with more than one shard (`sample(shards:at:)`); empty with one.
+    private var shards: [ShardRow] = []
+    /// Why the Job may have another shard count than wqtop was given (the session's check, see
+    /// `ShardCheck`): while set, the Job is never taken for finished.
+    package var shardMismatch: String?
     /// The counts `--serve` exports, when asked for (`keepsMetrics`).
     private var ledger: MetricsLedger?
     /// Whether runs silent for `MetricsLedger.podRetention` are forgotten (`--serve` without
@@ -103,6 +108,19 @@ package struct MonitorModel: Sendable {
         if forgetsOldRuns, let since = link.listeningSince { pods.forget(silentFor: MetricsLedger.podRetention, at: time, listeningSince: since) }
     }
 
+    /// Records a sample of every work queue of a sharded Job, in shard order (a shard's counts nil
+    /// when it does not exist): ready items add up and the consumers are the most any shard
+    /// counts (`QueueCounts.adding(shard:)`); the Job's queue is missing while any shard is.
+    package mutating func sample(shards samples: [ShardRow], at time: Instant) {
+        var total: QueueCounts? = QueueCounts(ready: 0, consumers: 0)
+        for row in samples {
+            guard let counts = row.counts else { total = nil; break }
+            total = total?.adding(shard: counts)
+        }
+        shards = samples.count > 1 ? ShardRow.marked(samples) : []
+        sample(total, at: time)
+    }
+
     /// Items done: the pods' counts when any pod reports, else what left the queue.
     private var processed: Int {
         pods.isEmpty ? depth.drained : pods.processed
@@ -126,6 +144,8 @@ package struct MonitorModel: Sendable {
         s.repeatNotes = repeatNotes
         s.metrics = ledger.map { MetricsFigures($0, sampleErrors: link.errors) }
         s.ready = depth.ready
+        s.shards = shards
+        s.shardMismatch = shardMismatch
         s.consumers = depth.counts?.consumers ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
         s.processed = processed
@@ -147,7 +167,9 @@ package struct MonitorModel: Sendable {
         s.state = state(s, at: time)
         let podsEnded = s.pods.allSatisfy { !$0.live }
         // Not while the broker is unreachable: the samples are old, and pods silent meanwhile look lost.
+        // Nor while the Job may have other work queues than those sampled (a shard count mismatch).
         s.finished = s.state == .drained && podsEnded && (!s.pods.isEmpty || s.consumers == 0) && link.connectionProblem == nil
+            && shardMismatch == nil
         // The Job's own elapsed time: from the first pod's start to now, or to the last finish.
         if let firstStart = pods.firstStart {
             let end = s.finished ? pods.lastSent ?? wallTime : wallTime

@@ -49,6 +49,12 @@ package final class MonitorSession {
     /// Messages in QUEUE.failed at the latest sample (those the dead-letter view holds included);
     /// nil when it is missing or was never sampled.
     private var deadLetterDepth: Int?
+    /// The Job's queues as wqtop was told them (its work queues: `QUEUE`, or its shards).
+    private let topology: Topology
+    /// Whether the shard count was checked again once the Job looked finished (see `ShardCheck`).
+    private var shardsCheckedAtEnd = false
+    /// The queues the shard check last found (`ShardCheck.probes` that exist).
+    private var shardProbesFound: Set<String> = []
 
     /// The longest wait between two connection attempts.
     static let reconnectDelay: Duration = .seconds(1)
@@ -68,6 +74,7 @@ package final class MonitorSession {
             queue: config.connection.queue, endpoint: config.connection.endpoint, interval: config.interval, keepsMetrics: config.serve != nil,
             forgetsOldRuns: config.serve != nil && config.receipt == nil)
         self.receipt = try config.receipt.map(ReceiptFile.init(checking:))
+        self.topology = Topology(config.connection)
         self.signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
         let now = MonotonicClock.now()
         self.nextConnect = now
@@ -142,6 +149,12 @@ package final class MonitorSession {
             // pages say it is not connected.
             if !connectedOnce && !config.keepsTrying { continue }
             var snapshot = model.snapshot(at: time)
+            // Before the Job is first taken for finished, the shard count is checked once more.
+            if snapshot.finished && !shardsCheckedAtEnd, let connection {
+                shardsCheckedAtEnd = true
+                do { try checkShardCount(on: connection) } catch { lost(error, now: time) }
+                snapshot = model.snapshot(at: time)
+            }
             snapshot.metrics?.deadLettersWaiting = deadLetterDepth
             lastSnapshot = snapshot
             // --once with --exit-when-drained prints its one frame at the end.
@@ -156,6 +169,7 @@ package final class MonitorSession {
         do {
             let connection = try AMQPConnection(settings: config.connection)
             model.link.eventsOff = try subscribe(connection)
+            try checkShardCount(on: connection)
             self.connection = connection
             model.link.connectionProblem = nil
             model.link.listening(since: now)
@@ -213,12 +227,41 @@ package final class MonitorSession {
         probe.poll(now: now)
         model.link.brokerAlarm = probe.alarm
         do {
-            model.sample(try connection.inspectQueue(config.connection.queue), at: now)
+            if topology.shards == 1 {
+                model.sample(try connection.inspectQueue(topology.queue), at: now)
+            } else {
+                var rows: [ShardRow] = []
+                for name in topology.workQueues { rows.append(ShardRow(queue: name, counts: try connection.inspectQueue(name))) }
+                model.sample(shards: rows, at: now)
+            }
+            // A suspected wrong shard count is looked at again each sample, in the queues found
+            // (a missing one would cost a channel error each time): it clears once they are
+            // deleted or empty.
+            if model.shardMismatch != nil { try checkShardCount(on: connection, onlyThoseFound: true) }
             // What the view holds is not ready, but still in the queue.
-            deadLetterDepth = try connection.inspectQueue(Topology(config.connection).deadLetterQueue)
+            deadLetterDepth = try connection.inspectQueue(topology.deadLetterQueue)
                 .map { $0.ready + (deadLetters?.heldCount ?? 0) }
         } catch {
             lost(error, now: now)
+        }
+    }
+
+    /// Looks for queues that say the Job has another shard count (`ShardCheck`), by passive
+    /// declares (`onlyThoseFound`: of those found last time, the others taken as still missing);
+    /// only a lost connection is an error (anything else leaves the model's word as it was).
+    private func checkShardCount(on connection: AMQPConnection, onlyThoseFound: Bool = false) throws(WorkQueueError) {
+        let check = ShardCheck(topology: topology)
+        do {
+            var found: [QueueCounts?] = []
+            for name in check.probes {
+                found.append(onlyThoseFound && !shardProbesFound.contains(name) ? nil : try connection.inspectQueue(name))
+            }
+            shardProbesFound = Set(zip(check.probes, found).compactMap { $1 == nil ? nil : $0 })
+            model.shardMismatch = check.verdict(found)
+        } catch where error.kind == .connectionLost {
+            throw error
+        } catch {
+            return
         }
     }
 

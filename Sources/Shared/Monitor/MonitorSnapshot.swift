@@ -160,6 +160,12 @@ package struct MonitorSnapshot: Sendable, Equatable {
     package var state: QueueState = .connecting
     package var ready = 0
     package var consumers = 0
+    /// Each work queue with `--shards N` (N > 1), in shard order; empty with one shard (`ready` and
+    /// `consumers` are the Job's totals either way).
+    package var shards: [ShardRow] = []
+    /// Why the Job may have another shard count than wqtop was given; the Job is not taken for
+    /// finished while it is set.
+    package var shardMismatch: String?
     package var inFlight = 0
     package var processed = 0
     package var failed = 0
@@ -206,6 +212,9 @@ package struct MonitorSnapshot: Sendable, Equatable {
         guard total > 0 else { return done > 0 ? 100 : 0 }
         return min(100, Double(done) * 100 / Double(total))
     }
+
+    /// The shards that do not exist (yet), by name.
+    package var missingShards: [String] { shards.filter { $0.counts == nil }.map(\.queue) }
 
     package var lostPods: Int { pods.filter(\.lost).count }
 

@@ -24,6 +24,13 @@ package struct Receipt: Encodable, Sendable, Equatable {
         package var durations: JSONNull<DurationFigures>
     }
 
+    /// One work queue of a sharded Job at the end: its ready items (null when it does not exist).
+    package struct Shard: Encodable, Sendable, Equatable {
+        package var queue: String
+        package var ready: JSONNull<Int>
+        package var consumers: JSONNull<Int>
+    }
+
     /// Whether every loaded item is accounted for, and why not.
     package struct Reconciliation: Encodable, Sendable, Equatable {
         /// Items the loaders confirmed; null without load events.
@@ -89,6 +96,10 @@ package struct Receipt: Encodable, Sendable, Equatable {
     package var queued: Int
     package var ready: Int
     package var inFlight: Int
+    /// Each work queue with `--shards N`, N > 1, whose ready items `ready` adds up; absent with one shard.
+    package var shards: [Shard]?
+    /// Why the Job may have another shard count than wqtop was given; absent when none seen.
+    package var shardsWarning: String?
     /// Messages in QUEUE.failed at the end (also those of earlier runs); null when it is missing.
     package var deadLetterQueueDepth: JSONNull<Int>
     /// The Job's item durations (every pod's histogram added up); null before any item finished.
@@ -114,6 +125,10 @@ package struct Receipt: Encodable, Sendable, Equatable {
         ready = s.ready
         inFlight = s.inFlight
         queued = s.ready + s.inFlight
+        shards = s.shards.isEmpty ? nil : s.shards.map {
+            Shard(queue: $0.queue, ready: JSONNull(value: $0.counts?.ready), consumers: JSONNull(value: $0.counts?.consumers))
+        }
+        shardsWarning = s.shardMismatch
         self.deadLetterQueueDepth = JSONNull(value: deadLetterQueueDepth)
         durations = JSONNull(value: DurationFigures(s.itemDurations?.summary))
         pods = s.pods.map {
@@ -134,9 +149,10 @@ package struct Receipt: Encodable, Sendable, Equatable {
         let counted = s.processed + s.deadLettered + queued
         let repeats = s.repeatNotes.repeats
         let accounted = counted - repeats
+        // A shard count that may be wrong leaves work queues unsampled: `queued` may miss items.
         let doubts = s.repeatNotes.doubts(
             finished: s.finished, deficit: s.loadedTotal.map { accounted < $0 } ?? false,
-            surplus: s.loadedTotal.map { accounted > $0 } ?? false)
+            surplus: s.loadedTotal.map { accounted > $0 } ?? false) + (s.shardMismatch.map { [$0] } ?? [])
         let exact = doubts.isEmpty
         let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued) - repeats \(repeats)"
         let open = s.finished ? "" : "; the Job had not finished, so counts may still change"

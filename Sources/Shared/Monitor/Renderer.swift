@@ -13,14 +13,19 @@ package struct Renderer: Sendable {
     var graphRows: Int { height >= 36 ? 3 : height >= 30 ? 2 : 1 }
 
     /// Pod rows that fit on screen (for paging): all but the header, table heading and footer.
-    package var podRows: Int { max(1, height - (HeaderPane.rows + 1 + 2 * graphRows) - 2) }
+    package var podRows: Int { podRows(showing: nil) }
+
+    /// Pod rows that fit beside the frame of `shown` (its shards' line takes a row).
+    package func podRows(showing shown: MonitorSnapshot?) -> Int {
+        max(1, height - (HeaderPane.rows + 1 + 2 * graphRows + (shown.map(ShardPane.rows) ?? 0)) - 2)
+    }
 
     /// Dead letters that fit on screen (for paging).
     package var deadLetterRows: Int { DeadLetterPane.tableRows(height: height) }
 
-    /// Rows a page key moves in the view on screen.
-    package func page(for view: ViewState) -> Int {
-        view.deadLetters == nil ? podRows : deadLetterRows
+    /// Rows a page key moves in the view on screen (`shown`: the frame on screen).
+    package func page(for view: ViewState, showing shown: MonitorSnapshot? = nil) -> Int {
+        view.deadLetters == nil ? podRows(showing: shown) : deadLetterRows
     }
 
     /// The full-screen frame: exactly `height` lines (fewer on a tiny terminal).
@@ -53,12 +58,14 @@ package struct Renderer: Sendable {
         return lines
     }
 
-    /// The header, the history graphs and the progress line, one under the other.
+    /// The header, the history graphs, the progress line and the shards' line (with more than one
+    /// shard), one under the other.
     private func top(_ s: MonitorSnapshot, view: ViewState, graphRows: Int) -> [StyledLine] {
         let region = ScreenRegion(width: width, rows: HeaderPane.rows)
         return HeaderPane(snapshot: s, view: view).draw(in: region)
             + SparklinePane(snapshot: s, unicode: view.unicode).draw(in: region.with(rows: 2 * graphRows))
             + ProgressPane(snapshot: s, unicode: view.unicode).draw(in: region.with(rows: 1))
+            + ShardPane(snapshot: s).draw(in: region.with(rows: ShardPane.rows(s)))
     }
 
     /// The pods' table, and below it the failures pane when there is room enough for it.

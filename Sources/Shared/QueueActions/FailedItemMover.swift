@@ -2,7 +2,8 @@ import Core
 import Platform
 import AMQPClient
 /// `loader --from-failed`: moves the items of the dead-letter queue back into the work queue with a
-/// fresh attempt count, keeping their own properties and headers. Each item is acknowledged on the dead-letter queue only after the broker
+/// fresh attempt count, keeping their own properties and headers; with shards, into the shards
+/// round-robin (`Topology.shardQueue`), the first to `QUEUE.0`. Each item is acknowledged on the dead-letter queue only after the broker
 /// confirmed its copy in the work queue, so a crash duplicates at worst and never loses.
 /// The moves count as a load: they send load events like `Loader` (to `progressExchange`).
 package struct FailedItemMover {
@@ -32,7 +33,7 @@ package struct FailedItemMover {
             log.always("no items in \(topology.deadLetterQueue): nothing to move")
             return 0
         }
-        log.always("moved \(moved) items from \(topology.deadLetterQueue) back to \(topology.queue)")
+        log.always("moved \(moved) items from \(topology.deadLetterQueue) back to \(topology.workQueuesText)")
         return moved
     }
 
@@ -61,7 +62,7 @@ package struct FailedItemMover {
         }
         while moved < waiting, let event = try connection.nextEvent(timeout: .seconds(5)) {
             guard case .delivery(let delivery) = event else { break }
-            try Self.publishFreshCopy(of: delivery, to: topology, on: connection)
+            try Self.publishFreshCopy(of: delivery, to: topology, shard: moved, on: connection)
             moved += 1
             unacked += 1
             lastTag = delivery.tag
@@ -73,21 +74,30 @@ package struct FailedItemMover {
         return moved
     }
 
-    /// Publishes a dead letter back into the work queue (unconfirmed yet: the caller waits for the
-    /// confirm before acknowledging the original). The item's own properties and headers stay;
-    /// the processor's bookkeeping goes, so the copy starts with a fresh attempt count.
+    /// Publishes a dead letter back into the work queue, `topology.shardQueue(shard)` (unconfirmed
+    /// yet: the caller waits for the confirm before acknowledging the original). The item's own
+    /// properties and headers stay; the processor's bookkeeping goes, so the copy starts with a
+    /// fresh attempt count. Callers pass a running count as `shard` to spread moves round-robin.
     package static func publishFreshCopy(
-        of delivery: Delivery, to topology: Topology, on connection: AMQPConnection
+        of delivery: Delivery, to topology: Topology, shard: Int, on connection: AMQPConnection
     ) throws(WorkQueueError) {
         var failure: WorkQueueError?
         delivery.body.withUnsafeBytes { body in
             do throws(WorkQueueError) {
                 try connection.publish(
-                    routingKey: topology.queue, body: body, properties: delivery.properties, dropping: FailurePolicy.bookkeeping)
+                    routingKey: topology.shardQueue(shard), body: body, properties: delivery.properties, dropping: FailurePolicy.bookkeeping)
             } catch {
                 failure = error
             }
         }
         if let failure { throw failure }
+    }
+}
+
+extension Topology {
+    /// The work queues as a person reads them in a message: `QUEUE`, or `QUEUE.0 ... QUEUE.N-1`
+    /// with shards.
+    package var workQueuesText: String {
+        shards == 1 ? queue : "\(shardQueue(0)) ... \(shardQueue(shards - 1))"
     }
 }
