@@ -267,7 +267,7 @@ class Bench:
                  reason=f"two at once reach {med['two'] / med['ceiling']:.2f}x the one-at-a-time ceiling on 2 cores shared with the broker")
         self.add("command per item, 2 at once (2 cores)", two, "2 x " + consume1 + " (like for like)",
                  rates["two"], rates["consume2"], 1,
-                 reason="one processor starts both commands, blocked in posix_spawn for each; two amqp-consume start one each")
+                 reason="with both cores busy, the processor's own CPU per item (about twice amqp-consume's) is taken from the commands")
 
     def spawn_ceiling(self, binary, n):
         """Items per second a loop reaches that only starts `cat` (stdin and stdout /dev/null, as
