@@ -130,13 +130,17 @@ extension Processor {
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
     /// `startFreed` gives the slots freed to waiting items before the ended ones are settled:
     /// the next command then runs while the last one's result is recorded (and acknowledged
-    /// later in the pass), instead of after it; a slot still runs one command at a time.
+    /// later in the pass), instead of after it; a slot still runs one command at a time. A start
+    /// that fails is reported after the ended items are settled, so it never costs their results.
     func checkRunning(reap: Bool = true, readWorkers: Bool = true, startFreed: Bool = false) throws {
         let now = clock.now()
         let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
+        var startFailure: (any Error)?
+        if startFreed, !collected.ended.isEmpty, collected.brokenWorker == nil {
+            do { try startWaiting(now: now) } catch { startFailure = error }
+        }
         var left = collected.ended[...]
         do {
-            if startFreed, !left.isEmpty, collected.brokenWorker == nil { try startWaiting(now: now) }
             while let (item, ending) = left.popFirst() { try settle(item, result(of: item, ending)) }
         } catch {
             // Leaving this pass on an error (a lost connection, most often): the broker requeues
@@ -146,6 +150,7 @@ extension Processor {
             }
             throw error
         }
+        if let startFailure { throw startFailure }
         if let broken = collected.brokenWorker { throw broken }
         slots.enforceTimeouts(now: now)
     }
