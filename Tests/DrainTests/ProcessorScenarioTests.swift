@@ -80,6 +80,41 @@ struct ProcessorScenarioTests {
         #expect(processor.stats.deadLettered == 1)
     }
 
+    /// The loop starts the next item as soon as a command is reaped, before settling it: one slot
+    /// must still mean one command at a time, and every result must still be settled.
+    @Test func oneSlotRunsOneCommandAtATimeAndSettlesEveryResultWhileTheNextRuns() throws {
+        let items = ["a", "b", "c", "d", "e", "f"]
+        let broker = InMemoryBroker(queue: queue, items: items)
+        let clock = TestLoopClock()
+        let log = "/tmp/wq-scenario-\(getpid())-order"
+        let failedOnce = log + "-c-failed"
+        unlink(log)
+        unlink(failedOnce)
+        defer {
+            unlink(log)
+            unlink(failedOnce)
+        }
+        // Each says when it starts and ends; c fails its first attempt.
+        let command = """
+            echo "start $WORK_ITEM" >> \(log); sleep 0.02; echo "end $WORK_ITEM" >> \(log)
+            if [ "$WORK_ITEM" = c ] && [ ! -e \(failedOnce) ]; then : > \(failedOnce); exit 3; fi
+            """
+        let processor = try processor(broker, clock, command: command) { $0.prefetch = 10 }
+        let code = try processor.run()
+        #expect(code == 0)
+        let lines = String(decoding: FileBytes.read(path: log) ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 * (items.count + 1))
+        for pair in stride(from: 0, to: lines.count - 1, by: 2) {
+            let started = lines[pair].dropFirst("start ".count)
+            #expect(lines[pair].hasPrefix("start ") && lines[pair + 1] == "end \(started)", "\(lines)")
+        }
+        #expect(Set(strings(broker.acknowledged)) == Set(items))
+        #expect(broker.ready(queue).isEmpty)
+        #expect(broker.ready(queue + ".failed").isEmpty)
+        #expect(processor.stats.processed == items.count)
+        #expect(processor.stats.retried == 1)
+    }
+
     @Test func lostConnectionMidItemLeavesItsResultUnacknowledgedAndTheItemRunsAgain() throws {
         let broker = InMemoryBroker(queue: queue, items: ["a"])
         let clock = TestLoopClock()

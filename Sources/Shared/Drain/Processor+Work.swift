@@ -87,13 +87,12 @@ extension Processor {
             try settle(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
             return
         }
-        var environment = slots.environment
-        if delivery.body.count <= WorkCommand.environmentItemLimit, !delivery.body.contains(0) {
-            environment.append(Array("WORK_ITEM=".utf8) + delivery.body)
-        }
+        let fits = delivery.body.count <= WorkCommand.environmentItemLimit && !delivery.body.contains(0)
+        let workItem = fits ? Array("WORK_ITEM=".utf8) + delivery.body : nil
         do {
             var started = item
-            started.child = try ChildProcess(argv: argv, environment: environment, input: delivery.body, executable: command.executable)
+            started.child = try ChildProcess(
+                argv: argv, environment: slots.environment, adding: workItem, input: delivery.body, executable: command.executable)
             started.setDeadline(
                 itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
@@ -129,9 +128,17 @@ extension Processor {
     /// Feeds commands' stdin, reads workers' answers, enforces item timeouts and settles every
     /// item whose work ended.
     /// `reap` checks for ended processes (after SIGCHLD), `readWorkers` reads workers' answers.
-    func checkRunning(reap: Bool = true, readWorkers: Bool = true) throws {
+    /// `startFreed` gives the slots freed to waiting items before the ended ones are settled:
+    /// the next command then runs while the last one's result is recorded (and acknowledged
+    /// later in the pass), instead of after it; a slot still runs one command at a time. A start
+    /// that fails is reported after the ended items are settled, so it never costs their results.
+    func checkRunning(reap: Bool = true, readWorkers: Bool = true, startFreed: Bool = false) throws {
         let now = clock.now()
         let collected = slots.collect(now: now, reap: reap, readWorkers: readWorkers, stopping: stop.isRequested, log: log)
+        var startFailure: (any Error)?
+        if startFreed, !collected.ended.isEmpty, collected.brokenWorker == nil {
+            do { try startWaiting(now: now) } catch { startFailure = error }
+        }
         var left = collected.ended[...]
         do {
             while let (item, ending) = left.popFirst() { try settle(item, result(of: item, ending)) }
@@ -143,6 +150,7 @@ extension Processor {
             }
             throw error
         }
+        if let startFailure { throw startFailure }
         if let broken = collected.brokenWorker { throw broken }
         slots.enforceTimeouts(now: now)
     }

@@ -167,7 +167,7 @@ package final class Processor {
             for sig in signals.drain() { stop.note(sig) }
         }
         if reap { pass.lastReap = now }
-        try checkRunning(reap: reap, readWorkers: reap || ready.workers)
+        try checkRunning(reap: reap, readWorkers: reap || ready.workers, startFreed: true)
         pass.publisherReadable = ready.publisher
         if ready.socket || LoopPass.due(pass.lastReceive, now: now) {
             pass.lastReceive = now

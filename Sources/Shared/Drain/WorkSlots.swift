@@ -15,8 +15,8 @@ struct WorkSlots {
     private(set) var running: [RunningItem] = []
     /// The long-lived workers of `--stdio`, one per slot; empty without `--stdio`.
     let workers: [StdioWorker]
-    /// The environment commands (and the workers) run with: the processor's, without `WORK_ITEM`.
-    let environment: [[UInt8]]
+    /// The environment commands run with: the processor's, without `WORK_ITEM` (made once).
+    let environment: CommandEnvironment
     /// Set once workers are shut down on purpose (their exits are not news).
     private(set) var stoppingWorkers = false
     /// The last item started, shown as current between two items.
@@ -29,7 +29,7 @@ struct WorkSlots {
     init(concurrency: Int, workers: [StdioWorker] = [], environment: [[UInt8]] = []) {
         self.concurrency = concurrency
         self.workers = workers
-        self.environment = environment
+        self.environment = CommandEnvironment(environment)
     }
 
     var isEmpty: Bool { running.isEmpty }

@@ -21,48 +21,49 @@ package final class ChildProcess {
     /// The read buffer for a streaming child's stdout.
     private var chunk: [UInt8] = []
 
-    /// Starts `argv` with `environment` ("NAME=value" strings). The child gets default signal
-    /// handling and an empty signal mask, and leads a new process group.
+    /// Starts `argv` with `environment` ("NAME=value" strings). The child gets the default action
+    /// for every signal and an empty signal mask, and leads a new process group (`SpawnAttributes`).
     /// `executable` is the program's path when known; otherwise `argv[0]` is searched in `PATH`.
     /// `pipe` makes the pipes (tests pass one that fails); whatever was opened before a failure
     /// is closed.
-    package init(
+    package convenience init(
         argv: [[UInt8]], environment: [[UInt8]], input: [UInt8], streaming: Bool = false, executable: String? = nil,
         pipe: PipePair.PipeCall = PipePair.systemPipe
+    ) throws(WorkQueueError) {
+        try self.init(
+            argv: argv, environment: CommandEnvironment(environment), input: input, streaming: streaming, executable: executable,
+            pipe: pipe)
+    }
+
+    /// Starts `argv` with `environment`, and `extraVariable` ("NAME=value") when given: the
+    /// processor's commands, whose environment is made once.
+    package init(
+        argv: [[UInt8]], environment: CommandEnvironment, adding extraVariable: [UInt8]? = nil, input: [UInt8],
+        streaming: Bool = false, executable: String? = nil, pipe: PipePair.PipeCall = PipePair.systemPipe
     ) throws(WorkQueueError) {
         let inputPipe = try PipePair.make(what: "a pipe for the command", pipe: pipe)
         var outputPipe: PipePair? = nil
         if streaming { outputPipe = try PipePair.make(what: "a pipe for the worker's output", pipe: pipe) }
 
+        // Every other descriptor of the processor is close-on-exec (its pipes, the broker
+        // sockets), so the child needs no action to close them.
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, inputPipe.read.rawValue, STDIN_FILENO)
         if let childEnd = outputPipe?.write.rawValue { posix_spawn_file_actions_adddup2(&actions, childEnd, STDOUT_FILENO) }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in [SIGPIPE, SIGTERM, SIGINT, SIGCHLD] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-
         let cArgv = CStrings(argv)
-        let cEnv = CStrings(environment)
-        defer { cArgv.free(); cEnv.free() }
+        defer { cArgv.free() }
         var child: pid_t = 0
-        let status =
+        let attributes = SpawnAttributes.shared.pointer
+        let status = environment.withPointers(adding: extraVariable) { env in
             if let executable {
-                posix_spawn(&child, executable, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+                posix_spawn(&child, executable, &actions, attributes, cArgv.pointers, env)
             } else {
-                posix_spawnp(&child, cArgv.pointers[0]!, &actions, &attributes, cArgv.pointers, cEnv.pointers)
+                posix_spawnp(&child, cArgv.pointers[0]!, &actions, attributes, cArgv.pointers, env)
             }
+        }
         guard status == 0 else {
             // Both pipes close as they go out of scope.
             let program = String(decoding: argv.first ?? [], as: UTF8.self)
