@@ -9,6 +9,7 @@ connecting and (for drains) each tool's own way of noticing the end are included
 import argparse
 import datetime
 import http.client
+import json
 import os
 import platform
 import shutil
@@ -26,6 +27,8 @@ from shards import ShardBench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
+# The broker's port, set by main(): broker_pid() finds the broker by it.
+BENCH_PORT = []
 
 
 class Bench:
@@ -419,18 +422,168 @@ class Bench:
                           f"{count / drain_s:.0f}", "", "", "", "", ""))
         print(f"  1 MB items: load {count / load_s:.0f} MB/s ({load_mb:.0f} MB), pika {count / publish_s:.0f} MB/s, "
               f"drain {count / drain_s:.0f} MB/s ({drain_mb:.0f} MB)", flush=True)
-        # 100 processors on one queue against 5.
-        n = 2_000 if self.quick else 50_000
-        rates = {}
-        for pods in (5, 100):
-            q = self.queue("many")
-            self.load(q, n)
-            seconds, peak = self.drain_measured(q, pods)
-            self.delete(q)
-            rates[pods] = (n / seconds, peak)
-        self.rows.append((name, f"100 processors drain {n:,}: items/s", num(rates[100][0]),
-                          "5 processors", num(rates[5][0]), f"{rates[100][0] / rates[5][0]:.2f}x", "", ""))
-        print(f"  100 processors {rates[100][0]:,.0f}/s vs 5: {rates[5][0]:,.0f}/s", flush=True)
+        self.many_pods()
+
+    def many_pods(self):
+        """Many processors on one queue against 5 (issue 23), on the same load. Starting a
+        processor costs CPU (its own: loading the binary, two connections, declares; the broker's:
+        connections, channels, queues' and exchange's declares, the consumer), and on a small
+        machine starting 100 of them takes seconds that 5 do not need. So each drain gives two
+        rates: from the first spawn until the queue's ready count is 0 (the start included), and
+        from the moment every processor consumes (the broker counts N consumers) until it is 0
+        (the draining alone, on a load large enough that a good part of it is left then). The
+        start is measured apart, on an empty queue: the time until every processor has sent its
+        first progress event (sent just before its basic.consume), the broker's CPU per start, and
+        then, idle, the broker's CPU per processor and second and the memory of each."""
+        # --quick (the test suite) leaves out the largest count: it proves the script, not the figures.
+        counts = (5, 20) if self.quick else (5, 100, 300)
+        few, many = counts[0], counts[1]
+        # Large enough that, on 2 cores, half of it or more is left once all consume.
+        n = 20_000 if self.quick else 200_000
+        print(f"many processors on one queue: {', '.join(map(str, counts))} processors, {n:,} items", flush=True)
+        name = "scale"
+        runs = {pods: [] for pods in counts}
+        for _ in range(self.runs):
+            for pods in counts:
+                q = self.queue("many")
+                self.load(q, n)
+                runs[pods].append(self.drain_watched(q, pods, n))
+                self.delete(q)
+        for pods in counts[1:]:
+            for key, label, target in (("whole", "start included", 0.9), ("consuming", "once all consume", 0.9)):
+                ours = [r[key] for r in runs[pods] if r[key] is not None]
+                base = [r[key] for r in runs[few] if r[key] is not None]
+                if not ours or not base:
+                    self.rows.append((name, f"{pods} processors drain {n:,}, {label}: items/s", "n/a (the queue was empty before all consumed)",
+                                      f"{few} processors", fmt(base) if base else "n/a", "",
+                                      target_text(target, True) if pods == many else "", "**no**" if pods == many else ""))
+                    continue
+                self.add(name, f"{pods} processors drain {n:,}, {label}: items/s", f"{few} processors", ours, base,
+                         target if pods == many else None)
+        exits = [r["exit"] for r in runs[many]]
+        self.rows.append((name, f"{many} processors: seconds from the queue's ready count 0 to the last exit",
+                          f"{statistics.median(exits):.2f} (max {max(exits):.2f})", "target", "1 s", "", "<= 1 s",
+                          "yes" if max(exits) <= 1 else "**no**"))
+        print(f"  exit at {many}: median {statistics.median(exits):.2f} s, max {max(exits):.2f} s", flush=True)
+        fleets = {pods: self.idle_fleet(pods) for pods in counts}
+        for pods in counts[1:]:
+            f, b = fleets[pods], fleets[few]
+            self.rows.append((name, f"{pods} processors start: seconds until all consume", f"{f['start']:.2f}",
+                              f"{few} processors", f"{b['start']:.2f}", f"{f['start'] / b['start']:.2f}x", "", ""))
+            self.rows.append((name, f"{pods} processors start: CPU per start, ms (broker; its own)",
+                              f"{f['broker_start']:.1f}; {f['own_start']:.1f}", f"{few} processors",
+                              f"{b['broker_start']:.1f}; {b['own_start']:.1f}", ratio(f['broker_start'], b['broker_start']), "", ""))
+            # Per processor and second, the broker's own idle CPU taken out; too small to read at 5.
+            self.rows.append((name, f"{pods} idle processors: broker CPU per processor, ms per s", f"{f['broker_idle']:.2f}",
+                              "", "", "", "", ""))
+            self.rows.append((name, f"{pods} idle processors: memory of one, MB: Pss (VmRSS, VmHWM)",
+                              f"{f['pss']:.1f} ({f['rss']:.1f}, {f['hwm']:.1f})", f"{few} processors",
+                              f"{b['pss']:.1f} ({b['rss']:.1f}, {b['hwm']:.1f})", f"{f['pss'] / b['pss']:.2f}x", "", ""))
+
+    def drain_watched(self, q, pods, n):
+        """Drains `q` (holding `n` items) with `pods` processors started at once, polling the
+        queue every 5 ms. Returns the rate from the first spawn until its ready count is 0
+        (`whole`), the rate from when the broker counted `pods` consumers until then (`consuming`,
+        None when it never did), and the seconds from that 0 until the last processor exited."""
+        connection = pika.BlockingConnection(pika.ConnectionParameters(host=self.host, port=self.port))
+        channel = connection.channel()
+        started = time.monotonic()
+        procs = [subprocess.Popen([f"{self.bin}/processor", "--quiet", "--prefetch", "100"], env=self.env(q, POD_NAME=f"pod-{i}"),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for i in range(pods)]
+        all_consume = None
+        while True:
+            counts = channel.queue_declare(queue=q, passive=True).method
+            now = time.monotonic()
+            if all_consume is None and counts.consumer_count >= pods:
+                all_consume = (now, counts.message_count)
+            if counts.message_count == 0 or any(p.poll() is not None for p in procs):
+                break
+            time.sleep(0.005)
+        empty = now
+        connection.close()
+        exits = []
+        for p in procs:
+            _, status, _ = os.wait4(p.pid, 0)
+            exits.append(time.monotonic())
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"bench: a processor exited {os.waitstatus_to_exitcode(status)}")
+        consuming = None
+        if all_consume is not None and empty > all_consume[0] and all_consume[1] > 0:
+            consuming = all_consume[1] / (empty - all_consume[0])
+        print(f"  {pods} processors: empty after {empty - started:.2f} s, all consumed after "
+              f"{'never' if all_consume is None else f'{all_consume[0] - started:.2f} s ({all_consume[1]:,} left)'}", flush=True)
+        return {"whole": n / (empty - started), "consuming": consuming, "exit": max(exits) - empty}
+
+    def idle_fleet(self, pods):
+        """Starts `pods` processors on an empty queue (`--wait-for-work`, so they stay), waits
+        until each has sent its first progress event (its `starting` event, sent right before its
+        basic.consume), then measures them idle; ends them with SIGTERM. Returns the seconds
+        until all started, the broker's CPU per start and each processor's own (ms), the broker's
+        CPU per idle processor and second (ms), and the median memory of one (MB)."""
+        q = self.queue("idle")
+        pika_declare(self.host, self.port, q, self.qtype)
+        connection = pika.BlockingConnection(pika.ConnectionParameters(host=self.host, port=self.port))
+        channel = connection.channel()
+        channel.exchange_declare(exchange=q + ".progress", exchange_type="fanout", durable=True)
+        events = channel.queue_declare(queue="", exclusive=True).method.queue
+        channel.queue_bind(queue=events, exchange=q + ".progress")
+        # A consumer on QUEUE.stopping, as a peer returning what it holds would be: the idle
+        # processors keep waiting however they see each other start (two samples in a row with
+        # consumers count as work seen, and then two empty ones end the wait). It adds nothing
+        # to what an idle processor asks the broker: with QUEUE at 0 ready and 0 consumers, each
+        # sample reads QUEUE.stopping anyway.
+        channel.queue_declare(queue=q + ".stopping", durable=True, arguments={"x-queue-type": "quorum"} if self.qtype == "quorum" else None)
+        channel.basic_consume(queue=q + ".stopping", on_message_callback=lambda *_: None, auto_ack=True)
+        broker = broker_pid()
+        window, settle = (0.5, 0.25) if self.quick else (10.0, 2.0)
+        # The broker's own CPU while nothing is connected but this, taken out of the idle figure.
+        time.sleep(settle)
+        broker_before = process_cpu_seconds(broker)
+        time.sleep(window)
+        broker_alone = process_cpu_seconds(broker) - broker_before
+        broker_before = process_cpu_seconds(broker)
+        started = time.monotonic()
+        procs = [subprocess.Popen([f"{self.bin}/processor", "--quiet", "--wait-for-work", "600"], env=self.env(q, POD_NAME=f"pod-{i}"),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for i in range(pods)]
+        seen = set()
+        deadline = started + 120
+        while len(seen) < pods and time.monotonic() < deadline:
+            _, _, body = channel.basic_get(queue=events, auto_ack=True)
+            if body is None:
+                time.sleep(0.002)
+                continue
+            seen.add(json.loads(body)["pod"])
+        start = time.monotonic() - started
+        if len(seen) < pods:
+            raise SystemExit(f"bench: only {len(seen)} of {pods} processors started within 120 s")
+        broker_start = process_cpu_seconds(broker) - broker_before
+        own_start = sum(process_cpu_seconds(p.pid) for p in procs)
+        time.sleep(settle)
+        broker_before = process_cpu_seconds(broker)
+        time.sleep(window)
+        broker_idle = max(0.0, process_cpu_seconds(broker) - broker_before - broker_alone)
+        gone = [p.returncode for p in procs if p.poll() is not None]
+        if gone:
+            raise SystemExit(f"bench: {len(gone)} idle processors exited ({gone[0]}) while the benchmark waited")
+        memory = [memory_mb(p.pid) for p in procs]
+        connection.close()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+            if p.returncode != 143:
+                raise SystemExit(f"bench: an idle processor exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
+        self.delete(q)
+        result = {"start": start, "broker_start": 1000 * broker_start / pods, "own_start": 1000 * own_start / pods,
+                  "broker_idle": 1000 * broker_idle / pods / window,
+                  "pss": statistics.median(m[0] for m in memory), "rss": statistics.median(m[1] for m in memory),
+                  "hwm": statistics.median(m[2] for m in memory)}
+        print(f"  {pods} idle: all started after {start:.2f} s; per start {result['broker_start']:.1f} ms broker, "
+              f"{result['own_start']:.1f} ms own; idle {result['broker_idle']:.2f} ms/s broker each; "
+              f"Pss {result['pss']:.1f} MB (VmRSS {result['rss']:.1f}, VmHWM {result['hwm']:.1f})", flush=True)
+        return result
 
     def exits(self):
         pods, items = (3, 30) if self.quick else (5, 100)
@@ -663,6 +816,20 @@ def cpu_seconds(pid):
         return int(f.read().split()[0]) / 1e9
 
 
+def process_cpu_seconds(pid):
+    """CPU time of all threads of the process in seconds, nanosecond precision (the sum of
+    /proc/PID/task/*/schedstat): the broker's schedulers are threads, and clock ticks are too
+    coarse for a few milliseconds per processor."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            continue
+    return total / 1e9
+
+
 def stat_cpu_seconds(pid):
     """utime + stime of the process in seconds (/proc/PID/stat, clock ticks): what Prometheus'
     process_cpu_seconds_total reports."""
@@ -679,11 +846,56 @@ def rss_mb(pid):
     return 0.0
 
 
+def broker_pid():
+    """The broker's beam.smp: the process listening on the benchmark's port (from /proc/net/tcp
+    and the sockets each process holds), else the only beam.smp running."""
+    candidates = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == "beam.smp":
+                candidates.append(int(pid))
+        except OSError:
+            continue
+    port = f":{BENCH_PORT[0]:04X}" if BENCH_PORT else None
+    listening = set()
+    if port:
+        for line in open("/proc/net/tcp").read().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(port) and fields[3] == "0A":
+                listening.add(fields[9])
+    for pid in candidates:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in listening:
+                    return pid
+        except OSError:
+            continue
+    if len(candidates) == 1:
+        return candidates[0]
+    raise SystemExit(f"bench: cannot tell which beam.smp is the broker ({len(candidates)} running)")
+
+
+def memory_mb(pid):
+    """(Pss, VmRSS, VmHWM) of a process in MB. Pss shares each page among the processes that map
+    it (the binary's and libraries' text, read once for all), so it is what one more costs."""
+    pss = 0
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("Pss:"):
+            pss = int(line.split()[1])
+    status = {l.split(":")[0]: int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith(("VmRSS:", "VmHWM:"))}
+    return pss / 1024, status["VmRSS"] / 1024, status["VmHWM"] / 1024
+
+
 def pika_declare(host, port, queue, qtype="classic"):
     connection = pika.BlockingConnection(pika.ConnectionParameters(host=host, port=port))
     arguments = {"x-queue-type": "quorum"} if qtype == "quorum" else None
     connection.channel().queue_declare(queue=queue, durable=True, arguments=arguments)
     connection.close()
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b > 0 else "n/a"
 
 
 def fmt(values):
@@ -716,6 +928,7 @@ def main():
     parser.add_argument("--output")
     parser.add_argument("--only", help="comma-separated: loads,drains,quorum,commands,stdio,concurrency,exits,monitor,scale,monitor_scale,shards")
     args = parser.parse_args()
+    BENCH_PORT.append(args.port)
     bench = Bench(args)
     started = time.monotonic()
     parts = ["loads", "drains", "quorum", "commands", "stdio", "concurrency", "exits", "monitor", "scale", "monitor_scale", "shards"]
@@ -733,6 +946,12 @@ def main():
         "every item (our loader exits only then; unconfirmed publishers exit earlier); drains from the start of the processes until the queue's ready count",
         "is 0 (polled every 5 ms), so each tool's own way of noticing the end (our drain barrier, pika's",
         "1 s inactivity timeout) is not timed; the last prefetched items are still finishing at that moment.",
+        "Many processors on one queue (scale): each drain gives the rate with the start included (from the",
+        "first spawn) and the rate once the broker counts every processor as a consumer (the draining",
+        "alone); the start is measured apart on an empty queue (until each processor has sent its first",
+        "progress event, right before its basic.consume), with the broker's CPU (all its threads'",
+        "schedstat) per start and per idle processor and second, and each idle processor's memory (Pss:",
+        "shared pages split among the processes that map them; VmRSS counts them whole).",
         "",
         "",
     ]

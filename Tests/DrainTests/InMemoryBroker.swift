@@ -80,9 +80,9 @@ final class InMemoryBroker {
     private(set) var copies: [(queue: String, body: String)] = []
 
     /// Opens connections as `AMQPConnection.open` would.
-    func open(_ settings: ConnectionSettings, firstAddress: Int) throws(WorkQueueError) -> any WorkBroker {
+    func open(_ settings: ConnectionSettings, firstAddress: Int, role: LinkRole) throws(WorkQueueError) -> any WorkBroker {
         guard !refuseConnections else { throw WorkQueueError(.unavailable, "in-memory broker: connection refused") }
-        let connection = Connection(broker: self)
+        let connection = Connection(broker: self, role: role)
         connections.append(connection)
         return connection
     }
@@ -118,7 +118,13 @@ final class InMemoryBroker {
         /// Published, not yet confirmed: the tag and where the message goes once stored.
         private var unconfirmed: [(tag: UInt64, queue: String, message: Message)] = []
 
-        init(broker: InMemoryBroker) { self.broker = broker }
+        /// A real connection opens only its role's channel (`AMQPConnection.open`).
+        let role: LinkRole
+
+        init(broker: InMemoryBroker, role: LinkRole) {
+            self.broker = broker
+            self.role = role
+        }
 
         var unconfirmedCount: Int { unconfirmed.count }
 
@@ -138,6 +144,17 @@ final class InMemoryBroker {
 
         private func live() throws(WorkQueueError) {
             guard isOpen else { throw WorkQueueError(.connectionLost, "in-memory broker: connection lost") }
+        }
+
+        /// A live connection whose role opened `channel`. On a real one, a method on a channel
+        /// never opened makes RabbitMQ close the whole connection (504 CHANNEL_ERROR).
+        private func live(on channel: UInt16) throws(WorkQueueError) {
+            try live()
+            let opened = role == .consume ? AMQPConnection.workChannel : AMQPConnection.publishChannel
+            guard channel == opened || ![AMQPConnection.workChannel, AMQPConnection.publishChannel].contains(channel) else {
+                Issue.record("the loop used channel \(channel) on its \(role) connection, which does not open it")
+                throw WorkQueueError(.failure, "in-memory broker: CHANNEL_ERROR - channel \(channel) is not open")
+            }
         }
 
         /// The work channel's consumers, by tag (a tag per shard), in a stable order.
@@ -174,7 +191,7 @@ final class InMemoryBroker {
         var confirmTracker: ConfirmTracker { confirms ?? ConfirmTracker() }
 
         func declareQueue(_ name: String, arguments: [(String, String)]) throws(WorkQueueError) -> QueueCounts {
-            try live()
+            try live(on: AMQPConnection.workChannel)
             if broker.queues[name] == nil { broker.queues[name] = [] }
             return try inspectQueue(name)!
         }
@@ -188,7 +205,7 @@ final class InMemoryBroker {
         }
 
         func setPrefetch(_ count: Int) throws(WorkQueueError) {
-            try live()
+            try live(on: AMQPConnection.workChannel)
             prefetch = count
             broker.prefetches.append(count)
         }
@@ -198,7 +215,7 @@ final class InMemoryBroker {
         }
 
         func standAsConsumer(of queue: String, channel: UInt16) throws(WorkQueueError) -> String {
-            try live()
+            try live(on: channel)
             nextConsumer += 1
             let tag = "ctag-\(nextConsumer)"
             consumers[tag] = (queue, channel, prefetch)
@@ -206,12 +223,12 @@ final class InMemoryBroker {
         }
 
         func cancel(consumerTag: String, channel: UInt16) throws(WorkQueueError) {
-            try live()
+            try live(on: channel)
             consumers[consumerTag] = nil
         }
 
         func ack(_ tag: UInt64, multiple: Bool) throws(WorkQueueError) {
-            try live()
+            try live(on: AMQPConnection.workChannel)
             let done = unacked.filter { multiple ? $0.tag <= tag : $0.tag == tag }
             guard !done.isEmpty else {
                 // RabbitMQ closes the channel (406 PRECONDITION_FAILED); the test fails, the run goes on.
@@ -237,7 +254,7 @@ final class InMemoryBroker {
         }
 
         func enableConfirms() throws(WorkQueueError) {
-            try live()
+            try live(on: AMQPConnection.publishChannel)
             confirms = ConfirmTracker()
         }
 
@@ -255,7 +272,7 @@ final class InMemoryBroker {
             exchange: String, routingKey: String, body: UnsafeRawBufferPointer, persistent: Bool, mandatory: Bool,
             properties: MessageProperties, headers: [(String, HeaderValue)], dropping: Set<String>
         ) throws(WorkQueueError) {
-            try live()
+            try live(on: AMQPConnection.publishChannel)
             if broker.alarm != nil { broker.publishedWhileBlocked += 1 }
             var message = Message(body: Array(body))
             // `dropping` names the original's headers a copy leaves out; the double does not carry

@@ -39,13 +39,21 @@ package final class AMQPConnection {
     /// The address this connection went to (one of `settings.addresses`) and its position.
     package private(set) var address: BrokerAddress
     package private(set) var addressIndex: Int
+    /// The channels opened as the connection is made (`init`'s `channels`).
+    private let initialChannels: [UInt16]
 
-    /// Connects, logs in and opens the work and publish channels, trying every address of
-    /// `settings` in turn from `firstAddress` on (by default the settings' `startAddress`). Access
-    /// refused by any broker is final; otherwise, when none answers, the error names each address
-    /// and what it said.
-    package init(settings: ConnectionSettings, firstAddress: Int? = nil) throws(WorkQueueError) {
+    /// The channels most users need at once: the work channel and the publish channel.
+    package static let workAndPublish: [UInt16] = [workChannel, publishChannel]
+
+    /// Connects, logs in and opens `channels` (by default the work and publish channels), trying
+    /// every address of `settings` in turn from `firstAddress` on (by default the settings'
+    /// `startAddress`). A connection that only consumes, or only publishes, opens only the channel
+    /// it uses: each channel is a few processes on the broker, paid by every processor's start.
+    /// Access refused by any broker is final; otherwise, when none answers, the error names each
+    /// address and what it said.
+    package init(settings: ConnectionSettings, firstAddress: Int? = nil, channels: [UInt16] = workAndPublish) throws(WorkQueueError) {
         self.settings = settings
+        self.initialChannels = channels
         let firstAddress = firstAddress ?? settings.startAddress
         let addresses = settings.addresses
         self.addressIndex = firstAddress % addresses.count
@@ -123,8 +131,7 @@ package final class AMQPConnection {
             try checkLogin(reply)
             var rpc = timeval(Self.rpcTimeout)
             _ = amqp_set_rpc_timeout(state, &rpc)
-            try openChannel(Self.workChannel)
-            try openChannel(Self.publishChannel)
+            for channel in initialChannels { try openChannel(channel) }
         } catch {
             close()
             throw error

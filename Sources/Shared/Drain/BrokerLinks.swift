@@ -28,11 +28,11 @@ struct BrokerLinks {
     mutating func open(_ base: ConnectionSettings, podName: String) throws {
         var settings = base
         settings.clientName = "processor \(podName) (consume)"
-        let consume = try opener(settings, nextAddress)
+        let consume = try opener(settings, nextAddress, .consume)
         nextAddress = consume.addressIndex
         self.consume = consume
         settings.clientName = "processor \(podName) (publish)"
-        let publish = try opener(settings, consume.addressIndex)
+        let publish = try opener(settings, consume.addressIndex, .publish)
         self.publish = publish
         try publish.enableConfirms()
     }

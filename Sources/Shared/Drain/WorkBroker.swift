@@ -94,12 +94,22 @@ extension WorkBroker {
 
 extension AMQPConnection: WorkBroker {}
 
-/// Opens one connection to the broker: `settings`, trying `firstAddress` first.
-package typealias BrokerOpener = (_ settings: ConnectionSettings, _ firstAddress: Int) throws(WorkQueueError) -> any WorkBroker
+/// Which of the processor's two connections is opened (`BrokerLinks`): each opens only the
+/// channel it uses.
+package enum LinkRole: Sendable, Equatable {
+    /// Consumes and acknowledges on the work channel; samples queues on the inspect channel.
+    case consume
+    /// Publishes copies with confirms on the publish channel; events on the side channel.
+    case publish
+}
+
+/// Opens one connection to the broker: `settings`, trying `firstAddress` first, for `role`.
+package typealias BrokerOpener = (_ settings: ConnectionSettings, _ firstAddress: Int, _ role: LinkRole) throws(WorkQueueError) -> any WorkBroker
 
 extension AMQPConnection {
-    /// Opens a real connection (the processor's `BrokerOpener`).
-    package static func open(_ settings: ConnectionSettings, firstAddress: Int) throws(WorkQueueError) -> any WorkBroker {
-        try AMQPConnection(settings: settings, firstAddress: firstAddress)
+    /// Opens a real connection (the processor's `BrokerOpener`) with only the channel `role`
+    /// uses open: the work channel to consume, the publish channel to publish.
+    package static func open(_ settings: ConnectionSettings, firstAddress: Int, role: LinkRole) throws(WorkQueueError) -> any WorkBroker {
+        try AMQPConnection(settings: settings, firstAddress: firstAddress, channels: [role == .consume ? workChannel : publishChannel])
     }
 }
