@@ -933,7 +933,9 @@ def main():
     started = time.monotonic()
     parts = ["loads", "drains", "quorum", "commands", "stdio", "concurrency", "exits", "monitor", "scale", "monitor_scale", "shards"]
     for part in args.only.split(",") if args.only else parts:
+        part_started = time.monotonic()
         getattr(bench, part)()
+        print(f"  ({part}: {time.monotonic() - part_started:.0f} s)", flush=True)
     cpu, broker, swift = machine()
     header = [
         f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), RabbitMQ {broker} "

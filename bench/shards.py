@@ -67,7 +67,8 @@ class ShardBench:
     def __init__(self, bench):
         self.bench = bench
         self.n = 2000 if bench.quick else 50_000
-        self.counts = (1, 2, 4)
+        # --quick (the test suite) proves the grid works with its two ends; a full run has all three.
+        self.counts = (1, 4) if bench.quick else (1, 2, 4)
         self.cluster_started = False
 
     # -- the cluster ---------------------------------------------------------------------------

@@ -54,7 +54,7 @@ struct BenchmarkScriptTests {
             "| --concurrency, sleep 0.05 per item | --concurrency 8 |", "| exit after the last item |",
             "| wqtop, 20 processors at 1 Hz | CPU of one core |",
             "RabbitMQ 3.", " cores (", "Fixed cost of each command",
-            "### Shards", "| one node | classic | 4 |", "| one node | quorum | 2 |", "| 3-node cluster | quorum | 4 |",
+            "### Shards", "| one node | classic | 4 |", "| one node | quorum | 4 |", "| 3-node cluster | quorum | 4 |",
         ] {
             #expect(table.contains(row), "missing \(row) in:\n\(table)")
         }

@@ -7,9 +7,12 @@ import AMQPClient
 /// Issue "a processor that never loses work": real broker, real processes, real kills.
 @Suite("Never losing work and never quitting early", .serialized)
 struct ReliabilityTests {
-    @Test("(a) an idle processor exits only after the one holding a slow item finished", arguments: QueueType.allCases)
-    func idleWaitsForHolder(type: QueueType) throws {
-        let s = try Scenario("barrier", type: type)
+    /// With 4 shards the one item lands in QUEUE.0 and QUEUE.1-3 stay empty: the barrier must
+    /// hold over every shard.
+    @Test("(a) an idle processor exits only after the one holding a slow item finished (one queue, and one shard's only item of 4)",
+          arguments: QueueType.allCases, [1, 4])
+    func idleWaitsForHolder(type: QueueType, shards: Int) throws {
+        let s = try Scenario("barrier", type: type, shards: shards)
         try s.load(["slow"])
         let slow = try s.start("processor", Scenario.shell(#"touch "$OUT/started"; sleep 3; "# + Scenario.appendDone))
         try s.waitForFile("started")

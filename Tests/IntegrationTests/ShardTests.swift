@@ -51,23 +51,6 @@ struct ShardTests {
         for queue in s.workQueues { #expect(try s.counts(queue)?.ready == 0, "\(queue)") }
     }
 
-    @Test("an idle processor does not exit while one shard's only item is held by a slow peer", arguments: QueueType.allCases)
-    func idleWaitsForTheHolderOfOneShard(type: QueueType) throws {
-        let s = try Scenario("shards-barrier", type: type, shards: 4)
-        // One item: it lands in QUEUE.0; QUEUE.1-3 stay empty.
-        try s.load(["slow"])
-        let slow = try s.start("processor", Scenario.shell(#"touch "$OUT/started"; sleep 3; "# + Scenario.appendDone))
-        try s.waitForFile("started")
-        let idle = try s.start("processor")
-        let results = try finish([slow, idle])
-        #expect(results[0].result.status == 0, "\(results[0].result.output)")
-        #expect(results[1].result.status == 0, "\(results[1].result.output)")
-        #expect(results[1].endedAt >= results[0].endedAt.addingTimeInterval(-0.3), "the idle processor left before the holder finished")
-        let notice = type == .quorum ? 3.5 : 2.5
-        #expect(results[1].endedAt.timeIntervalSince(results[0].endedAt) < notice, "the idle processor took over \(notice) s to notice the end")
-        #expect(s.done == ["slow"])
-    }
-
     @Test("the broker stopped for 1 s mid-drain of 3 shards: processors reconnect, consume every shard again, nothing is lost")
     func brokerRestartMidShardedDrain() throws {
         let s = try Scenario("shards-restart", shards: 3)
