@@ -36,6 +36,12 @@ package struct Topology: Sendable, Equatable {
         shards == 1 ? queue : "\(queue).\(((index % shards) + shards) % shards)"
     }
 
+    /// The work queues as a person reads them in a message: `QUEUE`, or `QUEUE.0 ... QUEUE.N-1`
+    /// with shards.
+    package var workQueuesText: String {
+        shards == 1 ? queue : "\(shardQueue(0)) ... \(shardQueue(shards - 1))"
+    }
+
     /// Whether `name` is one of this Job's work queues.
     package func isWorkQueue(_ name: String) -> Bool {
         workQueues.contains(name)

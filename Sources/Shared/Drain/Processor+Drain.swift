@@ -78,7 +78,7 @@ extension Processor {
             }
             guard let counts = found, counts.ready > 0 || counts.consumers > 0 else { continue }
             throw WorkQueueError.usage(
-                "the queue '\(queue)' holds \(counts.ready) ready items and \(counts.consumers) consumers, but this processor drains \(topology.shards == 1 ? "'\(topology.queue)'" : "\(topology.queue).0-\(topology.shards - 1)") (--shards \(topology.shards)): every tool of the Job must use the same --shards / WORK_QUEUE_SHARDS; \(settlement.stats.processed) items were processed")
+                "the queue '\(queue)' holds \(counts.ready) ready items and \(counts.consumers) consumers, but this processor drains \(topology.workQueuesText) (--shards \(topology.shards)): every tool of the Job must use the same --shards / WORK_QUEUE_SHARDS; \(settlement.stats.processed) items were processed")
         }
     }
 

@@ -265,7 +265,7 @@ package final class Processor {
                 for tag in intake.consumerTags.keys { try? connection.cancel(consumerTag: tag) }
                 intake.cancelledByBroker()
                 try checkQueueExists()
-                log.always("the broker cancelled this consumer, but the work \(topology.shards == 1 ? "queue '\(topology.queue)' is" : "queues \(topology.queue).0-\(topology.shards - 1) are") still there; consuming again once this processor holds nothing")
+                log.always("the broker cancelled this consumer, but the work queue \(topology.workQueuesText) is still there; consuming again once this processor holds nothing")
             }
         }
     }

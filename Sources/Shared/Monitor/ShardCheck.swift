@@ -23,7 +23,7 @@ package struct ShardCheck: Sendable, Equatable {
     /// What the probes found (a queue's counts, or nil when it does not exist, in `probes`'
     /// order), as the warning to show; nil when nothing points at another shard count.
     package func verdict(_ found: [QueueCounts?]) -> String? {
-        let watched = topology.shards == 1 ? "'\(topology.queue)' alone" : "\(topology.shards) shards (\(topology.shardQueue(0)) ... \(topology.shardQueue(topology.shards - 1)))"
+        let watched = topology.shards == 1 ? "'\(topology.queue)' alone" : "\(topology.shards) shards (\(topology.workQueuesText))"
         let advice = "wqtop watches \(watched): give it the shard count the loader and processors use; it does not take the Job for finished meanwhile"
         for (name, counts) in zip(probes, found) {
             guard let counts else { continue }

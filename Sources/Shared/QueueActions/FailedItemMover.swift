@@ -93,11 +93,3 @@ package struct FailedItemMover {
         if let failure { throw failure }
     }
 }
-
-extension Topology {
-    /// The work queues as a person reads them in a message: `QUEUE`, or `QUEUE.0 ... QUEUE.N-1`
-    /// with shards.
-    package var workQueuesText: String {
-        shards == 1 ? queue : "\(shardQueue(0)) ... \(shardQueue(shards - 1))"
-    }
-}
