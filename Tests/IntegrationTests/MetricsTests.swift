@@ -82,8 +82,12 @@ struct MetricsTests {
         // in the bucket between 32 and 64 ms or the next.
         let median = try #require(try prometheus.value("histogram_quantile(0.5, workqueue_item_duration_seconds_bucket)"))
         #expect(median > 0.032 && median <= 0.128, "median \(median)")
-        // Every attempt took a time: the successes, the 60 failed attempts, the repeats.
-        #expect(try prometheus.value("workqueue_item_duration_seconds_count") == processed + 60)
+        // Every attempt reported took a time: the successes and the 60 failed attempts. The kill -9
+        // of pod-1 can take an attempt that ended but was not reported yet (its item is restamped
+        // and tried again elsewhere), or leave a retried item's original to be tried once more:
+        // at most pod-1's prefetch (5) either way.
+        let attempts = try #require(try prometheus.value("workqueue_item_duration_seconds_count"))
+        #expect(abs(attempts - (processed + 60)) <= 5, "\(attempts) durations counted for \(processed) processed and 60 failed attempts")
         // The restart under the same name added to pod-1's counter: no reset for the pod or the Job.
         #expect(try prometheus.value(#"resets(workqueue_pod_items_processed_total{pod="pod-1"}[10m])"#) == 0)
         #expect(try prometheus.value("resets(workqueue_items_processed_total[10m])") == 0)
