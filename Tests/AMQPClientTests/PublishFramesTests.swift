@@ -122,4 +122,29 @@ struct PublishFramesTests {
         #expect(header.payload[14] == 2)
         #expect(Array(header.payload[15...]) == [8] + Array("load7-12".utf8))
     }
+
+    @Test("a content type goes into the content header before the delivery mode, as rabbitmq-c encodes it")
+    func contentType() {
+        var frames = PublishFrames()
+        let body: [UInt8] = Array("{}".utf8)
+        body.withUnsafeBytes {
+            frames.append(
+                channel: 4, exchange: "q.progress", routingKey: "", mandatory: false, persistent: false, body: $0,
+                frameMax: 131_072, contentType: "application/json")
+        }
+        let header = self.frames(frames.bytes)[1]
+        var properties = amqp_basic_properties_t()
+        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
+        properties.delivery_mode = 1
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = "application/json".withCString { cType in
+            properties.content_type = amqp_cstring_bytes(cType)
+            return buffer.withUnsafeMutableBytes { raw in
+                amqp_encode_properties(60, &properties, amqp_bytes_t(len: raw.count, bytes: raw.baseAddress))
+            }
+        }
+        #expect(header.channel == 4)
+        #expect(Array(header.payload[12...]) == Array(buffer[0..<Int(count)]))
+        #expect(Array(header.payload[4..<12]) == [0, 0, 0, 0, 0, 0, 0, 2])
+    }
 }

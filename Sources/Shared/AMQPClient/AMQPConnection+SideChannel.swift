@@ -36,11 +36,22 @@ extension AMQPConnection {
     /// mandatory, so nothing waits for the broker. Nothing is sent while the side channel is
     /// closed, nor while the broker blocks this connection (a resource alarm): the message is
     /// worth less than a loop stalled in a full socket. Errors mean the connection itself failed;
-    /// false means nothing was sent.
+    /// false means nothing was sent. Its three frames leave in one write (rabbitmq-c makes a
+    /// `send` per frame; a processor sends an event before each batch of acknowledgements), with
+    /// any queued publishes before them; over TLS through rabbitmq-c's own socket.
     @discardableResult
     package func publishTransient(exchange: String, body: [UInt8]) throws(WorkQueueError) -> Bool {
         let state = try live("basic.publish (transient)")
         guard openChannels.contains(Self.sideChannel), blockedReason == nil else { return false }
+        guard settings.useTLS else {
+            body.withUnsafeBytes { buffer in
+                outgoing.append(
+                    channel: Self.sideChannel, exchange: exchange, routingKey: "", mandatory: false, persistent: false,
+                    body: buffer, frameMax: Int(amqp_get_frame_max(state)), contentType: "application/json")
+            }
+            try flushQueuedPublishes(state)
+            return true
+        }
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
         properties.delivery_mode = UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)

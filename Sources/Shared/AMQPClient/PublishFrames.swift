@@ -1,6 +1,7 @@
 /// The wire bytes of basic.publish messages (AMQP 0-9-1: a method frame, a content header
-/// with the delivery mode and, if given, a message id, body frames of at most `frameMax`), gathered so that many
-/// publishes leave in one write instead of rabbitmq-c's one `send` per frame.
+/// with the delivery mode and, if given, a content type and a message id, body frames of at most
+/// `frameMax`), gathered so that publishes leave in one write instead of rabbitmq-c's one `send`
+/// per frame.
 struct PublishFrames {
     /// The encoded frames; those from `written` on are not written yet.
     private(set) var bytes: [UInt8] = []
@@ -38,7 +39,7 @@ struct PublishFrames {
     /// short strings), as the broker requires of names anyway.
     mutating func append(
         channel: UInt16, exchange: String, routingKey: String, mandatory: Bool, persistent: Bool,
-        body: UnsafeRawBufferPointer, frameMax: Int, messageID: String? = nil
+        body: UnsafeRawBufferPointer, frameMax: Int, messageID: String? = nil, contentType: String? = nil
     ) {
         let key = MethodKey(channel: channel, exchange: exchange, routingKey: routingKey, mandatory: mandatory)
         if let frame = methodFrames[key] {
@@ -49,14 +50,21 @@ struct PublishFrames {
             methodFrames[key] = frame
             bytes.append(contentsOf: frame)
         }
-        // Content header: class 60 (basic), weight 0, body size, flags: delivery-mode (bit 12) and,
-        // when given, message-id (bit 7, a short string after the delivery mode).
+        // Content header: class 60 (basic), weight 0, body size, flags, then the properties in
+        // flag order: content-type (bit 15, a short string), delivery-mode (bit 12) and, when
+        // given, message-id (bit 7, a short string).
+        let type = contentType.map { Array($0.utf8.prefix(255)) }
         let id = messageID.map { Array($0.utf8.prefix(255)) }
-        Self.frameStart(&bytes, type: 2, channel: channel, size: 15 + (id.map { 1 + $0.count } ?? 0))
+        let size = 15 + (type.map { 1 + $0.count } ?? 0) + (id.map { 1 + $0.count } ?? 0)
+        Self.frameStart(&bytes, type: 2, channel: channel, size: size)
         Self.append16(&bytes, 60)
         Self.append16(&bytes, 0)
         Self.append64(&bytes, UInt64(body.count))
-        Self.append16(&bytes, id == nil ? 0x1000 : 0x1080)
+        Self.append16(&bytes, 0x1000 | (type == nil ? 0 : 0x8000) | (id == nil ? 0 : 0x0080))
+        if let type {
+            bytes.append(UInt8(type.count))
+            bytes.append(contentsOf: type)
+        }
         bytes.append(persistent ? 2 : 1)
         if let id {
             bytes.append(UInt8(id.count))
