@@ -41,14 +41,20 @@ struct PublishFramesTests {
         }
     }
 
-    /// rabbitmq-c's encoding of properties with only the delivery mode set.
-    private func libraryProperties(persistent: Bool) -> [UInt8] {
+    /// rabbitmq-c's encoding of properties with the delivery mode and, if given, a content type.
+    private func libraryProperties(persistent: Bool, contentType: String? = nil) -> [UInt8] {
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
         properties.delivery_mode = persistent ? 2 : 1
         var buffer = [UInt8](repeating: 0, count: 64)
-        let count = buffer.withUnsafeMutableBytes { raw in
-            amqp_encode_properties(60, &properties, amqp_bytes_t(len: raw.count, bytes: raw.baseAddress))
+        let count = (contentType ?? "").withCString { cType in
+            if contentType != nil {
+                properties._flags |= amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG)
+                properties.content_type = amqp_cstring_bytes(cType)
+            }
+            return buffer.withUnsafeMutableBytes { raw in
+                amqp_encode_properties(60, &properties, amqp_bytes_t(len: raw.count, bytes: raw.baseAddress))
+            }
         }
         return Array(buffer[0..<Int(count)])
     }
@@ -133,18 +139,8 @@ struct PublishFramesTests {
                 frameMax: 131_072, contentType: "application/json")
         }
         let header = self.frames(frames.bytes)[1]
-        var properties = amqp_basic_properties_t()
-        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG)
-        properties.delivery_mode = 1
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = "application/json".withCString { cType in
-            properties.content_type = amqp_cstring_bytes(cType)
-            return buffer.withUnsafeMutableBytes { raw in
-                amqp_encode_properties(60, &properties, amqp_bytes_t(len: raw.count, bytes: raw.baseAddress))
-            }
-        }
         #expect(header.channel == 4)
-        #expect(Array(header.payload[12...]) == Array(buffer[0..<Int(count)]))
+        #expect(Array(header.payload[12...]) == libraryProperties(persistent: false, contentType: "application/json"))
         #expect(Array(header.payload[4..<12]) == [0, 0, 0, 0, 0, 0, 0, 2])
     }
 }
