@@ -64,6 +64,12 @@ struct ProcessorCommand: ParsableCommand {
     @Flag(help: .flag("Run COMMAND once as a long-lived worker (see above)"))
     var stdio = false
 
+    @Flag(
+        help: .flag(
+            "Start each slot's next COMMAND before its item arrives, so its start-up overlaps the item in hand; the item then reaches COMMAND on stdin only (no {}, no WORK_ITEM). For commands that read stdin before doing anything"
+        ))
+    var spawnAhead = false
+
     @Option(
         help: .flag(
             "lines: the item and a newline (items holding a newline go to the dead-letter queue); json: the item as a JSON string (items must be UTF-8)",
@@ -176,7 +182,22 @@ struct ProcessorCommand: ParsableCommand {
             try work.validate(path: environment["PATH"])
             config.command = work
         }
+        if spawnAhead {
+            try checkSpawnAhead()
+            config.spawnAhead = true
+        }
         return config
+    }
+
+    /// `--spawn-ahead` starts a command before its item is known: only a command per item, and
+    /// one that takes the item on stdin.
+    private func checkSpawnAhead() throws {
+        if stdio { throw WorkQueueError.usage("--spawn-ahead is for a command per item; a --stdio worker starts once anyway") }
+        if command.isEmpty { throw WorkQueueError.usage("--spawn-ahead needs a command after --, as in: processor --spawn-ahead -- ./work.sh") }
+        if command.contains(where: { $0.contains("{}") }) {
+            throw WorkQueueError.usage(
+                "--spawn-ahead starts the command before its item is known, so {} cannot be filled in; read the item from stdin, or drop --spawn-ahead")
+        }
     }
 
     /// Milliseconds `--consumer-timeout` accepts: from 1 s to a year.

@@ -244,6 +244,31 @@ struct ConnectionOptionsTests {
         #expect(quiet.progressExchange == nil)
     }
 
+    @Test("--spawn-ahead: a command per item that takes the item on stdin; not with --stdio, the demo work or {}")
+    func spawnAheadOptions() throws {
+        let env = ["PATH": "/usr/bin:/bin"]
+        guard case .run(let c) = try ProcessorConfiguration.parse(
+            arguments: ["--spawn-ahead", "--concurrency", "2", "--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(c.spawnAhead && c.concurrency == 2 && c.command?.arguments == ["cat"])
+        guard case .run(let plain) = try ProcessorConfiguration.parse(arguments: ["--", "cat"], environment: env)
+        else { throw TestFailureLocal("help") }
+        #expect(!plain.spawnAhead)
+        let failures: [([String], String)] = [
+            (["--spawn-ahead"], "--spawn-ahead needs a command after --"),
+            (["--spawn-ahead", "--stdio", "--", "cat"], "--spawn-ahead is for a command per item"),
+            (["--spawn-ahead", "--", "echo", "item={}"], "{} cannot be filled in; read the item from stdin, or drop --spawn-ahead"),
+        ]
+        for (arguments, message) in failures {
+            do {
+                _ = try ProcessorConfiguration.parse(arguments: arguments, environment: env)
+                Issue.record("\(arguments) was accepted")
+            } catch let error as WorkQueueError {
+                #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
+            }
+        }
+    }
+
     @Test("wqtop's options: interval, modes, exchange, NO_COLOR")
     func monitorOptions() throws {
         guard case .run(let c) = try MonitorConfiguration.parse(

@@ -57,4 +57,33 @@ struct SpawnTests {
         #expect(try output(of: script, environment: environment) == "1 unset\n")
         #expect(try output(of: script, environment: environment, adding: "WORK_ITEM=second one") == "1 second one\n")
     }
+
+    /// `/bin/sh -c script` started ahead of its item (`input` nil), as `--spawn-ahead` does.
+    func startedAhead(_ script: String) throws -> ChildProcess {
+        try ChildProcess(
+            argv: [Array("/bin/sh".utf8), Array("-c".utf8), Array(script.utf8)], environment: CommandEnvironment([]),
+            input: nil, executable: "/bin/sh")
+    }
+
+    @Test("a command started ahead waits on its empty stdin until it is given its item, which it reads whole")
+    func startedAheadWaitsForItsItem() throws {
+        let child = try startedAhead(#"item=$(cat); [ "$item" = "two words" ]"#)
+        Sleep.for(.milliseconds(200))
+        #expect(child.poll() == nil)
+        #expect(child.awaitingInput)
+        child.give(Array("two words".utf8))
+        #expect(!child.awaitingInput)
+        #expect(waitForExit(child) == .exited(0))
+    }
+
+    @Test("a command started ahead that ended before its item is handed nothing; its exit stands")
+    func startedAheadThatEndedKeepsItsExit() throws {
+        // A write to its stdin would meet a closed pipe (the processor ignores SIGPIPE too).
+        let pipeBefore = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, pipeBefore) }
+        let child = try startedAhead("exit 7")
+        Sleep.for(.milliseconds(200))
+        child.give(Array("item".utf8))
+        #expect(waitForExit(child) == .exited(7))
+    }
 }

@@ -87,18 +87,36 @@ extension Processor {
             try settle(item, .failed(reason: "the item holds a NUL byte, which cannot be passed in an argument ({})", exit: nil))
             return
         }
-        let fits = delivery.body.count <= WorkCommand.environmentItemLimit && !delivery.body.contains(0)
-        let workItem = fits ? Array("WORK_ITEM=".utf8) + delivery.body : nil
         do {
             var started = item
-            started.child = try ChildProcess(
-                argv: argv, environment: slots.environment, adding: workItem, input: delivery.body, executable: command.executable)
+            if config.spawnAhead {
+                // The item on stdin only: the command started before it was known.
+                let child: ChildProcess
+                if let waiting = slots.takeAhead() { child = waiting } else { child = try startAhead(argv) }
+                child.give(delivery.body)
+                started.child = child
+            } else {
+                let fits = delivery.body.count <= WorkCommand.environmentItemLimit && !delivery.body.contains(0)
+                let workItem = fits ? Array("WORK_ITEM=".utf8) + delivery.body : nil
+                started.child = try ChildProcess(
+                    argv: argv, environment: slots.environment, adding: workItem, input: delivery.body, executable: command.executable)
+            }
             started.setDeadline(
                 itemTimeoutAt: config.itemTimeout.map { clock.now() + $0 }, brokerDeadline: timeouts.deadline(arrivedAt: arrivedAt))
             slots.add(started)
         } catch {
             try settle(item, .failed(reason: error.message, exit: nil))
         }
+        // The next item's command starts now, while this one works: its start-up (exec, the
+        // dynamic loader) runs beside this item instead of after it. A start that fails here is
+        // tried again, and reported, when the next item comes.
+        if config.spawnAhead, slots.wantsAhead, let next = try? startAhead(argv) { slots.keepAhead(next) }
+    }
+
+    /// Starts the command without its item (`--spawn-ahead`): its stdin stays open and empty
+    /// until `give`; `argv` holds no item (`{}` is refused with `--spawn-ahead`).
+    private func startAhead(_ argv: [[UInt8]]) throws(WorkQueueError) -> ChildProcess {
+        try ChildProcess(argv: argv, environment: slots.environment, input: nil, executable: config.command?.executable)
     }
 
     /// Hands a delivery to a `--stdio` worker as one line.

@@ -14,6 +14,8 @@ package struct ProcessorConfiguration: Sendable, Equatable {
     package var prefetchPerShard: Int { max(1, prefetch / connection.shards) }
     /// Items worked on at once (commands, or `--stdio` workers).
     package var concurrency = 1
+    /// `--spawn-ahead`: each slot's next command starts before its item arrives (stdin only).
+    package var spawnAhead = false
     /// Set for `--stdio`: one long-lived worker per slot, fed items in this format.
     package var stdio: StdioFormat?
     package var maxAttempts = 3

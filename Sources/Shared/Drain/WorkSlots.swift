@@ -21,6 +21,9 @@ struct WorkSlots {
     private(set) var stoppingWorkers = false
     /// The last item started, shown as current between two items.
     private(set) var lastItem: [UInt8]?
+    /// Commands started ahead of their items (`--spawn-ahead`), oldest first: each waits, its stdin
+    /// open and empty, for the next item. They hold no item: nothing is lost when they are killed.
+    private var ahead: [ChildProcess] = []
 
     /// Exits in a row, without any worker ever answering, after which the processor gives up (a
     /// broken worker); once workers answered, a crash is a failed attempt of the item in hand.
@@ -70,6 +73,25 @@ struct WorkSlots {
     /// Notes the item taken next (for progress events), whether it runs or is moved at once.
     mutating func taking(_ body: [UInt8]) {
         lastItem = body  // shares the buffer; shortened only when an event is sent
+    }
+
+    /// The oldest command started ahead, taken to run the next item; nil when none waits.
+    mutating func takeAhead() -> ChildProcess? {
+        ahead.isEmpty ? nil : ahead.removeFirst()
+    }
+
+    /// True while fewer commands wait ahead than there are slots (one per slot is enough).
+    var wantsAhead: Bool { ahead.count < concurrency }
+
+    /// Keeps a command started ahead until an item comes for it.
+    mutating func keepAhead(_ child: ChildProcess) {
+        ahead.append(child)
+    }
+
+    /// Kills every command started ahead (SIGKILL to its group before its stdin closes, so none
+    /// sees end of file and runs on an empty item); `endAll` reaps them.
+    func killAhead() {
+        for child in ahead { child.signalGroup(SIGKILL) }
     }
 
     /// Puts an item whose work started into a slot.
@@ -175,6 +197,7 @@ struct WorkSlots {
     /// every worker, which finishes the item in hand first); each item's stop plan then gives it
     /// `grace` before SIGKILL.
     mutating func askToStop(grace: Duration, now: Instant) {
+        killAhead()
         for i in running.indices {
             running[i].stopping = running[i].process?.beginStop(running[i].stopPlan(grace: grace), now: now)
         }
@@ -196,14 +219,19 @@ struct WorkSlots {
     /// Ends every command and worker, on every way out, by their stop plans: SIGTERM to each
     /// command's process group and end of file to each worker, a wait until `deadline`, SIGKILL to
     /// what is left and at most `StopPlan.killWait` for it to be reaped. Results that arrive now
-    /// are dropped: the caller is leaving, so the broker returns those items. Empties the slots.
+    /// are dropped: the caller is leaving, so the broker returns those items. Commands started
+    /// ahead get SIGKILL at once. Empties the slots.
     /// `deadline` is on `clock` (the loop's); the processes are waited for in real time.
     mutating func endAll(until deadline: Instant, clock: any LoopClock, log: Log) {
-        defer { running.removeAll() }
+        defer {
+            running.removeAll()
+            ahead.removeAll()
+        }
         let grace = max(.zero, deadline - clock.now())
-        let commands = running.compactMap(\.child)
+        let commands = running.compactMap(\.child) + ahead
         let stops =
-            commands.map { StopSequence(.command(grace: grace), for: $0) }
+            ahead.map { StopSequence(.startedAhead, for: $0) }
+            + running.compactMap(\.child).map { StopSequence(.command(grace: grace), for: $0) }
             + workers.compactMap(\.child).map { StopSequence(.worker(grace: grace), for: $0) }
         guard !stops.isEmpty else { return }
         stoppingWorkers = true

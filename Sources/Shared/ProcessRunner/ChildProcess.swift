@@ -18,6 +18,9 @@ package final class ChildProcess {
     private var input: [UInt8]
     private var written = 0
     private let streaming: Bool
+    /// True while a command started ahead waits for its item (`give`): its stdin stays open and
+    /// empty, so it blocks on its first read.
+    package private(set) var awaitingInput: Bool
     /// The read buffer for a streaming child's stdout.
     private var chunk: [UInt8] = []
 
@@ -36,9 +39,10 @@ package final class ChildProcess {
     }
 
     /// Starts `argv` with `environment`, and `extraVariable` ("NAME=value") when given: the
-    /// processor's commands, whose environment is made once.
+    /// processor's commands, whose environment is made once. `input` nil starts a command ahead
+    /// of its item, which `give` hands it later.
     package init(
-        argv: [[UInt8]], environment: CommandEnvironment, adding extraVariable: [UInt8]? = nil, input: [UInt8],
+        argv: [[UInt8]], environment: CommandEnvironment, adding extraVariable: [UInt8]? = nil, input: [UInt8]?,
         streaming: Bool = false, executable: String? = nil, pipe: PipePair.PipeCall = PipePair.systemPipe
     ) throws(WorkQueueError) {
         let inputPipe = try PipePair.make(what: "a pipe for the command", pipe: pipe)
@@ -75,8 +79,20 @@ package final class ChildProcess {
         if let output = outputPipe.take() {
             stdout = .some(output.keepingReadEnd())
         }
-        self.input = input
+        self.input = input ?? []
+        self.awaitingInput = input == nil
         self.streaming = streaming
+        feedInput()
+    }
+
+    /// Hands a command started ahead (`input` nil) its input, written as for any command. A child
+    /// that already ended (one that never reads stdin) is handed nothing: its exit stands.
+    package func give(_ bytes: [UInt8]) {
+        guard awaitingInput else { return }
+        awaitingInput = false
+        if poll() != nil { return }
+        input = bytes
+        written = 0
         feedInput()
     }
 
@@ -109,7 +125,7 @@ package final class ChildProcess {
     /// Writes as much input as the pipe takes. A one-shot child's stdin is closed when all is
     /// written; any child's when it stopped reading (EPIPE: many commands never read stdin).
     package func feedInput() {
-        guard let fd = stdin?.rawValue else { return }
+        guard let fd = stdin?.rawValue, !awaitingInput else { return }
         while written < input.count {
             let n = input.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
             if n > 0 {

@@ -37,6 +37,11 @@ package struct StopPlan: Sendable, Equatable {
         StopPlan([.closeInput, .wait(grace), .signal(SIGKILL), .wait(killWait)])
     }
 
+    /// A command started ahead that never got its item (`--spawn-ahead`): SIGKILL to its group at
+    /// once, before its stdin closes (end of file would run it on an empty item), then at most
+    /// `killWait` to be reaped.
+    package static let startedAhead = StopPlan([.signal(SIGKILL), .wait(killWait)])
+
     /// An item's timeout: SIGKILL to the group at once; the caller's loop reaps it when it ends.
     package static let killNow = StopPlan([.signal(SIGKILL)])
 }
