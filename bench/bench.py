@@ -244,9 +244,11 @@ class Bench:
 
     def commands(self):
         """A command per item, one at a time, against amqp-consume (one at a time too) and against
-        the machine's own ceiling for the same command (`spawn_ceiling`); then two at a time with
-        --concurrency 2 (2 cores) against one amqp-consume and against two. All five alternate in
-        one loop, so the machine's load hits them alike."""
+        the machine's own ceiling for the same command (`spawn_ceiling`); the same with the next
+        command started ahead (--spawn-ahead) against those and against the ceiling of a loop that
+        starts ahead too; then two at a time with --concurrency 2 (2 cores) against one
+        amqp-consume and against two. All seven alternate in one loop, so the machine's load hits
+        them alike."""
         n = 300 if self.quick else 2000
         print(f"command per item: {n} items of `cat`, 1 process; the spawn ceiling; --concurrency 2", flush=True)
 
@@ -262,19 +264,21 @@ class Bench:
             return run
 
         # Each with the items its fixed cost is timed on: two amqp-consume take one item each.
-        timed = {"one": (processor(), 1), "two": (processor("--concurrency", "2"), 1), "consume": (consume(1), 1),
-                 "consume2": (consume(2), 2)}
+        timed = {"one": (processor(), 1), "ahead": (processor("--spawn-ahead"), 1), "two": (processor("--concurrency", "2"), 1),
+                 "consume": (consume(1), 1), "consume2": (consume(2), 2)}
         fixed = {k: statistics.median(run(few) for _ in range(self.runs)) for k, (run, few) in timed.items()}
-        rates = {k: [] for k in list(timed) + ["ceiling"]}
+        rates = {k: [] for k in list(timed) + ["ceiling", "ceiling ahead"]}
         with tempfile.TemporaryDirectory() as directory:
             ceiling = self.built_ceiling(directory)
             for _ in range(self.runs):
                 for k, (run, few) in timed.items():
                     rates[k].append((n - few) / max(run(n) - fixed[k], 1e-3))
                 rates["ceiling"].append(self.spawn_ceiling(ceiling, n))
+                rates["ceiling ahead"].append(self.spawn_ceiling(ceiling, n, ahead=True))
         one, two = "processor --prefetch 10 -- cat", "processor --concurrency 2 --prefetch 10 -- cat"
+        ahead = "processor --spawn-ahead --prefetch 10 -- cat"
         consume1 = "amqp-consume -c N -p 10 cat"
-        for label, key in ((one, "one"), (two, "two"), (consume1, "consume"), ("2 x " + consume1, "consume2")):
+        for label, key in ((one, "one"), (ahead, "ahead"), (two, "two"), (consume1, "consume"), ("2 x " + consume1, "consume2")):
             self.fixed.append((label, fixed[key]))
         med = {k: statistics.median(v) for k, v in rates.items()}
         # amqp-consume also runs one command at a time, so 1.2x of it asks for 1.2 * its share of the ceiling.
@@ -282,6 +286,15 @@ class Bench:
                  reason=f"it needs {1.2 * med['consume'] / med['ceiling']:.2f}x of the spawn ceiling; one command at a time cannot pass 1x")
         self.add("command per item", one, "the spawn ceiling: posix_spawn + waitpid of cat in a C loop, no broker", rates["one"],
                  rates["ceiling"], 0.9, reason=f"{1e6 / med['one'] - 1e6 / med['ceiling']:.0f} µs more per command than the loop")
+        # The next command started while one works: one item's work at a time still, only start-ups overlap.
+        self.add("command per item, next started ahead", ahead, consume1, rates["ahead"], rates["consume"], 1.2,
+                 reason="the start-ups overlap only while a core is free")
+        self.add("command per item, next started ahead", ahead, "the spawn ceiling (one at a time, as above)", rates["ahead"],
+                 rates["ceiling"], 0.9, reason="the start-ups overlap only while a core is free")
+        self.add("command per item, next started ahead", ahead,
+                 "the spawn ceiling, next started ahead: the same C loop, each command started before the last is given its input",
+                 rates["ahead"], rates["ceiling ahead"], 0.9,
+                 reason=f"{1e6 / med['ahead'] - 1e6 / med['ceiling ahead']:.0f} µs more per command than the loop")
         self.add("command per item, 2 at once (2 cores)", two, consume1 + " (one at a time: not like for like)",
                  rates["two"], rates["consume"], 1.2,
                  reason=f"two at once reach {med['two'] / med['ceiling']:.2f}x the one-at-a-time ceiling on 2 cores shared with the broker")
@@ -289,14 +302,17 @@ class Bench:
                  rates["two"], rates["consume2"], 1,
                  reason="with both cores busy, the processor's own CPU per item (about twice amqp-consume's) is taken from the commands")
 
-    def spawn_ceiling(self, binary, n):
+    def spawn_ceiling(self, binary, n, ahead=False):
         """Items per second a loop reaches that only starts `cat` (stdin and stdout /dev/null, as
         the processor gives it the item on stdin and drops its output) and waits for it: what
         starting processes allows on this machine, whatever the queue. The loop is C
         (bench/spawn_ceiling.c, built by `built_ceiling`): the same loop in Python
         (os.posix_spawn) spent about 260 µs of its own CPU per start against 85 µs, which put the
-        ceiling lower than the machine's (bench/notes.md, The spawn ceiling)."""
-        out = subprocess.run([binary, str(n), shutil.which("cat")], check=True, capture_output=True, text=True).stdout
+        ceiling lower than the machine's (bench/notes.md, The spawn ceiling). `ahead`: the loop
+        starts each command before the last is given its input, as `--spawn-ahead` does (its stdin a
+        pipe that gets "item\\n")."""
+        out = subprocess.run([binary, *(["--ahead"] if ahead else []), str(n), shutil.which("cat")], check=True,
+                             capture_output=True, text=True).stdout
         return float(out)
 
     @staticmethod
