@@ -59,6 +59,8 @@ final class InMemoryBroker {
     var onRead: (() -> Void)?
     /// Called at every passive declare, with the queue's name.
     var onInspect: ((String) -> Void)?
+    /// Called with the queue's name when a consumer is about to be registered on it.
+    var onConsume: ((String) -> Void)?
 
     /// Copies published and not yet confirmed, over the open connections.
     var unconfirmedCount: Int { connections.filter(\.isOpen).reduce(0) { $0 + $1.unconfirmedCount } }
@@ -215,6 +217,7 @@ final class InMemoryBroker {
         }
 
         func standAsConsumer(of queue: String, channel: UInt16) throws(WorkQueueError) -> String {
+            broker.onConsume?(queue)
             try live(on: channel)
             nextConsumer += 1
             let tag = "ctag-\(nextConsumer)"

@@ -42,6 +42,31 @@ extension ProcessorScenarioTests {
         #expect(broker.inspections["\(queue).4"] == 1)
     }
 
+    @Test func connectionLostWhileConsumingPartWayOverTheShardsConsumesThemAllAgainAndDoesEveryItemOnce() throws {
+        let broker = InMemoryBroker(shardsOf: queue, items: [["a", "b"], ["c"], ["d", "e"]])
+        let clock = TestLoopClock()
+        let processor = try shardedProcessor(broker, clock, shards: 3, command: "exit 0") { $0.prefetch = 3 }
+        // Shard 0's consumer is registered, then the connection goes before shard 1's.
+        var lost = false
+        var consumed: [String] = []
+        broker.onConsume = { name in
+            consumed.append(name)
+            if !lost && name == "\(self.queue).1" {
+                lost = true
+                broker.loseConnections()
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        #expect(lost)
+        // After the reconnect every shard got a consumer again, each once per connection.
+        #expect(Array(consumed.prefix(5)) == ["0", "1", "0", "1", "2"].map { "\(queue).\($0)" }, "\(consumed)")
+        #expect(broker.acknowledged.count == 5)
+        #expect(Set(strings(broker.acknowledged)) == ["a", "b", "c", "d", "e"])
+        #expect((0..<3).allSatisfy { broker.ready("\(queue).\($0)").isEmpty })
+        #expect(processor.stats.processed == 5)
+    }
+
     @Test func idleProcessorWaitsWhileAPeerHoldsTheOnlyItemOfOneShard() throws {
         let broker = InMemoryBroker(shardsOf: queue, items: [[], [], []])
         // A peer consumes every shard (as every processor does) and holds shard 1's only item.
@@ -140,6 +165,33 @@ extension ProcessorScenarioTests {
             guard let error = error as? WorkQueueError else { return false }
             return error.kind == .usage && error.message.contains("'\(queue).0' holds 1 ready items") && error.message.contains("--shards")
         }
+        #expect(broker.ready("\(queue).0") == ["x"])
+    }
+
+    @Test func connectionLostWhileLookingAtAnotherShardCountIsNoExitZeroAndTheLookIsMadeAgain() throws {
+        // The loader used --shards 2 for part of the work; the connection goes just as this
+        // processor (--shards 1) looks at QUEUE.0 before its exit.
+        let broker = InMemoryBroker(queue: queue, items: ["a"])
+        broker.queues["\(queue).0"] = [InMemoryBroker.Message(body: Array("x".utf8))]
+        let clock = TestLoopClock()
+        let processor = try processor(broker, clock, command: "exit 0")
+        var lost = false
+        broker.onInspect = { name in
+            if !lost && name == "\(self.queue).0" {
+                lost = true
+                broker.loseConnections()
+            }
+        }
+        #expect {
+            _ = try processor.run()
+        } throws: { error in
+            guard let error = error as? WorkQueueError else { return false }
+            return error.kind == .usage && error.message.contains("'\(queue).0' holds 1 ready items")
+        }
+        #expect(lost)
+        #expect(broker.connections.count >= 4)
+        #expect(broker.inspections["\(queue).0"] ?? 0 >= 2)
+        #expect(strings(broker.acknowledged) == ["a"])
         #expect(broker.ready("\(queue).0") == ["x"])
     }
 
