@@ -66,7 +66,7 @@ struct ProcessorCommand: ParsableCommand {
 
     @Flag(
         help: .flag(
-            "Start each slot's next COMMAND before its item arrives, so its start-up overlaps the item in hand; the item then reaches COMMAND on stdin only (no {}, no WORK_ITEM). For commands that read stdin before doing anything"
+            "Start each slot's next COMMAND before its item arrives, so its start-up overlaps the item in hand; the item then reaches COMMAND on stdin only (no {}, no WORK_ITEM). For commands that read stdin before doing anything and take an empty input without harm (a processor killed by SIGKILL leaves its waiting command an empty stdin)"
         ))
     var spawnAhead = false
 

@@ -101,4 +101,37 @@ extension ProcessorScenarioTests {
         #expect(broker.ready(queue + ".failed").isEmpty)
         #expect(processor.stats.processed == 0)
     }
+
+    @Test func spawnAheadCommandKilledFromOutsideBeforeItsItemIsReplacedAndTheItemSpendsNoAttempt() throws {
+        let broker = InMemoryBroker(queue: queue, items: ["a", "b"])
+        let clock = TestLoopClock()
+        let log = "/tmp/wq-scenario-\(getpid())-ahead-killed"
+        unlink(log)
+        defer { unlink(log) }
+        // a works 0.3 s; meanwhile the command waiting for b is killed (as the OOM killer would).
+        let command = #"echo "up $$" >> \#(log); item=$(cat); echo "start $$ [$item]" >> \#(log); sleep 0.3"#
+        let processor = try processor(broker, clock, command: command) {
+            $0.prefetch = 1
+            $0.maxAttempts = 1
+            $0.spawnAhead = true
+        }
+        var killed: Int32?
+        broker.onRead = {
+            let ups = self.lines(of: log).filter { $0.hasPrefix("up ") }
+            if killed == nil && ups.count == 2, let pid = Int32(ups[1].dropFirst(3)) {
+                killed = pid
+                kill(pid, SIGKILL)
+            }
+        }
+        let code = try processor.run()
+        #expect(code == 0)
+        let victim = try #require(killed)
+        let starts = lines(of: log).filter { $0.hasPrefix("start ") }
+        // b ran in a command started after the kill; nothing went to the dead-letter queue.
+        #expect(starts.map { $0.split(separator: " ")[2] }.sorted() == ["[a]", "[b]"], "\(starts)")
+        #expect(!starts.contains { $0.hasPrefix("start \(victim) ") })
+        #expect(Set(strings(broker.acknowledged)) == ["a", "b"])
+        #expect(broker.ready(queue + ".failed").isEmpty)
+        #expect(processor.stats.processed == 2)
+    }
 }

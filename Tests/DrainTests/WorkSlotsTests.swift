@@ -45,6 +45,16 @@ struct WorkSlotsTests {
         return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
     }
 
+    /// The child's exit, waited for up to 5 s.
+    func waitForExitStatus(_ child: ChildProcess) -> ChildExit? {
+        let until = MonotonicClock.now() + .seconds(5)
+        while MonotonicClock.now() < until {
+            if let exit = child.poll() { return exit }
+            usleep(5_000)
+        }
+        return nil
+    }
+
     /// Collects until `count` items ended or 10 s passed.
     func collect(_ slots: inout WorkSlots, count: Int, stopping: Bool = false) throws -> [(RunningItem, WorkSlots.Ending)] {
         var ended: [(RunningItem, WorkSlots.Ending)] = []
@@ -132,5 +142,44 @@ struct WorkSlotsTests {
         slots.endAll(until: clock.now() + .milliseconds(200), clock: clock, log: log)
         #expect(slots.isEmpty)
         #expect(MonotonicClock.now() - started < .seconds(5))
+    }
+
+    /// `/bin/sh -c script` started ahead of its item, as `--spawn-ahead` does.
+    func startedAhead(_ script: String) throws -> ChildProcess {
+        try ChildProcess(argv: ["/bin/sh", "-c", script].map { Array($0.utf8) }, environment: CommandEnvironment([]), input: nil, executable: "/bin/sh")
+    }
+
+    @Test("a command reaped before it was given its item (it ended ahead) is collected on a pass without SIGCHLD")
+    func reapedAheadIsCollectedWithoutASignal() throws {
+        var slots = WorkSlots(concurrency: 1)
+        let child = try startedAhead("exit 4")
+        #expect(waitForExitStatus(child) == .exited(4))
+        child.give(Array("item".utf8))
+        let delivery = Delivery(tag: 1, body: Array("item".utf8), redelivered: false, headers: [:])
+        var item = RunningItem(delivery: delivery, generation: 0, attempt: 1, startedAt: MonotonicClock.now())
+        item.child = child
+        slots.add(item)
+        #expect(slots.hasReapedWork)
+        let ended = slots.collect(now: MonotonicClock.now(), reap: false, readWorkers: false, stopping: false, log: log).ended
+        guard case .command(let exit)? = ended.first?.1 else {
+            Issue.record("the command reaped ahead was not collected without reaping")
+            return
+        }
+        #expect(exit == .exited(4))
+        #expect(!slots.hasReapedWork && slots.isEmpty)
+    }
+
+    @Test("commands waiting ahead get SIGKILL on the way out while their stdin is still open, so none runs on an empty item")
+    func waitingAheadKilledBeforeEndOfFile() throws {
+        var slots = WorkSlots(concurrency: 2)
+        // Each would exit 0 at once on end of file; only SIGKILL before it ends them by a signal.
+        let waiting = [try startedAhead("cat >/dev/null; exit 0"), try startedAhead("cat >/dev/null; exit 0")]
+        for child in waiting { slots.keepAhead(child) }
+        usleep(100_000)
+        slots.askToStop(grace: .seconds(5), now: MonotonicClock.now())
+        #expect(waiting.allSatisfy { $0.stdinFD >= 0 }, "stdin closed before the kill")
+        slots.endAll(until: MonotonicClock.now(), clock: SystemLoopClock(), log: log)
+        for child in waiting { #expect(child.exit == .signalled(SIGKILL)) }
+        #expect(slots.takeAhead() == nil)
     }
 }

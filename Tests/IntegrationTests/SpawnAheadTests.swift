@@ -95,7 +95,9 @@ struct SpawnAheadTests {
         Thread.sleep(forTimeInterval: 0.5)
         let done = try copies(s)
         #expect(!done.contains { $0.isEmpty }, "an empty input ran")
-        // The items not done are back in the queue (the one in hand returned without an attempt).
-        #expect(try s.counts()?.ready == 10 - done.count)
+        // The items not done are back in the queue (the one in hand returned without an attempt;
+        // one whose copy was made just before the SIGTERM reached its shell is both).
+        let ready = try #require(try s.counts()?.ready)
+        #expect(ready == 10 - done.count || ready == 11 - done.count, "\(ready) ready, \(done.count) done")
     }
 }

@@ -91,8 +91,7 @@ extension Processor {
             var started = item
             if config.spawnAhead {
                 // The item on stdin only: the command started before it was known.
-                let child: ChildProcess
-                if let waiting = slots.takeAhead() { child = waiting } else { child = try startAhead(argv) }
+                let child = try commandStartedAhead(argv)
                 child.give(delivery.body)
                 started.child = child
             } else {
@@ -110,7 +109,20 @@ extension Processor {
         // The next item's command starts now, while this one works: its start-up (exec, the
         // dynamic loader) runs beside this item instead of after it. A start that fails here is
         // tried again, and reported, when the next item comes.
-        if config.spawnAhead, slots.wantsAhead, let next = try? startAhead(argv) { slots.keepAhead(next) }
+        while config.spawnAhead, slots.wantsAhead, let next = try? startAhead(argv) { slots.keepAhead(next) }
+    }
+
+    /// The command for the next item: the oldest started ahead, else one started now. One that
+    /// a signal ended before its item came (the OOM killer, an operator) never saw the item and is
+    /// not its failure: it is dropped (already reaped) for the next. One that exited on its own
+    /// (it does not read stdin, or cannot start) is the item's: its exit stands, as it would have
+    /// had it started after the item came.
+    private func commandStartedAhead(_ argv: [[UInt8]]) throws(WorkQueueError) -> ChildProcess {
+        while let waiting = slots.takeAhead() {
+            if case .signalled? = waiting.poll() { continue }
+            return waiting
+        }
+        return try startAhead(argv)
     }
 
     /// Starts the command without its item (`--spawn-ahead`): its stdin stays open and empty

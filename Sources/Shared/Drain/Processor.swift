@@ -220,7 +220,7 @@ package final class Processor {
     /// The next moment something must be checked without any descriptor becoming ready.
     private func nextDeadline(now: Instant) -> Instant {
         // Items already delivered wait for no descriptor: take the next one at once.
-        if canStartNow(now: now) { return now }
+        if canStartNow(now: now) || slots.hasReapedWork { return now }
         var deadline = now + .seconds(1)
         if let restart = nextWorkerStart(now: now) { deadline = min(deadline, restart) }
         if let graceDeadline = stop.graceDeadline, !slots.isEmpty || settlement.holdsCopies {

@@ -80,6 +80,10 @@ struct WorkSlots {
         ahead.isEmpty ? nil : ahead.removeFirst()
     }
 
+    /// True when an item's command has ended and was reaped already, so no SIGCHLD will tell:
+    /// the loop collects it without waiting.
+    var hasReapedWork: Bool { running.contains { $0.child?.exit != nil } }
+
     /// True while fewer commands wait ahead than there are slots (one per slot is enough).
     var wantsAhead: Bool { ahead.count < concurrency }
 
@@ -128,7 +132,9 @@ struct WorkSlots {
                 continue
             }
             child.feedInput()
-            if reap, let exit = child.poll() {
+            // A command reaped already (one started ahead that ended before its item came, reaped
+            // when it was given the item) left no SIGCHLD to wait for.
+            if reap || child.exit != nil, let exit = child.poll() {
                 ended.append((running.remove(at: index), .command(exit)))
                 continue
             }
