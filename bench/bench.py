@@ -488,9 +488,11 @@ class Bench:
                 self.delete(q)
                 up[pods].append(self.drain_started(pods, n))
         for pods in counts[1:]:
-            self.add(name, f"{pods} processors up before the load drain {n:,}: items/s", f"{few} processors, the same",
-                     [r for r, _ in up[pods]], [r for r, _ in up[few]], 0.9 if pods == many else None)
             broker, base = [c for _, c in up[pods]], [c for _, c in up[few]]
+            self.add(name, f"{pods} processors up before the load drain {n:,}: items/s", f"{few} processors, the same",
+                     [r for r, _ in up[pods]], [r for r, _ in up[few]], 0.9 if pods == many else None,
+                     reason=f"the broker spends {statistics.median(broker) / statistics.median(base):.2f}x the CPU per delivery "
+                            f"with {pods} consumers (round-robin: fewer deliveries per write; bench/notes.md)")
             self.rows.append((name, f"{pods} processors up before the load: the broker's CPU per item, us", fmt(broker),
                               f"{few} processors", fmt(base), ratio(statistics.median(broker), statistics.median(base)), "", ""))
             for key, label, target in (("whole", "start included", 0.9), ("consuming", "once all consume", None)):
@@ -588,12 +590,7 @@ class Bench:
                 raise SystemExit("bench: a processor exited before the queue was empty")
             time.sleep(0.005)
         seconds, cpu = time.monotonic() - started, process_cpu_seconds(broker) - cpu_before
-        connection.close()
-        for p in procs:
-            p.wait()
-            if p.returncode != 0:
-                raise SystemExit(f"bench: a processor exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
-        self.delete(q)
+        self.end_fleet(q, procs, connection, expected=0)
         print(f"  {pods} processors started before the load: {n / seconds:,.0f}/s, the broker {1e6 * cpu / n:.1f} us per item",
               flush=True)
         return n / seconds, 1e6 * cpu / n
@@ -635,6 +632,20 @@ class Bench:
         channel.queue_delete(queue=events)
         return procs, connection, time.monotonic() - started
 
+    def end_fleet(self, q, procs, connection, expected):
+        """Ends a `waiting_fleet`: closes the connection holding QUEUE.stopping, then waits for
+        every processor, which must exit `expected` (0: the queue drained; 143: SIGTERM, sent
+        here), and deletes the queue."""
+        connection.close()
+        if expected == 143:
+            for p in procs:
+                p.terminate()
+        for p in procs:
+            p.wait()
+            if p.returncode != expected:
+                raise SystemExit(f"bench: a processor exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
+        self.delete(q)
+
     def idle_fleet(self, pods):
         """Starts `pods` processors on an empty queue (`waiting_fleet`), then measures them idle;
         ends them with SIGTERM. Returns the seconds until all started, the broker's CPU per start
@@ -660,14 +671,7 @@ class Bench:
         if gone:
             raise SystemExit(f"bench: {len(gone)} idle processors exited ({gone[0]}) while the benchmark waited")
         memory = [memory_mb(p.pid) for p in procs]
-        connection.close()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait()
-            if p.returncode != 143:
-                raise SystemExit(f"bench: an idle processor exited {p.returncode}: {p.stderr.read().decode(errors='replace')[-400:]}")
-        self.delete(q)
+        self.end_fleet(q, procs, connection, expected=143)
         result = {"start": start, "broker_start": 1000 * broker_start / pods, "own_start": 1000 * own_start / pods,
                   "broker_idle": 1000 * broker_idle / pods / window,
                   "pss": statistics.median(m[0] for m in memory), "rss": statistics.median(m[1] for m in memory),

@@ -231,14 +231,7 @@ struct ConnectionOptionsTests {
             (["--stdio", "--stdio-format", "xml", "--", "cat"], "--stdio-format must be lines or json, got 'xml'"),
             (["--concurrency", "0"], "--concurrency"),
         ]
-        for (arguments, message) in failures {
-            do {
-                _ = try ProcessorConfiguration.parse(arguments: arguments, environment: env)
-                Issue.record("\(arguments) was accepted")
-            } catch let error as WorkQueueError {
-                #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
-            }
-        }
+        expectProcessorUsageErrors(failures, environment: env)
         guard case .run(let quiet) = try ProcessorConfiguration.parse(arguments: ["--no-progress"], environment: env)
         else { throw TestFailureLocal("help") }
         #expect(quiet.progressExchange == nil)
@@ -259,14 +252,7 @@ struct ConnectionOptionsTests {
             (["--spawn-ahead", "--stdio", "--", "cat"], "--spawn-ahead is for a command per item"),
             (["--spawn-ahead", "--", "echo", "item={}"], "{} cannot be filled in; read the item from stdin, or drop --spawn-ahead"),
         ]
-        for (arguments, message) in failures {
-            do {
-                _ = try ProcessorConfiguration.parse(arguments: arguments, environment: env)
-                Issue.record("\(arguments) was accepted")
-            } catch let error as WorkQueueError {
-                #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
-            }
-        }
+        expectProcessorUsageErrors(failures, environment: env)
     }
 
     @Test("wqtop's options: interval, modes, exchange, NO_COLOR")
@@ -462,6 +448,21 @@ struct SeveralAddressesTests {
             Issue.record("accepted a bad second URL")
         } catch let error as WorkQueueError {
             #expect(error.kind == .usage && error.message.contains("URL 2") && !error.message.contains("secret"), "\(error.message)")
+        }
+    }
+}
+
+/// Each of `failures` (arguments, a part of the message) is refused by the processor's parser as
+/// a usage error saying so.
+func expectProcessorUsageErrors(_ failures: [([String], String)], environment: [String: String]) {
+    for (arguments, message) in failures {
+        do {
+            _ = try ProcessorConfiguration.parse(arguments: arguments, environment: environment)
+            Issue.record("\(arguments) was accepted")
+        } catch let error as WorkQueueError {
+            #expect(error.kind == .usage && error.message.contains(message), "\(error.message)")
+        } catch {
+            Issue.record("\(arguments): \(error)")
         }
     }
 }
