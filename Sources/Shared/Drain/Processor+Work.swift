@@ -112,7 +112,8 @@ extension Processor {
         while config.spawnAhead, slots.wantsAhead, let next = try? startAhead(argv) { slots.keepAhead(next) }
     }
 
-    /// The command for the next item: the oldest started ahead, else one started now. One that
+    /// The command for the next item: the oldest started ahead (polled once here, so `give` knows
+    /// whether it ended), else one started now. One that
     /// a signal ended before its item came (the OOM killer, an operator) never saw the item and is
     /// not its failure: it is dropped (already reaped) for the next. One that exited on its own
     /// (it does not read stdin, or cannot start) is the item's: its exit stands, as it would have

@@ -234,10 +234,11 @@ struct WorkSlots {
             ahead.removeAll()
         }
         let grace = max(.zero, deadline - clock.now())
-        let commands = running.compactMap(\.child) + ahead
+        let itemCommands = running.compactMap(\.child)
+        let commands = itemCommands + ahead
         let stops =
             ahead.map { StopSequence(.startedAhead, for: $0) }
-            + running.compactMap(\.child).map { StopSequence(.command(grace: grace), for: $0) }
+            + itemCommands.map { StopSequence(.command(grace: grace), for: $0) }
             + workers.compactMap(\.child).map { StopSequence(.worker(grace: grace), for: $0) }
         guard !stops.isEmpty else { return }
         stoppingWorkers = true

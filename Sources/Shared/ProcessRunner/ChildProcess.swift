@@ -86,11 +86,12 @@ package final class ChildProcess {
     }
 
     /// Hands a command started ahead (`input` nil) its input, written as for any command. A child
-    /// that already ended (one that never reads stdin) is handed nothing: its exit stands.
+    /// reaped already (it ended before: one that never reads stdin) is handed nothing: its exit
+    /// stands. The caller polls first (one `waitpid` per item, not two).
     package func give(_ bytes: [UInt8]) {
         guard awaitingInput else { return }
         awaitingInput = false
-        if poll() != nil { return }
+        if exit != nil { return }
         input = bytes
         written = 0
         feedInput()
