@@ -49,13 +49,11 @@ extension ProcessorScenarioTests {
             let pid = work[pair].split(separator: " ")[1]
             #expect(work[pair].hasPrefix("start ") && work[pair + 1] == "end \(pid)", "\(lines)")
         }
-        // Started ahead: most commands were up before the item before theirs had ended.
+        // Started ahead: most commands were up before the command of the item before theirs ended.
+        let index = { (line: String) in lines.firstIndex(of: line) ?? Int.max }
+        let pids = starts.map { String($0.split(separator: " ")[1]) }
         var upEarly = 0
-        for (index, line) in lines.enumerated() where line.hasPrefix("up ") {
-            if lines[..<index].filter({ $0.hasPrefix("start ") }).count > lines[..<index].filter({ $0.hasPrefix("end ") }).count {
-                upEarly += 1
-            }
-        }
+        for k in pids.indices.dropFirst() where index("up \(pids[k])") < index("end \(pids[k - 1])") { upEarly += 1 }
         #expect(upEarly >= items.count / 2, "\(lines)")
         // The command started ahead for no item was killed and reaped on the way out.
         for line in lines where line.hasPrefix("up ") {
@@ -117,8 +115,11 @@ extension ProcessorScenarioTests {
         }
         var killed: Int32?
         broker.onRead = {
-            let ups = self.lines(of: log).filter { $0.hasPrefix("up ") }
-            if killed == nil && ups.count == 2, let pid = Int32(ups[1].dropFirst(3)) {
+            // The waiting one: up, and not the one that started on a (the two shells race to "up").
+            let lines = self.lines(of: log)
+            let started = lines.filter { $0.hasPrefix("start ") }.map { $0.split(separator: " ")[1] }
+            let waiting = lines.filter { $0.hasPrefix("up ") }.map { $0.dropFirst(3) }.filter { !started.contains($0) }
+            if killed == nil && started.count == 1 && waiting.count == 1, let pid = Int32(waiting[0]) {
                 killed = pid
                 kill(pid, SIGKILL)
             }
