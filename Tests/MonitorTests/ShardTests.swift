@@ -61,6 +61,21 @@ struct ShardTests {
         #expect(s.jsonLine(time: 0).contains(#"{"consumers":null,"lagging":false,"queue":"jobs.1","ready":null}"#))
     }
 
+    @Test("a missing shard: the others' items still count as ready and queued, and the receipt is not exact (no false loss)")
+    func missingShardIsNoLoss() {
+        var model = MonitorModel(queue: "jobs", endpoint: "h:1", interval: .seconds(1))
+        model.receive(LoadEvent(queue: "jobs", load: "L1", confirmed: 30, final: true, startedAt: 1000, sentAt: 1001))
+        model.sample(shards: shards([(10, 0), (10, 0), (10, 0), nil]), at: at(1))
+        let s = model.snapshot(at: at(1))
+        #expect(s.state == .queueMissing)
+        #expect(s.ready == 30 && s.consumers == 0)
+        #expect(s.jsonLine(time: 0).contains(#""ready":30,"#))
+        let r = Receipt(snapshot: s, endedAt: 10, endedBy: "quit", deadLetterQueueDepth: 0).reconciliation
+        #expect(r.difference.value == 0)
+        #expect(!r.exact, "balanced is then null")
+        #expect(r.doubts == ["the shard 'jobs.3' does not exist (deleted with its items, or wqtop was given another --shards than the Job's)"])
+    }
+
     @Test("a shard lags when it holds twice the median shard and 10 items more, or has fewer consumers with work")
     func lagging() {
         #expect(ShardRow.marked(shards([(100, 2), (100, 2), (100, 2)])).allSatisfy { !$0.lagging })

@@ -143,10 +143,12 @@ package struct MonitorModel: Sendable {
         s.failureEvents = failures.events
         s.repeatNotes = repeatNotes
         s.metrics = ledger.map { MetricsFigures($0, sampleErrors: link.errors) }
-        s.ready = depth.ready
+        // With shards, what the shards that exist hold, also while one is missing (the Job's queue
+        // is then "missing", but the items in the others are there: a receipt must count them).
+        s.ready = shards.isEmpty ? depth.ready : shards.reduce(0) { $0 + ($1.counts?.ready ?? 0) }
         s.shards = shards
         s.shardMismatch = shardMismatch
-        s.consumers = depth.counts?.consumers ?? 0
+        s.consumers = depth.counts?.consumers ?? shards.compactMap { $0.counts?.consumers }.max() ?? 0
         s.inFlight = s.pods.reduce(0) { $0 + $1.inHand }
         s.processed = processed
         s.failed = s.pods.reduce(0) { $0 + $1.failed }

@@ -141,6 +141,15 @@ package struct Receipt: Encodable, Sendable, Equatable {
         reconciliation = Self.reconcile(s)
     }
 
+    /// A shard that does not exist is items wqtop cannot count: those of a shard deleted with its
+    /// items (lost), or none (wqtop given a larger N than the Job's). It cannot tell which.
+    private static func missingShards(_ s: MonitorSnapshot) -> [String] {
+        let missing = s.missingShards
+        guard let first = missing.first else { return [] }
+        let which = missing.count == 1 ? "the shard '\(first)' does not exist" : "\(missing.count) shards ('\(first)', ...) do not exist"
+        return ["\(which) (deleted with its items, or wqtop was given another --shards than the Job's)"]
+    }
+
     /// Unix seconds to the millisecond.
     static func seconds(_ time: Double) -> Double { (time * 1000).rounded() / 1000 }
 
@@ -152,7 +161,7 @@ package struct Receipt: Encodable, Sendable, Equatable {
         // A shard count that may be wrong leaves work queues unsampled: `queued` may miss items.
         let doubts = s.repeatNotes.doubts(
             finished: s.finished, deficit: s.loadedTotal.map { accounted < $0 } ?? false,
-            surplus: s.loadedTotal.map { accounted > $0 } ?? false) + (s.shardMismatch.map { [$0] } ?? [])
+            surplus: s.loadedTotal.map { accounted > $0 } ?? false) + (s.shardMismatch.map { [$0] } ?? []) + missingShards(s)
         let exact = doubts.isEmpty
         let sum = "processed \(s.processed) + dead-lettered \(s.deadLettered) + queued \(queued) - repeats \(repeats)"
         let open = s.finished ? "" : "; the Job had not finished, so counts may still change"
@@ -170,7 +179,7 @@ package struct Receipt: Encodable, Sendable, Equatable {
                 ? "balanced: loaded \(loaded) = \(sum)\(open)"
                 : "loaded \(loaded) = \(sum), but the repeats are not known exactly\(unsure)\(open)"
         } else if difference > 0 {
-            explanation = "\(difference) more than loaded \(loaded) (\(sum)): items queued without a load event (a loader older than load events, --no-progress, a load before wqtop started, or a loader's re-publish after a lost connection)\(unsure)\(open)"
+            explanation = "\(difference) more than loaded \(loaded) (\(sum)): items queued without a load event (a loader older than load events, --no-progress, a load before wqtop started, a loader killed between two of its load events, or a loader's re-publish after a lost connection)\(unsure)\(open)"
         } else {
             let silent = s.pods.filter(\.lost).map { "\($0.pod) (\($0.instance))" }
             let who = silent.isEmpty
