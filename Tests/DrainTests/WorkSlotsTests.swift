@@ -131,6 +131,36 @@ struct WorkSlotsTests {
         #expect(MonotonicClock.now() - started < .seconds(3))
     }
 
+    @Test("a pid is known as our work when it is an item's command or in its process group; the kernel, ourselves and strangers are not")
+    func workOfASender() throws {
+        var slots = WorkSlots(concurrency: 1)
+        // The command starts a child, which stays in the command's process group.
+        let running = try item(1, "sleep 30 & wait")
+        slots.add(running)
+        let command = try #require(running.child?.pid)
+        #expect(slots.work(of: command) == "the work on item item 1")
+        #expect(slots.work(of: 0) == nil, "the kernel, or a sender outside our pid namespace")
+        #expect(slots.work(of: getpid()) == nil)
+        #expect(slots.work(of: getppid()) == nil)
+        // A grandchild in the command's group.
+        let deadline = MonotonicClock.now() + .seconds(5)
+        var grandchild: pid_t?
+        while grandchild == nil, MonotonicClock.now() < deadline {
+            grandchild = Self.children(of: command).first
+            if grandchild == nil { usleep(5_000) }
+        }
+        let child = try #require(grandchild, "the command's child did not start")
+        #expect(slots.work(of: child) == "the work on item item 1")
+        slots.endAll(until: MonotonicClock.now() + .milliseconds(200), clock: SystemLoopClock(), log: log)
+        #expect(slots.work(of: command) == nil, "no longer ours once ended")
+    }
+
+    /// The pids whose parent is `pid`, from /proc/PID/task/*/children.
+    private static func children(of pid: pid_t) -> [pid_t] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+    }
+
     @Test("ending all work measures the grace on the loop's clock, however far it ran ahead of real time")
     func endAllOnTheLoopClock() throws {
         var slots = WorkSlots(concurrency: 1)

@@ -91,6 +91,25 @@ struct PodFaultTests {
         #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
     }
 
+    @Test("an item whose command sends SIGTERM or SIGINT to its processor does not stop it: logged, ignored, every item done once, exit 0",
+        arguments: ["TERM", "INT"])
+    func commandSignallingItsProcessorIsIgnored(signal: String) throws {
+        let s = try Scenario("selfstop")
+        let good = (1...6).map { "good-\($0)" }
+        try s.load(Array(good[..<3]) + ["stopper"] + Array(good[3...]))
+        // Without the check this stop would return "stopper" unspent, and every replacement pod
+        // would be stopped by it again: a Job replacing pods for ever.
+        let work = #"echo "$1" >> "$OUT/tries"; if [ "$1" = stopper ]; then kill -\#(signal) $PPID; sleep 0.3; fi; echo "$1" >> "$OUT/done""#
+        let p = try s.start("processor", ["--grace", "5"] + Scenario.shell(work))
+        let result = try p.wait(timeout: 60)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stderr.contains("got SIG\(signal) from the work on item stopper"), "\(result.stderr)")
+        #expect(result.stderr.contains("the work cannot stop its processor; ignored"), "\(result.stderr)")
+        #expect(s.lines("tries").sorted() == (good + ["stopper"]).sorted(), "each item once: \(s.lines("tries"))")
+        #expect(Set(s.done) == Set(good + ["stopper"]))
+        #expect(try s.counts() == QueueCounts(ready: 0, consumers: 0))
+    }
+
     @Test("a fatal error ends the running commands (no item runs twice at once) and loses nothing")
     func fatalErrorEndsCommands() throws {
         let s = try Scenario("fatal")

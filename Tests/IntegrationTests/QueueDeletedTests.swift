@@ -66,4 +66,24 @@ struct QueueDeletedTests {
         #expect(try processGroupGone(pid), "the long command outlived its deleted queue")
         #expect(s.lines("ended").isEmpty, "the next item ran, or the long one went on: \(s.lines("ended"))")
     }
+
+    @Test("one shard deleted while an item of another shard runs: exit 1, the line says that item goes back to its shard, and it is there")
+    func aShardDeletedWhileAnotherShardsItemRuns() throws {
+        let s = try Scenario("qdel-shard", shards: 3)
+        let queue = s.queue
+        // Round-robin from shard 0: "long" in .0, "a" in .1, "b" in .2.
+        try s.load(["long", "a", "b"])
+        let work = #"if [ "$1" = long ]; then echo $$ > "$OUT/long"; sleep 60; fi; echo "$1" >> "$OUT/ended""#
+        let p = try s.start("processor", ["--prefetch", "1"] + Scenario.shell(work))
+        try s.waitForFile("long")
+        try deleteQueue("\(queue).2")
+        let result = try p.wait(timeout: 30)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.stderr.contains("the work queue '\(queue).2' \(Self.gone); the work on 1 item of another shard was stopped (it goes back to its shard)"),
+                "\(result.stderr)")
+        #expect(!result.stderr.contains("went with the queue"), "\(result.stderr)")
+        let pid = Int32(s.lines("long").first ?? "") ?? -1
+        #expect(try processGroupGone(pid), "the long command outlived the processor")
+        try waitUntil("the long item back in its shard") { try s.counts("\(queue).0")?.ready == 1 }
+    }
 }

@@ -74,7 +74,7 @@ extension Processor {
             var fds = [pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
             let timeout = Int32(max(1, clock.sleepBudget(until: until).roundedUpMilliseconds))
             _ = poll(&fds, 1, timeout)
-            for sig in signals.drain() { stop.note(sig) }
+            for sig in signals.drain() { note(sig) }
             // Work that ends now cannot be acknowledged: `settle` logs and drops it.
             try? checkRunning()
             if stop.isRequested { return true }

@@ -82,9 +82,21 @@ extension Processor {
         }
     }
 
-    private func queueMissing(_ queue: String? = nil, stopped: Int = 0) -> WorkQueueError {
-        let work = stopped == 0 ? "" : stopped == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(stopped) items was stopped (they went with the queue)"
-        return .failure("the work queue '\(queue ?? topology.queue)' no longer exists (deleted while draining)\(work); \(settlement.stats.processed) items were processed")
+    /// `stopped`: the work queue of each item whose work was killed (empty: not known). Those of
+    /// the missing queue went with it; those of another shard go back to it as the connection
+    /// closes (unacknowledged).
+    private func queueMissing(_ queue: String? = nil, stopped: [String] = []) -> WorkQueueError {
+        let missing = queue ?? topology.queue
+        let gone = stopped.filter { $0.isEmpty || $0 == missing }.count
+        let back = stopped.count - gone
+        var work = ""
+        if gone > 0 { work += gone == 1 ? "; the work on 1 item was stopped (it went with the queue)" : "; the work on \(gone) items was stopped (they went with the queue)" }
+        if back > 0 {
+            work += back == 1
+                ? "; the work on 1 item of another shard was stopped (it goes back to its shard)"
+                : "; the work on \(back) items of other shards was stopped (they go back to their shards)"
+        }
+        return .failure("the work queue '\(missing)' no longer exists (deleted while draining)\(work); \(settlement.stats.processed) items were processed")
     }
 
     /// While work runs (every `Intake.busyCheckInterval`) and after the broker cancelled the

@@ -164,7 +164,7 @@ package final class Processor {
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
         let reap = ready.signals || LoopPass.due(pass.lastReap, now: now)
         if ready.signals {
-            for sig in signals.drain() { stop.note(sig) }
+            for sig in signals.drain() { note(sig) }
         }
         if reap { pass.lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers, startFreed: true)

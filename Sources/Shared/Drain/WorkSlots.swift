@@ -185,16 +185,30 @@ struct WorkSlots {
         return running.min { $0.arrivedAt < $1.arrivedAt }.map { [$0] } ?? []
     }
 
+    /// What of this processor's work `pid` is, or runs in the process group of (each command and
+    /// worker leads a group of its own), said for a log line; nil when it is none of ours (0: the
+    /// kernel, or a sender outside our pid namespace, as a container runtime).
+    func work(of pid: pid_t) -> String? {
+        guard pid > 0 else { return nil }
+        let group = getpgid(pid)
+        func ours(_ child: ChildProcess?) -> Bool { child.map { $0.pid == pid || $0.pid == group } ?? false }
+        if let item = running.first(where: { ours($0.process) }) { return "the work on item \(item.label)" }
+        if workers.contains(where: { ours($0.child) }) { return "a --stdio worker" }
+        if ahead.contains(where: { ours($0) }) { return "a command started ahead" }
+        return nil
+    }
+
     /// Kills (SIGKILL to the group) the work on every item whose result can no longer be
-    /// acknowledged (its channel closed, its queue deleted); returns how many were running.
-    /// They are reaped and settled as usual: an item of a lost connection is only logged.
+    /// acknowledged (its channel closed, its queue deleted); returns the work queue each came
+    /// from (empty: not known), one per item that was running. They are reaped and settled as
+    /// usual: an item of a lost connection is only logged.
     @discardableResult
-    mutating func abandonAll(now: Instant) -> Int {
-        var killed = 0
+    mutating func abandonAll(now: Instant) -> [String] {
+        var killed: [String] = []
         for i in running.indices where running[i].killedFor == nil || running[i].killedFor == .stop {
             running[i].killedFor = .abandoned
             running[i].process?.beginStop(.killNow, now: now)
-            killed += 1
+            killed.append(running[i].delivery.workQueue)
         }
         return killed
     }

@@ -126,7 +126,7 @@ package final class MonitorSession {
             var deadline = min(nextSample, connection == nil ? nextConnect : nextSample)
             if deadLetters?.isConnected == true { deadline = min(deadline, nextKeepAlive) }
             let terminalGone = waitForEvents(until: deadline, display: display)
-            for sig in signals.drain() {
+            for sig in signals.drain().map(\.number) {
                 return sig == SIGINT ? ExitCode.interrupted : sig == SIGTERM ? ExitCode.terminated : ExitCode.hangUp
             }
             // The terminal closed (its window or tmux session went away): nobody is watching.

@@ -21,13 +21,16 @@ package final class SignalPipe {
         reader = pair.read
         for sig in signals {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { number in
+            // One record per signal, written at once (under PIPE_BUF, so whole or not at all):
+            // the number and the sender's pid (0 when it is outside our pid namespace or the kernel).
+            action.__sigaction_handler.sa_sigaction = { number, info, _ in
                 let saved = errno
-                var byte = UInt8(truncatingIfNeeded: number)
-                _ = write(signalPipeWriteFD, &byte, 1)
+                let sender = info.map { $0.pointee._sifields._kill.si_pid } ?? 0
+                var record = SignalRecord(number: number, sender: sender)
+                _ = write(signalPipeWriteFD, &record, MemoryLayout<SignalRecord>.size)
                 errno = saved
             }
-            action.sa_flags = SA_RESTART | SA_NOCLDSTOP
+            action.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO
             sigemptyset(&action.sa_mask)
             sigaction(sig, &action, nil)
         }
@@ -43,15 +46,35 @@ package final class SignalPipe {
     /// The read end for `poll(2)`.
     package var readFD: Int32 { reader.rawValue }
 
-    /// The signals that arrived since the last call.
-    package func drain() -> [Int32] {
-        var result: [Int32] = []
-        var buffer = [UInt8](repeating: 0, count: 64)
+    /// The signals that arrived since the last call, oldest first.
+    package func drain() -> [ReceivedSignal] {
+        var result: [ReceivedSignal] = []
+        // Records are written whole, so the pipe always holds a whole number of them.
+        var buffer = [SignalRecord](repeating: SignalRecord(number: 0, sender: 0), count: 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
             if n <= 0 { break }
-            result.append(contentsOf: buffer[0..<n].map { Int32($0) })
+            let records = n / MemoryLayout<SignalRecord>.stride
+            result.append(contentsOf: buffer[0..<records].map { ReceivedSignal(number: $0.number, sender: $0.sender) })
         }
         return result
     }
+}
+
+/// A signal that arrived: its number and who sent it (`si_pid`; 0 when the kernel sent it, or a
+/// process outside our pid namespace, as a container runtime stopping the pod).
+package struct ReceivedSignal: Sendable, Equatable {
+    package var number: Int32
+    package var sender: pid_t
+
+    package init(number: Int32, sender: pid_t) {
+        self.number = number
+        self.sender = sender
+    }
+}
+
+/// What the handler writes to the pipe for each signal.
+private struct SignalRecord {
+    var number: Int32
+    var sender: pid_t
 }
