@@ -34,19 +34,6 @@ struct MonitorCommand: ParsableCommand {
             """,
         version: ToolVersion.current)
 
-    /// Where frames go instead of the full-screen monitor; the last of --once and --json wins.
-    enum OutputFlag: String, EnumerableFlag {
-        case once
-        case json
-
-        static func help(for value: OutputFlag) -> ArgumentHelp? {
-            switch value {
-            case .once: "Print one text frame after one interval and exit (with --exit-when-drained: one frame, at the end)"
-            case .json: "Print one JSON object per interval (no terminal needed)"
-            }
-        }
-    }
-
     /// Words that are not options: wqtop takes none.
     @Argument(help: .hidden)
     var unexpected: [String] = []
@@ -54,8 +41,11 @@ struct MonitorCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: .flag("Sample the queue this often, 0.1 to 3600", default: "1", valueName: "SECS"))
     var interval: String?
 
-    @Flag(exclusivity: .chooseLast)
-    var output: OutputFlag?
+    @Flag(help: "Print one frame after one interval and exit: text, or with --json one JSON object (with --exit-when-drained: one frame, at the end)")
+    var once = false
+
+    @Flag(help: "Print one JSON object per interval (no terminal needed); with --once, one")
+    var json = false
 
     @Flag(
         help: .flag(
@@ -91,12 +81,11 @@ struct MonitorCommand: ParsableCommand {
         if let interval { config.interval = interval }
         let serveText = serve ?? environment["WORK_QUEUE_SERVE"].flatMap { $0.isEmpty ? nil : $0 }
         config.serve = try serveText.map { try ListenAddress(parsing: $0, option: serve != nil ? "--serve" : "WORK_QUEUE_SERVE") }
-        switch output {
-        case .once:
+        if once {
             guard config.serve == nil else { throw WorkQueueError.usage("\(serve != nil ? "--serve" : "WORK_QUEUE_SERVE") runs until SIGTERM and --once prints one frame: use one of them") }
-            config.output = .once
-        case .json: config.output = .json
-        case nil: config.output = config.serve == nil ? .terminal : .headless
+            config.output = .once(json: json)
+        } else {
+            config.output = json ? .json : config.serve == nil ? .terminal : .headless
         }
         config.exitWhenDrained = exitWhenDrained
         config.receipt = receipt
@@ -127,7 +116,7 @@ struct MonitorCommand: ParsableCommand {
             return try session.run(display: display)
         }
         switch config.output {
-        case .once: return try session.run(display: LineDisplay(format: .text))
+        case .once(let json): return try session.run(display: LineDisplay(format: json ? .json : .text))
         case .json, .headless: return try session.run(display: LineDisplay(format: .json))
         case .terminal:
             guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {

@@ -263,9 +263,14 @@ struct ConnectionOptionsTests {
         #expect(c.interval == .milliseconds(500) && c.output == .json && c.exitWhenDrained && !c.color)
         #expect(c.progressExchange == "jobs.progress")
         #expect(throws: WorkQueueError.self) { _ = try MonitorConfiguration.parse(arguments: ["--interval", "0"], environment: [:]) }
-        guard case .run(let last) = try MonitorConfiguration.parse(arguments: ["--json", "--once"], environment: [:])
+        for arguments in [["--json", "--once"], ["--once", "--json"]] {
+            guard case .run(let one) = try MonitorConfiguration.parse(arguments: arguments, environment: [:])
+            else { throw TestFailureLocal("help") }
+            #expect(one.output == .once(json: true) && one.color, "--once with --json: one JSON object, in either order")
+        }
+        guard case .run(let text) = try MonitorConfiguration.parse(arguments: ["--once"], environment: [:])
         else { throw TestFailureLocal("help") }
-        #expect(last.output == .once && last.color, "the last of --once and --json wins")
+        #expect(text.output == .once(json: false))
         for arguments in [["x"], ["--", "x"], ["--"]] {
             #expect(throws: WorkQueueError.usage("wqtop takes no arguments; see wqtop --help")) {
                 _ = try MonitorConfiguration.parse(arguments: arguments, environment: [:])

@@ -174,6 +174,19 @@ struct MonitorTests {
         #expect(try s.counts() == nil)
     }
 
+    @Test("wqtop --once --json prints one JSON object after one interval and exits 0, in either order of the flags")
+    func onceJSON() throws {
+        let s = try Scenario("once-json")
+        try s.load(["--count", "7", "--quiet"])
+        for flags in [["--once", "--json"], ["--json", "--once"]] {
+            let result = try s.run("wqtop", flags + ["--interval", "0.2"], timeout: 30)
+            #expect(result.status == 0, "\(result.output)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 1, "\(result.stdout)")
+            #expect(lines.first?.hasPrefix("{") == true && lines.first?.contains(#""ready":7,"#) == true, "\(result.stdout)")
+        }
+    }
+
     @Test("wqtop --json shows reconnecting while the broker is down and recovers")
     func reconnects() throws {
         let s = try Scenario("monitor-reconnect")

@@ -6,8 +6,8 @@ package struct MonitorConfiguration: Sendable, Equatable {
     package enum Output: Sendable, Equatable {
         /// The full-screen monitor.
         case terminal
-        /// One text frame after one interval.
-        case once
+        /// One frame after one interval: text, or one JSON object (`--once --json`).
+        case once(json: Bool)
         /// One JSON object per interval.
         case json
         /// No frames: `--serve` alone serves metrics only.
@@ -16,6 +16,9 @@ package struct MonitorConfiguration: Sendable, Equatable {
         /// Whether a first connection that fails is tried again for ever, as a person watching a
         /// screen or a scraper expects; else it is an error once it cannot pass (exit 69/77).
         package var keepsTrying: Bool { self == .terminal || self == .headless }
+
+        /// One frame, then exit.
+        package var isOnce: Bool { if case .once = self { true } else { false } }
     }
 
     package var connection: ConnectionSettings

@@ -108,7 +108,7 @@ package final class MonitorSession {
         case ExitCode.interrupted: "SIGINT"
         case ExitCode.terminated: "SIGTERM"
         case ExitCode.hangUp: "hang-up"
-        default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output == .once ? "once" : "quit"
+        default: config.exitWhenDrained && snapshot.finished ? "drained" : config.output.isOnce ? "once" : "quit"
         }
         return Receipt(snapshot: snapshot, endedAt: WallClock.now(), endedBy: endedBy, deadLetterQueueDepth: deadLetterDepth)
     }
@@ -158,9 +158,9 @@ package final class MonitorSession {
             snapshot.metrics?.deadLettersWaiting = deadLetterDepth
             lastSnapshot = snapshot
             // --once with --exit-when-drained prints its one frame at the end.
-            if config.output == .once && config.exitWhenDrained && !snapshot.finished { continue }
+            if config.output.isOnce && config.exitWhenDrained && !snapshot.finished { continue }
             display.show(snapshot, time: WallClock.now())
-            if config.output == .once { return ExitCode.success }
+            if config.output.isOnce { return ExitCode.success }
             if config.exitWhenDrained && snapshot.finished { return ExitCode.success }
         }
     }
