@@ -38,10 +38,47 @@ struct RepeatNotesTests {
         #expect(Set(n.forEvent(now: at(0)).unsettled) == [3, 5] && n.forEvent(now: at(0)).copying == [4])
         n.connectionLost()
         #expect(Set(n.forEvent(now: at(0)).unsettled) == [3, 5] && n.forEvent(now: at(0)).copying == [4])
-        // An orphan that comes back to this processor is named as redelivered, no longer as unsettled.
+        // An orphan that comes back to this processor is a repeat it counts itself: no longer
+        // unsettled, and no news (a reader would look for a holder that may never have named it).
         n.delivered(key: 5, returned: true, parent: nil, now: at(0))
         let lists = n.forEvent(now: at(0))
-        #expect(lists.unsettled == [3] && lists.returned == [5])
+        #expect(lists.unsettled == [3] && lists.returned.isEmpty && lists.returnedTotal == 0 && lists.orphansReturned == 1)
+        // An orphan still copying that comes back is news: a reader matches it with the copying it saw.
+        n.delivered(key: 4, returned: true, parent: nil, now: at(1))
+        #expect(n.forEvent(now: at(1)).returned == [4] && n.forEvent(now: at(1)).copying.isEmpty)
+    }
+
+    @Test("an acknowledgement synced before the connection was lost, never named, comes back at once: counted as a repeat, not left as unmatched news")
+    func syncedOrphanBackBeforeAnyEvent() {
+        var n = RepeatNotes()
+        n.succeeded(7)
+        n.counting()
+        n.sent(n.forEvent(now: at(0)))
+        n.succeededAcknowledged(now: at(0))
+        n.synced()
+        #expect(n.forEvent(now: at(0)).unsettled.isEmpty, "synced: the broker has the ack, not named")
+        // A broker restart lost that ack; the new connection's first delivery is the same message.
+        n.connectionLost()
+        n.delivered(key: 7, returned: true, parent: nil, now: at(1))
+        n.delivered(key: 8, returned: true, parent: nil, now: at(1))
+        let lists = n.forEvent(now: at(1))
+        #expect(lists.orphansReturned == 1)
+        #expect(lists.returned == [8] && lists.returnedTotal == 1, "another processor's message back is news as before")
+        #expect(lists.unsettled.isEmpty)
+    }
+
+    @Test("an orphan that comes back without the redelivered flag (a classic queue after a restart that lost its ack) is still this processor's repeat")
+    func orphanBackUnflagged() {
+        var n = RepeatNotes()
+        n.succeeded(7)
+        n.counting()
+        n.connectionLost()
+        #expect(n.hasOrphans)
+        n.delivered(key: 9, returned: false, parent: nil, now: at(1))
+        n.delivered(key: 7, returned: false, parent: nil, now: at(1))
+        let lists = n.forEvent(now: at(1))
+        #expect(lists.orphansReturned == 1 && lists.unsettled.isEmpty && lists.returned.isEmpty)
+        #expect(!n.hasOrphans)
     }
 
     @Test("a success not yet counted when the connection is lost is no orphan: the broker gives it back uncounted")

@@ -130,7 +130,7 @@ extension ProgressEvent {
         let total = lists.reduce(0) { $0 + $1.count }
         if total > Limits.keys { return "\(total) keys in the repeat notes, more than \(Limits.keys)" }
         if lists.contains(where: { $0.contains { ItemKey.parse($0) == nil } }) { return "a key in the repeat notes is not 16 hex digits" }
-        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen)] {
+        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen), ("orphans_returned", orphansReturned)] {
             if let value, !(0...Limits.count).contains(value) { return "\(name) \(value) out of 0...\(Limits.count)" }
         }
         if (redelivered?.count ?? 0) > (redeliveredSeen ?? 0) || (copies?.count ?? 0) > (copiesSeen ?? 0) {

@@ -29,14 +29,20 @@ package struct RepeatNotes: Sendable {
     /// restart may lose acknowledgements it had taken but not yet written down (a quorum queue's
     /// settle not yet committed), and then hands those messages out again.
     private var recentlySynced: [UInt64] = []
-    /// What a lost connection left unsettled or copying.
-    private var orphans: [UInt64] = []
+    /// What a lost connection left unsettled or copying (`orphanKeys`: the same keys, to look up).
+    private var orphans: [UInt64] = [] { didSet { orphanKeys = Set(orphans) } }
+    private var orphanKeys: Set<UInt64> = []
     private var orphansCopying: [UInt64] = []
     /// Recent news, oldest first, with when it came (monotonic), and how much came in all.
     private var returnedNews: [(key: UInt64, at: Instant)] = []
     private var copiesNews: [(key: UInt64, at: Instant)] = []
     private var returnedTotal = 0
     private var copiesTotal = 0
+    /// Orphans that came back to this processor: each a repeat it knows of itself. Counted, not
+    /// named as news: an orphan synced before the connection was lost was never named, and it
+    /// comes back at once on the new connection, before any event could name it, so a reader
+    /// would find no holder for that news.
+    private var orphansReturned = 0
     /// Keys left out because a list outgrew `limit` (then wqtop cannot be exact).
     package private(set) var omitted = 0
     /// Copies added since the last event (they wait for one before they are published).
@@ -109,17 +115,22 @@ package struct RepeatNotes: Sendable {
         acknowledgedAt = nil
     }
 
-    /// A message was delivered. A returned one is news; a copy names its parent; a returned orphan
-    /// of this processor is settled by its news (wqtop matches it against the orphan it saw).
+    /// Whether a lost connection left orphans: then every delivery's key is looked up, because a
+    /// broker restart can hand out a message whose acknowledgement it lost without `redelivered`.
+    package var hasOrphans: Bool { !orphans.isEmpty }
+
+    /// A message was delivered. An orphan of this processor back, with `redelivered` or without,
+    /// is a repeat it counts itself (`orphansReturned`); any other returned one is news; a
+    /// returned orphan still copying is news too, settled by it (wqtop matches it against the
+    /// copying it saw, and waits for the copy); a copy names its parent.
     package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?, now: Instant) {
-        if returned {
+        if orphanKeys.contains(key), let i = orphans.firstIndex(of: key) {
+            orphans.remove(at: i)
+            orphansReturned += 1
+        } else if returned {
             returnedNews.append((key, now))
             returnedTotal += 1
-            if let i = orphans.firstIndex(of: key) {
-                orphans.remove(at: i)
-            } else if let i = orphansCopying.firstIndex(of: key) {
-                orphansCopying.remove(at: i)
-            }
+            if let i = orphansCopying.firstIndex(of: key) { orphansCopying.remove(at: i) }
         }
         if let parent {
             copiesNews.append((parent, now))
@@ -178,7 +189,7 @@ package struct RepeatNotes: Sendable {
         let copying = take(orphansCopying + copyingNow)
         return EventLists(
             unsettled: unsettled, copying: copying, returned: returned, copies: copies, returnedTotal: returnedTotal,
-            copiesTotal: copiesTotal, omitted: omitted + left)
+            copiesTotal: copiesTotal, orphansReturned: orphansReturned, omitted: omitted + left)
     }
 
     /// The keys one event names.
@@ -190,12 +201,15 @@ package struct RepeatNotes: Sendable {
         /// News so far, in all: `returned` and `copies` are the newest of it.
         package var returnedTotal: Int
         package var copiesTotal: Int
+        /// This processor's orphans that came back to it, in all: repeats it knows of itself.
+        package var orphansReturned: Int
         package var omitted: Int
 
         package init(
             unsettled: [UInt64], copying: [UInt64], returned: [UInt64], copies: [UInt64], returnedTotal: Int, copiesTotal: Int,
-            omitted: Int
+            orphansReturned: Int = 0, omitted: Int
         ) {
+            self.orphansReturned = orphansReturned
             self.unsettled = unsettled
             self.copying = copying
             self.returned = returned

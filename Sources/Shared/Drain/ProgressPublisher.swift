@@ -79,6 +79,7 @@ package struct ProgressPublisher {
             event.omitted = lists.omitted > 0 ? lists.omitted : nil
             event.redeliveredSeen = lists.returnedTotal > 0 ? lists.returnedTotal : nil
             event.copiesSeen = lists.copiesTotal > 0 ? lists.copiesTotal : nil
+            event.orphansReturned = lists.orphansReturned > 0 ? lists.orphansReturned : nil
         }
         event.sentAt = WallClock.now()
         // Not written while the broker blocks publishing: `seq` counts only events written, so

@@ -63,8 +63,10 @@ final class Settlement {
         guard namesItems else { return }
         let returned = ItemKey.wasReturned(delivery)
         let parent = ItemKey.parent(of: delivery)
-        guard returned || parent != nil else { return }
-        notes.delivered(key: returned ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: clock.now())
+        // After a lost connection every key is looked up: an orphan can come back without `redelivered`.
+        let lookUp = returned || notes.hasOrphans
+        guard lookUp || parent != nil else { return }
+        notes.delivered(key: lookUp ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: clock.now())
     }
 
     /// Work on an item ended after `duration`; `returned` (stopped, not done) is not timed.

@@ -187,7 +187,8 @@ package struct MonitorModel: Sendable {
             repeats: r.repeats, missedEvents: r.missedEvents, missedNews: r.missedNews, podsWithoutNotes: r.podsWithoutNotes,
             omitted: r.omitted, unresolved: r.unresolved, overflowed: r.overflowed, listeningGaps: link.listeningGaps,
             // Alive when the connection went (heard within the lost timeout before it), silent since.
-            silentSinceOutage: link.lastOutage.map { pods.silent(since: $0, lostAfter: lostAfter) } ?? 0)
+            silentSinceOutage: link.lastOutage.map { pods.silent(since: $0, lostAfter: lostAfter) } ?? 0,
+            stillUnsettled: r.stillUnsettled)
     }
 
     private func state(_ s: MonitorSnapshot, at time: Instant) -> QueueState {

@@ -104,11 +104,14 @@ package struct RepeatSummary: Sendable, Equatable {
     /// Pods not finished and not heard since wqtop's connection was last lost (a broker restart):
     /// what they held then they could not name after it.
     package var silentSinceOutage = 0
+    /// Finished items still named unsettled, no redelivery of them seen (`RepeatLedger.stillUnsettled`).
+    package var stillUnsettled = 0
 
     package init(
         repeats: Int = 0, missedEvents: Int = 0, missedNews: Int = 0, podsWithoutNotes: Int = 0, omitted: Int = 0, unresolved: Int = 0,
-        overflowed: Bool = false, listeningGaps: Int = 0, silentSinceOutage: Int = 0
+        overflowed: Bool = false, listeningGaps: Int = 0, silentSinceOutage: Int = 0, stillUnsettled: Int = 0
     ) {
+        self.stillUnsettled = stillUnsettled
         self.repeats = repeats
         self.missedEvents = missedEvents
         self.missedNews = missedNews
@@ -142,6 +145,9 @@ package struct RepeatSummary: Sendable, Equatable {
             out.append("\(unresolved) redelivered items had a copy on its way when their processor went, and the Job has not finished")
         }
         if overflowed { out.append("wqtop held as many item keys as it keeps and dropped some") }
+        if surplus && stillUnsettled > 0 {
+            out.append("\(stillUnsettled) finished items are still named unsettled (a broker restart may have lost their acknowledgements and handed them out again without the redelivered flag, which no processor can name)")
+        }
         return out
     }
 }
