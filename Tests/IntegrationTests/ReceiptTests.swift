@@ -178,9 +178,9 @@ struct ReceiptTests {
         // The one case the notes cannot cover (docs/receipt.md, "What it cannot see"): the restart lost
         // acknowledgements the broker had taken from a processor killed before it reconnected.
         // The receipt must then say it is not exact, never claim an unbalanced exact count.
-        let unheard = receipt.reconciliation.doubts.contains { $0.contains("were not heard after it") }
+        let unheard = receipt.reconciliation.doubts.contains { $0.contains("were not heard after it") || $0.contains("still named unsettled") }
         if unheard && (receipt.reconciliation.difference ?? 0) > 0 {
-            print("receipt chaos \(type): not exact, a pod killed during the restart (documented limit)")
+            print("receipt chaos \(type): not exact, a pod killed during the restart or a message handed out again unflagged (documented limits)")
             #expect(receipt.reconciliation.balanced == nil, "not exact: neither balanced nor unbalanced: \(text)")
         } else {
             #expect(receipt.reconciliation.exact, "\(text)")
@@ -193,6 +193,25 @@ struct ReceiptTests {
         #expect((receipt.dead_letter_queue_depth ?? -1) >= receipt.dead_lettered, "\(text)")
         // A survivor still in its reconnect backoff when the replacement finished the work looks lost too.
         #expect(Set(receipt.pods.filter(\.lost).map(\.pod)).isSuperset(of: ["pod-1", "pod-2"]), "\(text)")
+    }
+
+    @Test("a broker restart while items flow (3 processors, nothing held): the receipt is exact only when it balances")
+    func restartWhileItemsFlow() throws {
+        let (receipt, text) = try runJob(type: .classic, items: 1500) { job, running in
+            try job.waitForDone(150)
+            // Acknowledgements in flight when the broker stops can be lost, and classic queues hand
+            // some of those messages out again without the redelivered flag.
+            try BrokerControl.whileStopped { usleep(1_000_000) }
+            return running
+        }
+        let r = receipt.reconciliation
+        print("receipt restart: counted \(r.counted), repeats \(r.repeats), difference \(r.difference.map(String.init) ?? "null"), exact \(r.exact), doubts \(r.doubts)")
+        #expect(receipt.finished && receipt.loaded == 1500, "\(text)")
+        if r.exact {
+            #expect(r.difference == 0 && r.balanced == true, "exact must mean balanced here: nothing was lost \(text)")
+        } else {
+            #expect(r.balanced == nil && !r.doubts.isEmpty && (r.difference ?? 0) >= 0, "\(text)")
+        }
     }
 
     @Test("3 items purged by hand mid-drain: unbalanced by exactly 3, exact", arguments: QueueType.allCases)
