@@ -42,7 +42,7 @@ struct RepeatNotesTests {
         // unsettled, and no news (a reader would look for a holder that may never have named it).
         n.delivered(key: 5, returned: true, parent: nil, now: at(0))
         let lists = n.forEvent(now: at(0))
-        #expect(lists.unsettled == [3] && lists.returned.isEmpty && lists.returnedTotal == 0 && lists.orphansReturned == 1)
+        #expect(lists.unsettled == [3] && lists.returned.isEmpty && lists.returnedTotal == 0 && lists.orphansBack == [5] && lists.orphansBackTotal == 1)
         // An orphan still copying that comes back is news: a reader matches it with the copying it saw.
         n.delivered(key: 4, returned: true, parent: nil, now: at(1))
         #expect(n.forEvent(now: at(1)).returned == [4] && n.forEvent(now: at(1)).copying.isEmpty)
@@ -62,9 +62,27 @@ struct RepeatNotesTests {
         n.delivered(key: 7, returned: true, parent: nil, now: at(1))
         n.delivered(key: 8, returned: true, parent: nil, now: at(1))
         let lists = n.forEvent(now: at(1))
-        #expect(lists.orphansReturned == 1)
+        #expect(lists.orphansBack == [7] && lists.orphansBackTotal == 1)
         #expect(lists.returned == [8] && lists.returnedTotal == 1, "another processor's message back is news as before")
         #expect(lists.unsettled.isEmpty)
+    }
+
+    @Test("a key left twice by a lost connection (equal bodies share one) is one orphan: it comes back as one repeat at most")
+    func orphanKeysOnce() {
+        var n = RepeatNotes()
+        n.succeeded(5)
+        n.counting()
+        n.succeededAcknowledged(now: at(0))
+        n.synced()
+        n.succeeded(5)
+        n.counting()
+        n.connectionLost()
+        n.delivered(key: 5, returned: true, parent: nil, now: at(1))
+        n.delivered(key: 5, returned: true, parent: nil, now: at(1))
+        let lists = n.forEvent(now: at(1))
+        #expect(lists.orphansBack == [5] && lists.orphansBackTotal == 1)
+        #expect(lists.returned == [5] && lists.returnedTotal == 1, "the second is news, as any redelivery")
+        #expect(!n.hasOrphans)
     }
 
     @Test("an orphan that comes back without the redelivered flag (a classic queue after a restart that lost its ack) is still this processor's repeat")
@@ -77,7 +95,7 @@ struct RepeatNotesTests {
         n.delivered(key: 9, returned: false, parent: nil, now: at(1))
         n.delivered(key: 7, returned: false, parent: nil, now: at(1))
         let lists = n.forEvent(now: at(1))
-        #expect(lists.orphansReturned == 1 && lists.unsettled.isEmpty && lists.returned.isEmpty)
+        #expect(lists.orphansBack == [7] && lists.unsettled.isEmpty && lists.returned.isEmpty)
         #expect(!n.hasOrphans)
     }
 

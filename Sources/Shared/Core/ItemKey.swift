@@ -18,6 +18,13 @@ package enum ItemKey {
     }
 
     /// The key of the message this delivery is a copy of; nil for a message that is no copy.
+    /// Whether the key names this message alone (`x-copy` or `message_id`), not a hash of its body
+    /// that equal bodies share.
+    package static func isOwn(_ delivery: Delivery) -> Bool {
+        if case .string(let text) = delivery.headers[copyHeader], parse(text) != nil { return true }
+        return !(delivery.properties.messageID ?? "").isEmpty
+    }
+
     package static func parent(of delivery: Delivery) -> UInt64? {
         guard case .string(let text) = delivery.headers[copyOfHeader] else { return nil }
         return parse(text)

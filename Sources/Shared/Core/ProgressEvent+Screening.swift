@@ -126,15 +126,16 @@ extension ProgressEvent {
     /// Why the repeat notes are impossible: more than `Limits.keys` keys, a key that is not 16
     /// lowercase hex digits, or `omitted` outside 0...`Limits.count`.
     var repeatNotesProblem: String? {
-        let lists = [unsettled, copying, redelivered, copies].compactMap { $0 }
+        let lists = [unsettled, copying, redelivered, copies, orphansBack].compactMap { $0 }
         let total = lists.reduce(0) { $0 + $1.count }
         if total > Limits.keys { return "\(total) keys in the repeat notes, more than \(Limits.keys)" }
         if lists.contains(where: { $0.contains { ItemKey.parse($0) == nil } }) { return "a key in the repeat notes is not 16 hex digits" }
-        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen), ("orphans_returned", orphansReturned)] {
+        for (name, value) in [("omitted", omitted), ("redelivered_seen", redeliveredSeen), ("copies_seen", copiesSeen), ("orphans_back_seen", orphansBackSeen)] {
             if let value, !(0...Limits.count).contains(value) { return "\(name) \(value) out of 0...\(Limits.count)" }
         }
-        if (redelivered?.count ?? 0) > (redeliveredSeen ?? 0) || (copies?.count ?? 0) > (copiesSeen ?? 0) {
-            return "more keys in redelivered or copies than their totals say"
+        if (redelivered?.count ?? 0) > (redeliveredSeen ?? 0) || (copies?.count ?? 0) > (copiesSeen ?? 0)
+            || (orphansBack?.count ?? 0) > (orphansBackSeen ?? 0) {
+            return "more keys in redelivered, copies or orphans_back than their totals say"
         }
         return nil
     }

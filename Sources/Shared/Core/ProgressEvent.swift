@@ -66,10 +66,11 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
     /// those lists are the newest of them (kept a minute), so a reader knows what it missed.
     package var redeliveredSeen: Int?
     package var copiesSeen: Int?
-    /// Orphans of this processor (finished, and the connection lost before the broker surely had
-    /// their acknowledgement) that came back to it, in all since it started: repeats it counted
-    /// itself, never in `redelivered`.
-    package var orphansReturned: Int?
+    /// ... of this processor's orphans (finished, and the connection lost before the broker surely
+    /// had their acknowledgement) delivered to it again, with `redelivered` or without (never in
+    /// `redelivered`), the newest of the last minute; `orphansBackSeen` their total.
+    package var orphansBack: [String]?
+    package var orphansBackSeen: Int?
     /// Keys the processor could not name (lists too long): wqtop cannot be exact then.
     package var omitted: Int?
 
@@ -102,7 +103,8 @@ package struct ProgressEvent: Codable, Sendable, Equatable {
         case unsettled, copying, redelivered, copies, omitted
         case redeliveredSeen = "redelivered_seen"
         case copiesSeen = "copies_seen"
-        case orphansReturned = "orphans_returned"
+        case orphansBack = "orphans_back"
+        case orphansBackSeen = "orphans_back_seen"
         case runningFor = "running_for"
         case consumerTimeoutMS = "consumer_timeout_ms"
         case exitCode = "exit_code"

@@ -38,11 +38,13 @@ package struct RepeatNotes: Sendable {
     private var copiesNews: [(key: UInt64, at: Instant)] = []
     private var returnedTotal = 0
     private var copiesTotal = 0
-    /// Orphans that came back to this processor: each a repeat it knows of itself. Counted, not
-    /// named as news: an orphan synced before the connection was lost was never named, and it
-    /// comes back at once on the new connection, before any event could name it, so a reader
-    /// would find no holder for that news.
-    private var orphansReturned = 0
+    /// Orphans that came back to this processor, news of their own (`orphans_back`): each a
+    /// repeat unless another processor's redelivery of it already was one (wqtop knows which).
+    /// Not `returnedNews`: an orphan synced before the connection was lost was never named, and
+    /// it comes back at once on the new connection, before any event could name it, so a reader
+    /// would find no holder for such news.
+    private var orphansBackNews: [(key: UInt64, at: Instant)] = []
+    private var orphansBackTotal = 0
     /// Keys left out because a list outgrew `limit` (then wqtop cannot be exact).
     package private(set) var omitted = 0
     /// Copies added since the last event (they wait for one before they are published).
@@ -119,24 +121,29 @@ package struct RepeatNotes: Sendable {
     /// broker restart can hand out a message whose acknowledgement it lost without `redelivered`.
     package var hasOrphans: Bool { !orphans.isEmpty }
 
-    /// A message was delivered. An orphan of this processor back, with `redelivered` or without,
-    /// is a repeat it counts itself (`orphansReturned`); any other returned one is news; a
-    /// returned orphan still copying is news too, settled by it (wqtop matches it against the
-    /// copying it saw, and waits for the copy); a copy names its parent.
+    /// A message was delivered. An orphan of this processor back, with `redelivered` or without
+    /// (pass `returned` false for one without: only a key from `x-copy` or `message_id` may be
+    /// looked up so, a body's hash is shared by equal bodies), is news of its own
+    /// (`orphans_back`); any other returned one is news (`redelivered`); a returned orphan still
+    /// copying is news too, settled by it (wqtop matches it against the copying it saw, and waits
+    /// for the copy); a copy names its parent.
     package mutating func delivered(key: UInt64, returned: Bool, parent: UInt64?, now: Instant) {
         if orphanKeys.contains(key), let i = orphans.firstIndex(of: key) {
             orphans.remove(at: i)
-            orphansReturned += 1
+            orphansBackNews.append((key, now))
+            orphansBackTotal += 1
         } else if returned {
             returnedNews.append((key, now))
             returnedTotal += 1
             if let i = orphansCopying.firstIndex(of: key) { orphansCopying.remove(at: i) }
+        } else if parent == nil {
+            return
         }
         if let parent {
             copiesNews.append((parent, now))
             copiesTotal += 1
         }
-        for list in [\RepeatNotes.returnedNews, \RepeatNotes.copiesNews] {
+        for list in [\RepeatNotes.returnedNews, \RepeatNotes.copiesNews, \RepeatNotes.orphansBackNews] {
             let old = self[keyPath: list].prefix { $0.at < now - Self.newsKept }.count
             let extra = max(old, self[keyPath: list].count - Self.newsLimit)
             if extra > 0 { self[keyPath: list].removeFirst(extra) }
@@ -146,7 +153,9 @@ package struct RepeatNotes: Sendable {
     /// The connections were lost: whatever was finished and not known settled, or copying, may
     /// come back from the broker.
     package mutating func connectionLost() {
-        orphans += recentlySynced + counted + moved + acknowledged
+        // Each key once: one orphan back is one repeat at most.
+        var seen = orphanKeys
+        orphans += (recentlySynced + counted + moved + acknowledged).filter { seen.insert($0).inserted }
         orphansCopying += copyingNow
         recentlySynced.removeAll()
         succeeded.removeAll()
@@ -185,11 +194,12 @@ package struct RepeatNotes: Sendable {
         }
         let returned = recent(returnedNews)
         let copies = recent(copiesNews)
+        let orphansBack = recent(orphansBackNews)
         let unsettled = take(orphans + counted + moved + acknowledged)
         let copying = take(orphansCopying + copyingNow)
         return EventLists(
             unsettled: unsettled, copying: copying, returned: returned, copies: copies, returnedTotal: returnedTotal,
-            copiesTotal: copiesTotal, orphansReturned: orphansReturned, omitted: omitted + left)
+            copiesTotal: copiesTotal, orphansBack: orphansBack, orphansBackTotal: orphansBackTotal, omitted: omitted + left)
     }
 
     /// The keys one event names.
@@ -202,14 +212,16 @@ package struct RepeatNotes: Sendable {
         package var returnedTotal: Int
         package var copiesTotal: Int
         /// This processor's orphans that came back to it, in all: repeats it knows of itself.
-        package var orphansReturned: Int
+        package var orphansBack: [UInt64]
+        package var orphansBackTotal: Int
         package var omitted: Int
 
         package init(
             unsettled: [UInt64], copying: [UInt64], returned: [UInt64], copies: [UInt64], returnedTotal: Int, copiesTotal: Int,
-            orphansReturned: Int = 0, omitted: Int
+            orphansBack: [UInt64] = [], orphansBackTotal: Int = 0, omitted: Int
         ) {
-            self.orphansReturned = orphansReturned
+            self.orphansBack = orphansBack
+            self.orphansBackTotal = orphansBackTotal
             self.unsettled = unsettled
             self.copying = copying
             self.returned = returned

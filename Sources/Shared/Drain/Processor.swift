@@ -163,7 +163,9 @@ package final class Processor {
         let ready = waitForEvents(until: nextDeadline(now: now))
         // Children are reaped after a signal (SIGCHLD), and once a second in case one was missed.
         let reap = ready.signals || LoopPass.due(pass.lastReap, now: now)
-        if ready.signals {
+        // Before reaping: a signal's sender is looked up among the running work, which a reap
+        // may end (a command that signals its processor and exits at once).
+        if ready.signals || reap {
             for sig in signals.drain() { note(sig) }
         }
         if reap { pass.lastReap = now }

@@ -79,7 +79,8 @@ package struct ProgressPublisher {
             event.omitted = lists.omitted > 0 ? lists.omitted : nil
             event.redeliveredSeen = lists.returnedTotal > 0 ? lists.returnedTotal : nil
             event.copiesSeen = lists.copiesTotal > 0 ? lists.copiesTotal : nil
-            event.orphansReturned = lists.orphansReturned > 0 ? lists.orphansReturned : nil
+            event.orphansBack = lists.orphansBack.isEmpty ? nil : lists.orphansBack.map(ItemKey.hex)
+            event.orphansBackSeen = lists.orphansBackTotal > 0 ? lists.orphansBackTotal : nil
         }
         event.sentAt = WallClock.now()
         // Not written while the broker blocks publishing: `seq` counts only events written, so

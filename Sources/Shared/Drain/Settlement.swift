@@ -63,8 +63,9 @@ final class Settlement {
         guard namesItems else { return }
         let returned = ItemKey.wasReturned(delivery)
         let parent = ItemKey.parent(of: delivery)
-        // After a lost connection every key is looked up: an orphan can come back without `redelivered`.
-        let lookUp = returned || notes.hasOrphans
+        // After a lost connection a delivery without `redelivered` is looked up too (an orphan can
+        // come back so after a broker restart), when its key is its own: equal bodies share theirs.
+        let lookUp = returned || (notes.hasOrphans && ItemKey.isOwn(delivery))
         guard lookUp || parent != nil else { return }
         notes.delivered(key: lookUp ? ItemKey.of(delivery) : 0, returned: returned, parent: parent, now: clock.now())
     }

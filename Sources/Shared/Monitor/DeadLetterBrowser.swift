@@ -99,6 +99,9 @@ package final class DeadLetterBrowser {
     }
 
     private func browse(note: DeadLetterNote? = nil) {
+        // What this view held comes back as its connection closes: browsed again at once, a
+        // quorum queue may not have them ready yet, and the view would show them missing.
+        let released = held.count
         close()
         contents = DeadLetterContents(queue: topology.deadLetterQueue, workQueue: topology.workQueuesText)
         contents.limit = limit
@@ -107,16 +110,17 @@ package final class DeadLetterBrowser {
         do {
             let connection = try AMQPConnection(settings: settings)
             self.connection = connection
-            guard let counts = try connection.inspectQueue(topology.deadLetterQueue) else {
+            guard try connection.inspectQueue(topology.deadLetterQueue) != nil else {
                 contents.exists = false
                 close()
                 return
             }
+            if released > 0 { try waitForReturned(released, on: connection) }
             try connection.enableConfirms()
             if let error = events.prepare(on: connection) {
                 contents.note = DeadLetterNote("load events are off: \(log.describe(error))", isError: true)
             }
-            try take(min(counts.ready, limit))
+            try take(min(try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0, limit))
             heldSince = MonotonicClock.now()
             contents.rows = held.map(\.row)
             contents.waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0
@@ -214,11 +218,7 @@ package final class DeadLetterBrowser {
         do {
             let connection = try AMQPConnection(settings: settings)
             defer { connection.close() }
-            // The broker requeues what was held as it closes that connection: wait (briefly) to see it back.
-            let deadline = MonotonicClock.now() + .seconds(3)
-            while try (connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0) < expected, MonotonicClock.now() < deadline {
-                Sleep.for(.milliseconds(50))
-            }
+            try waitForReturned(expected, on: connection)
             var eventsOff: String?
             let mover = FailedItemMover(settings: settings, log: log, progressExchange: progressExchange)
             let count = try mover.moveAll(on: connection, blockedLimit: Self.blockedLimit) { eventsOff = log.describe($0) }
@@ -228,6 +228,15 @@ package final class DeadLetterBrowser {
                 "could not move them all (\((error as? WorkQueueError).map(log.describe) ?? "\(error)")); every item not moved is still in \(topology.deadLetterQueue)", isError: true)
         }
         browse(note: note)
+    }
+
+    /// The broker requeues what was held as it closes that connection: waits (at most 3 s) until
+    /// the queue holds `expected` ready again.
+    private func waitForReturned(_ expected: Int, on connection: AMQPConnection) throws(WorkQueueError) {
+        let deadline = MonotonicClock.now() + .seconds(3)
+        while try (connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0) < expected, MonotonicClock.now() < deadline {
+            Sleep.for(.milliseconds(50))
+        }
     }
 
     /// True (and said) while a resource alarm blocks publishing.

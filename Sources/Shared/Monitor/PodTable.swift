@@ -40,7 +40,7 @@ struct PodTable: Sendable {
             instances[key.instance, default: 0] += 1
         }
         entries[key] = Entry(event: event, seenAt: time, firstSentAt: entries[key]?.firstSentAt ?? event.sentAt)
-        repeats.receive(key, seq: event.seq, notes: RepeatLedger<Key>.Notes(event), at: time)
+        repeats.receive(key, seq: event.seq, notes: RepeatLedger<Key>.Notes(event))
         if event.processed > 0 || event.inHand > 0 { workSeen = true }
         return bad
     }

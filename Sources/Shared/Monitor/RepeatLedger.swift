@@ -11,8 +11,9 @@ import Core
 /// is one repeat (and is used up: a later redelivery of it is not). A key found in `copying` (its
 /// holder went between publishing the copy and its confirm) is a repeat only if the copy turns
 /// up (a processor names the parents of the copies it receives); once the Job finished, a copy
-/// that never turned up never existed. A processor that gets one of its own orphans back counts
-/// that repeat itself (`orphans_returned`, a running total in every event).
+/// that never turned up never existed. A processor that gets one of its own orphans back names it
+/// in news of its own (`orphans_back`): a repeat unless a redelivery to another processor
+/// already used that key up.
 package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
     /// One processor's latest lists, and what of them a redelivery already used up.
     private struct Lists: Sendable {
@@ -24,8 +25,7 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         /// News of this processor read so far (its totals).
         var redeliveredRead = 0
         var copiesRead = 0
-        /// Its own orphans that came back to it, in all (the latest total).
-        var orphansReturned = 0
+        var orphansBackRead = 0
         var keys: Int { unsettled.count + copying.count + usedUp.count }
     }
 
@@ -38,16 +38,19 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         /// How many keys the processor put in each news list in all (the lists are the newest).
         package var redeliveredSeen: Int
         package var copiesSeen: Int
-        /// The processor's own orphans that came back to it, in all: repeats it counted itself.
-        package var orphansReturned: Int
+        /// The processor's own orphans delivered to it again (news), and their total.
+        package var orphansBack: [UInt64]
+        package var orphansBackSeen: Int
         package var omitted: Int
 
         /// Notes whose news totals are the lists' lengths unless given.
         package init(
             unsettled: [UInt64] = [], copying: [UInt64] = [], redelivered: [UInt64] = [], copies: [UInt64] = [],
-            redeliveredSeen: Int? = nil, copiesSeen: Int? = nil, orphansReturned: Int = 0, omitted: Int = 0
+            redeliveredSeen: Int? = nil, copiesSeen: Int? = nil, orphansBack: [UInt64] = [], orphansBackSeen: Int? = nil,
+            omitted: Int = 0
         ) {
-            self.orphansReturned = orphansReturned
+            self.orphansBack = orphansBack
+            self.orphansBackSeen = orphansBackSeen ?? orphansBack.count
             self.unsettled = unsettled
             self.copying = copying
             self.redelivered = redelivered
@@ -64,31 +67,19 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
             self.init(
                 unsettled: keys(unsettled), copying: keys(event.copying), redelivered: keys(event.redelivered),
                 copies: keys(event.copies), redeliveredSeen: event.redeliveredSeen ?? 0, copiesSeen: event.copiesSeen ?? 0,
-                orphansReturned: event.orphansReturned ?? 0, omitted: event.omitted ?? 0)
+                orphansBack: keys(event.orphansBack), orphansBackSeen: event.orphansBackSeen ?? 0, omitted: event.omitted ?? 0)
         }
     }
 
     private var pods: [Pod: Lists] = [:]
     /// Pods whose lists are not empty: the only ones a redelivery is looked up in.
     private var holders: Set<Pod> = []
-    /// Repeats found by matching news against lists.
-    private var matched = 0
-    /// Repeats found: counts to take out of the reconciliation (matched, and those the processors
-    /// counted themselves).
-    package var repeats: Int { pods.values.reduce(matched) { $0 + $1.orphansReturned } }
+    /// Repeats found: counts to take out of the reconciliation.
+    package private(set) var repeats = 0
     /// Redelivered messages whose holder went while copying them: a repeat once the copy turns up.
     private var waitingForCopy: [UInt64: Int] = [:]
     /// Parents whose copy turned up while a holder still listed them as copying.
     private var copiesSeen: Set<UInt64> = []
-    /// Redelivered keys no holder named when their news was read, with who reported them and
-    /// when. After a broker restart the holder's first event that names its orphans can come after
-    /// another processor's news of one, so such a key is a repeat once another processor names it
-    /// in `unsettled` within `pendingKept` without having had it redelivered itself (then it would
-    /// be that processor's own count of it). The reporter's own lists never match: it counts the
-    /// key itself after the redelivery.
-    private var pending: [UInt64: (reporter: Pod, at: Instant)] = [:]
-    /// As long as the news itself is repeated in the reporter's events.
-    package static var pendingKept: Duration { .seconds(60) }
     /// Events not received, by the gaps in each processor's `seq` (and those before its first one
     /// seen): harmless in themselves (counts and lists are whole in every event).
     package private(set) var missedEvents = 0
@@ -117,9 +108,8 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
     /// Keys the processors could not name (their lists outgrew an event).
     package var omitted: Int { pods.values.reduce(0) { min(ProgressEvent.Limits.count, $0 + $1.omitted) } }
 
-    /// Reads one event of `pod` with sequence number `seq`, received at `time`; `notes` nil when
-    /// it keeps none.
-    package mutating func receive(_ pod: Pod, seq: Int, notes: Notes?, at time: Instant) {
+    /// Reads one event of `pod` with sequence number `seq`; `notes` nil when it keeps none.
+    package mutating func receive(_ pod: Pod, seq: Int, notes: Notes?) {
         let previous = pods[pod]
         if let previous, seq <= previous.seq { return }
         missedEvents = min(ProgressEvent.Limits.count, missedEvents + seq - (previous.map { $0.seq + 1 } ?? 0))
@@ -131,9 +121,8 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         // News first, against every processor's lists as they were (this one's previous too:
         // its own orphans may come back to it), then this processor's lists are replaced.
         var lists = pods[pod] ?? Lists(seq: seq)
-        for key in fresh(notes.redelivered, total: notes.redeliveredSeen, read: &lists.redeliveredRead) {
-            redelivered(key, by: pod, at: time)
-        }
+        for key in fresh(notes.redelivered, total: notes.redeliveredSeen, read: &lists.redeliveredRead) { redelivered(key) }
+        for key in fresh(notes.orphansBack, total: notes.orphansBackSeen, read: &lists.orphansBackRead) { orphanBack(key, to: pod) }
         for parent in fresh(notes.copies, total: notes.copiesSeen, read: &lists.copiesRead) { copyTurnedUp(parent) }
         if let current = pods[pod] {
             // What the news used up in this processor's own lists.
@@ -147,20 +136,8 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         for key in lists.copying.subtracting(notes.copying) { copiesSeen.remove(key) }
         lists.unsettled = Set(notes.unsettled).subtracting(lists.usedUp)
         lists.copying = Set(notes.copying).subtracting(lists.usedUp)
-        if !pending.isEmpty {
-            let ownNews = Set(notes.redelivered)
-            for key in lists.unsettled where !ownNews.contains(key) {
-                guard let news = pending[key], news.reporter != pod else { continue }
-                pending[key] = nil
-                guard time - news.at < Self.pendingKept else { continue }
-                lists.unsettled.remove(key)
-                lists.usedUp.insert(key)
-                matched += 1
-            }
-        }
         lists.seq = seq
         lists.omitted = notes.omitted
-        lists.orphansReturned = max(lists.orphansReturned, notes.orphansReturned)
         keysHeld -= pods[pod]?.keys ?? 0
         if keysHeld + lists.keys > Self.maxKeys {
             overflowed = true
@@ -183,32 +160,38 @@ package struct RepeatLedger<Pod: Hashable & Sendable>: Sendable {
         return list
     }
 
-    /// `pod` received `key` again from the broker (news read at `time`).
-    private mutating func redelivered(_ key: UInt64, by pod: Pod, at time: Instant) {
+    /// `pod` got one of its own orphans back: a repeat, unless a redelivery of it to another
+    /// processor already was one (the key used up in `pod`'s lists: it is the same finish).
+    private mutating func orphanBack(_ key: UInt64, to pod: Pod) {
+        guard pods[pod]?.usedUp.contains(key) != true else { return }
+        pods[pod]?.unsettled.remove(key)
+        pods[pod]?.usedUp.insert(key)
+        repeats += 1
+    }
+
+    /// A processor received `key` again from the broker.
+    private mutating func redelivered(_ key: UInt64) {
         if let holder = holders.first(where: { pods[$0]?.unsettled.contains(key) == true }) {
             pods[holder]?.unsettled.remove(key)
             pods[holder]?.usedUp.insert(key)
-            matched += 1
+            repeats += 1
         } else if let holder = holders.first(where: { pods[$0]?.copying.contains(key) == true }) {
             pods[holder]?.copying.remove(key)
             pods[holder]?.usedUp.insert(key)
             if copiesSeen.remove(key) != nil {
-                matched += 1
+                repeats += 1
             } else if waitingForCopy.count < Self.maxKeys {
                 waitingForCopy[key, default: 0] += 1
             } else {
                 overflowed = true
             }
-        } else {
-            if pending.count >= Self.maxKeys { pending = pending.filter { time - $0.value.at < Self.pendingKept } }
-            if pending.count < Self.maxKeys { pending[key] = (pod, time) } else { overflowed = true }
         }
     }
 
     /// A processor received a copy of `parent`.
     private mutating func copyTurnedUp(_ parent: UInt64) {
         if let waiting = waitingForCopy[parent] {
-            matched += 1
+            repeats += 1
             waitingForCopy[parent] = waiting > 1 ? waiting - 1 : nil
         } else if copiesSeen.count < Self.maxKeys, holders.contains(where: { pods[$0]?.copying.contains(parent) == true }) {
             copiesSeen.insert(parent)

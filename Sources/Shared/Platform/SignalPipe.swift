@@ -25,7 +25,7 @@ package final class SignalPipe {
             // the number and the sender's pid (0 when it is outside our pid namespace or the kernel).
             action.__sigaction_handler.sa_sigaction = { number, info, _ in
                 let saved = errno
-                let sender = info.map { $0.pointee._sifields._kill.si_pid } ?? 0
+                let sender = info?.pointee._sifields._kill.si_pid ?? 0
                 var record = SignalRecord(number: number, sender: sender)
                 _ = write(signalPipeWriteFD, &record, MemoryLayout<SignalRecord>.size)
                 errno = saved
