@@ -165,10 +165,10 @@ package final class Processor {
         let reap = ready.signals || LoopPass.due(pass.lastReap, now: now)
         // Before reaping: a signal's sender is looked up among the running work, which a reap
         // may end (a command that signals its processor and exits at once).
-        if ready.signals || reap {
+        if reap {
             for sig in signals.drain() { note(sig) }
+            pass.lastReap = now
         }
-        if reap { pass.lastReap = now }
         try checkRunning(reap: reap, readWorkers: reap || ready.workers, startFreed: true)
         pass.publisherReadable = ready.publisher
         if ready.socket || LoopPass.due(pass.lastReceive, now: now) {

@@ -110,17 +110,20 @@ package final class DeadLetterBrowser {
         do {
             let connection = try AMQPConnection(settings: settings)
             self.connection = connection
-            guard try connection.inspectQueue(topology.deadLetterQueue) != nil else {
+            guard var counts = try connection.inspectQueue(topology.deadLetterQueue) else {
                 contents.exists = false
                 close()
                 return
             }
-            if released > 0 { try waitForReturned(released, on: connection) }
+            if released > 0, counts.ready < released {
+                try waitForReturned(released, on: connection)
+                counts = try connection.inspectQueue(topology.deadLetterQueue) ?? counts
+            }
             try connection.enableConfirms()
             if let error = events.prepare(on: connection) {
                 contents.note = DeadLetterNote("load events are off: \(log.describe(error))", isError: true)
             }
-            try take(min(try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0, limit))
+            try take(min(counts.ready, limit))
             heldSince = MonotonicClock.now()
             contents.rows = held.map(\.row)
             contents.waiting = try connection.inspectQueue(topology.deadLetterQueue)?.ready ?? 0

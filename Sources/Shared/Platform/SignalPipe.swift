@@ -26,8 +26,8 @@ package final class SignalPipe {
             action.__sigaction_handler.sa_sigaction = { number, info, _ in
                 let saved = errno
                 let sender = info?.pointee._sifields._kill.si_pid ?? 0
-                var record = SignalRecord(number: number, sender: sender)
-                _ = write(signalPipeWriteFD, &record, MemoryLayout<SignalRecord>.size)
+                var record = ReceivedSignal(number: number, sender: sender)
+                _ = write(signalPipeWriteFD, &record, MemoryLayout<ReceivedSignal>.size)
                 errno = saved
             }
             action.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO
@@ -50,19 +50,19 @@ package final class SignalPipe {
     package func drain() -> [ReceivedSignal] {
         var result: [ReceivedSignal] = []
         // Records are written whole, so the pipe always holds a whole number of them.
-        var buffer = [SignalRecord](repeating: SignalRecord(number: 0, sender: 0), count: 16)
+        var buffer = [ReceivedSignal](repeating: ReceivedSignal(number: 0, sender: 0), count: 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
             if n <= 0 { break }
-            let records = n / MemoryLayout<SignalRecord>.stride
-            result.append(contentsOf: buffer[0..<records].map { ReceivedSignal(number: $0.number, sender: $0.sender) })
+            result.append(contentsOf: buffer[0..<(n / MemoryLayout<ReceivedSignal>.stride)])
         }
         return result
     }
 }
 
 /// A signal that arrived: its number and who sent it (`si_pid`; 0 when the kernel sent it, or a
-/// process outside our pid namespace, as a container runtime stopping the pod).
+/// process outside our pid namespace, as a container runtime stopping the pod). The handler
+/// writes it to the pipe as it is: two 32-bit integers, a plain value.
 package struct ReceivedSignal: Sendable, Equatable {
     package var number: Int32
     package var sender: pid_t
@@ -73,8 +73,3 @@ package struct ReceivedSignal: Sendable, Equatable {
     }
 }
 
-/// What the handler writes to the pipe for each signal.
-private struct SignalRecord {
-    var number: Int32
-    var sender: pid_t
-}
